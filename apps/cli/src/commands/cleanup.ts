@@ -1,0 +1,21 @@
+// `pypi-watch cleanup [--dry-run]`: prune old batch logs, update lists and dedupe entries now.
+
+import { runCleanupForConfig } from '@pypi-watch/core';
+import { commandContext, openCommandRuntime } from '../context.js';
+
+export async function cleanupCommand(options: { config?: string; dryRun?: boolean }): Promise<void> {
+  const context = commandContext(options.config, 'oneshot', 'cli');
+  const runtime = await openCommandRuntime(context, 'cli');
+  try {
+    const dryRun = options.dryRun === true;
+    const result = await runCleanupForConfig({ config: context.config, redis: runtime.redis, dryRun });
+    const verb = dryRun ? 'would remove' : 'removed';
+    for (const path of [...result.removedBatches, ...result.removedUpdateLists]) process.stdout.write(`${verb} ${path}\n`);
+    process.stdout.write(
+      `${verb} ${result.removedBatches.length} batch log folder(s), ${result.removedUpdateLists.length} update list(s), ` +
+        `${result.expiredDedupe} expired dedupe entr${result.expiredDedupe === 1 ? 'y' : 'ies'}\n`,
+    );
+  } finally {
+    await runtime.close();
+  }
+}

@@ -1,0 +1,74 @@
+// `pypi-watch enqueue NAME[==VERSION]... [-l FILE]`: queue submits now, as one batch.
+
+import { readFile } from 'node:fs/promises';
+import {
+  BatchLog,
+  batchIdFor,
+  enqueueSubmits,
+  parsePackageArgs,
+  parsePackageList,
+  type PackageRequest,
+  type RejectedRequest,
+} from '@pypi-watch/core';
+import { commandContext, openCommandRuntime } from '../context.js';
+import { UsageError } from '../usage-error.js';
+
+export async function enqueueCommand(specs: string[], options: { config?: string; list?: string[] }): Promise<number> {
+  const context = commandContext(options.config, 'oneshot', 'cli');
+  const requests: PackageRequest[] = [];
+  const rejected: RejectedRequest[] = [];
+  const collect = (parsed: { requests: PackageRequest[]; rejected: RejectedRequest[] }): void => {
+    requests.push(...parsed.requests);
+    rejected.push(...parsed.rejected);
+  };
+  collect(parsePackageArgs(specs));
+  for (const file of options.list ?? []) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read list file ${file}: ${(error as Error).message}`);
+    }
+    collect(parsePackageList(text, file));
+  }
+  if (requests.length === 0 && rejected.length === 0) throw new UsageError('nothing to enqueue: give NAME[==VERSION] arguments or -l FILE');
+
+  for (const item of rejected) process.stderr.write(`skipped ${item.origin}: ${JSON.stringify(item.raw)}: ${item.reason}\n`);
+  if (requests.length > 0) {
+    const unique = uniqueRequests(requests);
+    const runtime = await openCommandRuntime(context, 'cli');
+    try {
+      const batchId = batchIdFor(new Date());
+      await new BatchLog({ logDir: context.config.paths.logDir }).create(batchId);
+      const result = await enqueueSubmits({
+        queue: runtime.queues.submit,
+        releases: unique,
+        targets: context.config.submit.targets,
+        batchId,
+        origin: 'enqueue',
+        countExistingWith: runtime.redis,
+      });
+      const added = result.jobs - result.alreadyQueued;
+      process.stdout.write(
+        `queued ${added} submit job(s) for ${unique.length} package(s) × ${context.config.submit.targets.length} target(s) in batch ${batchId}` +
+          (result.alreadyQueued > 0 ? `; ${result.alreadyQueued} already queued` : '') +
+          '\n',
+      );
+    } finally {
+      await runtime.close();
+    }
+  }
+  if (rejected.length > 0) process.stderr.write(`${rejected.length} invalid entr${rejected.length === 1 ? 'y' : 'ies'} skipped\n`);
+  return rejected.length > 0 ? 1 : 0;
+}
+
+/** The same package twice in one call is one request (the first spelling wins). */
+function uniqueRequests(requests: readonly PackageRequest[]): PackageRequest[] {
+  const seen = new Set<string>();
+  return requests.filter((request) => {
+    const key = `${request.normalized}==${request.version ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,92 @@
+// The `pypi-watch` command line: every command, flag and its validation.
+
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { isQueueName, QUEUE_NAMES, type QueueName } from '@pypi-watch/core';
+import { cleanupCommand } from './commands/cleanup.js';
+import { enqueueCommand } from './commands/enqueue.js';
+import { dashboardCommand, schedulerCommand, workerCommand } from './commands/services.js';
+import { startCommand } from './commands/start.js';
+import { statusCommand } from './commands/status.js';
+
+function parseQueues(value: string): QueueName[] {
+  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !isQueueName(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new InvalidArgumentError(`expected a comma-separated list of ${QUEUE_NAMES.join(', ')}; got ${JSON.stringify(value)}`);
+  }
+  return [...new Set(names)] as QueueName[];
+}
+
+function parsePositiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 10_000) {
+    throw new InvalidArgumentError(`expected an integer from 1 to 10000; got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+const configOption = (): Option => new Option('-c, --config <file>', 'config file (else $PYPI_WATCH_CONFIG, else ./pypi-watch.yaml)');
+
+/** Builds the program; `setExitCode` receives a command's own exit code (e.g. 1 when enqueue skipped entries). */
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('pypi-watch')
+    .description('Watch PyPI for new releases and submit one RPM build per release to the Compass-CI farm.')
+    .showHelpAfterError('(run `pypi-watch --help` for usage)')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+
+  program
+    .command('start')
+    .description('run everything in one process: embedded Redis if needed, scheduler, workers, dashboard')
+    .addOption(configOption())
+    .action(startCommand);
+
+  program
+    .command('scheduler')
+    .description('register the repeatable poll and cleanup jobs, and keep them registered')
+    .addOption(configOption())
+    .action(schedulerCommand);
+
+  program
+    .command('worker')
+    .description('process jobs; run any number of `worker --queues submit` on any hosts')
+    .addOption(configOption())
+    .option('-q, --queues <list>', `queues to serve, comma-separated (${QUEUE_NAMES.join(',')})`, parseQueues, [...QUEUE_NAMES])
+    .option('--concurrency <n>', 'submit jobs run at once by this process (overrides submit.concurrency)', parsePositiveInt)
+    .action(workerCommand);
+
+  program
+    .command('dashboard')
+    .description('serve the dashboard, /healthz and /metrics')
+    .addOption(configOption())
+    .action(dashboardCommand);
+
+  program
+    .command('enqueue')
+    .description('queue submits now for NAME or NAME==VERSION, and/or for every package in list files')
+    .argument('[packages...]', 'NAME or NAME==VERSION')
+    .addOption(configOption())
+    .option('-l, --list <file>', 'a file with one package a line, first word the name (repeatable)', collect)
+    .action(async (packages: string[], options: { config?: string; list?: string[] }) => {
+      setExitCode(await enqueueCommand(packages, options));
+    });
+
+  program
+    .command('status')
+    .description('job counts per queue, schedules and poller state')
+    .addOption(configOption())
+    .option('--json', 'print JSON')
+    .action(statusCommand);
+
+  program
+    .command('cleanup')
+    .description('prune old batch log folders, update lists and expired dedupe entries now')
+    .addOption(configOption())
+    .option('--dry-run', 'list what would be removed, remove nothing')
+    .action(cleanupCommand);
+
+  return program;
+}

@@ -1,0 +1,145 @@
+// The batch log folder operators' scripts read: submit-log, submit-succ-list, submit-fail-list, result_root_list.
+
+import { appendFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkProjectName } from '../release/project-name.js';
+import { formatCommandForLog } from '../submit/submit-command.js';
+import { keepTail } from '../submit/submit-output.js';
+import { InvalidBatchIdError, InvalidBatchRecordError } from './batch-errors.js';
+import { localClock, localDay, localIsoTimestamp, parseLocalStamp } from './local-time.js';
+
+const BATCH_ID = /^submit-log-(\d{8})-(\d{6})$/;
+
+export const SUBMIT_LOG_FILE = 'submit-log';
+export const SUCCESS_LIST_FILE = 'submit-succ-list';
+export const FAILURE_LIST_FILE = 'submit-fail-list';
+export const RESULT_ROOT_LIST_FILE = 'result_root_list';
+
+/**
+ * Output kept per submit-log record, in characters. With the header this keeps a record far
+ * below Node's 512 KiB write chunk, so each record is exactly one write(2).
+ */
+const MAX_RECORD_OUTPUT_CHARS = 64 * 1024;
+const MAX_REASON_CHARS = 1000;
+const JOB_ID = /^[^\s\p{Cc}]{1,200}$/u;
+const RESULT_ROOT = /^[^\s\p{Cc}]{1,4096}$/u;
+
+/** `submit-log-20261125-131500` for a batch started at that local time. */
+export function batchIdFor(date: Date): string {
+  return `submit-log-${localDay(date)}-${localClock(date)}`;
+}
+
+/**
+ * Returns the id unchanged when it is exactly `submit-log-YYYYMMDD-HHMMSS`, else throws:
+ * batch ids arrive in job data, and only this shape may become a folder name under logDir.
+ */
+export function validateBatchId(id: unknown): string {
+  if (typeof id !== 'string' || !BATCH_ID.test(id)) {
+    const shown = typeof id === 'string' ? JSON.stringify(id.slice(0, 80)) : typeof id;
+    throw new InvalidBatchIdError(`batch id ${shown} is not submit-log-YYYYMMDD-HHMMSS`);
+  }
+  return id;
+}
+
+/** The batch's start time from a folder name, or undefined for anything that is not a batch folder. */
+export function parseBatchTime(name: string): Date | undefined {
+  const match = BATCH_ID.exec(name);
+  if (match?.[1] === undefined || match[2] === undefined) return undefined;
+  return parseLocalStamp(match[1], match[2]);
+}
+
+export interface BatchLogOptions {
+  /** Folder holding the `submit-log-YYYYMMDD-HHMMSS/` batch folders; created when missing. */
+  readonly logDir: string;
+}
+
+export interface CommandRecord {
+  /** The PyPI project name. */
+  readonly name: string;
+  /** The argv that ran, command first. */
+  readonly command: readonly string[];
+  /** What it printed, already redacted (SubmitRunner does); bounded here again. */
+  readonly output: string;
+  /** 1 for the first try. */
+  readonly attempt: number;
+  /** When the attempt started. */
+  readonly at: Date;
+}
+
+/**
+ * Appends to batch folders. Several worker processes write one batch at once: every record is a
+ * single `appendFile` (O_APPEND) of the whole block, so records never interleave on a local
+ * file system. (NFS does not honour O_APPEND atomically; keep logDir local.)
+ */
+export class BatchLog {
+  readonly logDir: string;
+
+  constructor(options: BatchLogOptions) {
+    this.logDir = options.logDir;
+  }
+
+  /** The folder of a batch; throws `InvalidBatchIdError` for anything but a batch id. */
+  dirFor(batchId: string): string {
+    return join(this.logDir, validateBatchId(batchId));
+  }
+
+  /** Creates the batch folder (and logDir) if missing; returns its path. */
+  async create(batchId: string): Promise<string> {
+    const dir = this.dirFor(batchId);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /** One block in `submit-log`: a header line, the command as typed in a shell, its output, a blank line. */
+  async appendCommand(batchId: string, record: CommandRecord): Promise<void> {
+    const name = checkName(record.name);
+    const [command = '', ...args] = record.command;
+    const output = cleanOutput(keepTail(record.output, MAX_RECORD_OUTPUT_CHARS));
+    const block =
+      `==> ${localIsoTimestamp(record.at)} ${name} attempt ${record.attempt}\n` +
+      `$ ${formatCommandForLog(command, args)}\n` +
+      (output === '' ? '' : output.endsWith('\n') ? output : `${output}\n`) +
+      '\n';
+    await this.append(batchId, SUBMIT_LOG_FILE, block);
+  }
+
+  /** `NAME  JOB_ID` in submit-succ-list, and the result root (when known) in result_root_list. */
+  async appendSuccess(batchId: string, name: string, jobId: string, resultRoot?: string): Promise<void> {
+    checkName(name);
+    if (!JOB_ID.test(jobId)) throw new InvalidBatchRecordError(`job id ${JSON.stringify(jobId.slice(0, 80))} is not one word`);
+    if (resultRoot !== undefined && !RESULT_ROOT.test(resultRoot)) {
+      throw new InvalidBatchRecordError(`result root ${JSON.stringify(resultRoot.slice(0, 80))} is not one word`);
+    }
+    await this.append(batchId, SUCCESS_LIST_FILE, `${name}  ${jobId}\n`);
+    if (resultRoot !== undefined) await this.append(batchId, RESULT_ROOT_LIST_FILE, `${resultRoot}\n`);
+  }
+
+  /** `NAME  REASON` in submit-fail-list (created by the first failure); the reason is flattened to one line. */
+  async appendFailure(batchId: string, name: string, reason: string): Promise<void> {
+    checkName(name);
+    await this.append(batchId, FAILURE_LIST_FILE, `${name}  ${flattenReason(reason)}\n`);
+  }
+
+  private async append(batchId: string, file: string, text: string): Promise<void> {
+    const dir = this.dirFor(batchId);
+    // Another host's worker may be the first to write this batch; mkdir -p is cheap and idempotent.
+    await mkdir(dir, { recursive: true });
+    await appendFile(join(dir, file), text, { encoding: 'utf8', flag: 'a' });
+  }
+}
+
+function checkName(name: string): string {
+  const checked = checkProjectName(name);
+  if (!checked.ok) throw new InvalidBatchRecordError(`project name ${JSON.stringify(name.slice(0, 80))} rejected: ${checked.reason}`);
+  return name;
+}
+
+/** Control characters would garble a terminal reading the log; tabs and newlines stay. */
+function cleanOutput(output: string): string {
+  return output.replace(/\r\n/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\uFFFD');
+}
+
+function flattenReason(reason: string): string {
+  const flat = reason.replace(/[\s\p{Cc}]+/gu, ' ').trim() || 'unknown reason';
+  return flat.length > MAX_REASON_CHARS ? `${flat.slice(0, MAX_REASON_CHARS - 1)}…` : flat;
+}

@@ -1,0 +1,128 @@
+// The one schema for pypi-watch's config file. Unknown keys are errors; every default lives here.
+
+import { z } from 'zod';
+import { DURATION_HELP, parseDuration } from './duration.js';
+
+const duration = (min = 0) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HELP}` });
+      return z.NEVER;
+    }
+    if (ms < min) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration of at least ${min} ms` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const positiveInt = z.number().int().min(1);
+
+/** Keys and values that become `key=value` arguments of `submit`. */
+const argKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'expected a key of letters, digits, `_`, `.`, `-`');
+const argValue = z
+  .union([z.string(), z.number(), z.boolean()])
+  .transform(String)
+  .refine((v) => v.length > 0 && !/[\0\r\n]/.test(v) && !v.startsWith('-'), {
+    message: 'expected a non-empty value without newlines or NUL that does not start with `-`',
+  });
+const argMap = z.record(argKey, argValue);
+
+const regexSource = z.string().refine(
+  (source) => {
+    try {
+      new RegExp(source);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected a valid regular expression' },
+);
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const configSchema = z.strictObject({
+  redis: z
+    .strictObject({
+      /** Unset: run an embedded redis-server under `<dataDir>/redis`. */
+      url: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional(),
+      /** Wrapped in `{}` so every key shares one Redis Cluster hash slot. */
+      prefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1-64 letters, digits, `_`, `.`, `-` (the `{}` hash tag is added for you)')
+        .default('pypi-watch'),
+    })
+    .prefault({}),
+  dataDir: z.string().min(1).default('./var'),
+  source: z
+    .strictObject({
+      type: z.enum(['changelog', 'rss']).default('changelog'),
+      baseUrl: z.url({ protocol: /^https?$/ }).default('https://pypi.org'),
+      every: duration(10_000).default(30 * 60_000),
+    })
+    .prefault({}),
+  filters: z
+    .strictObject({
+      prereleases: z.boolean().default(false),
+      deny: z.array(regexSource).default([]),
+      allow: z.array(regexSource).default([]),
+      allowFile: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  dedupe: z.strictObject({ ttl: duration(60_000).default(30 * 86_400_000) }).prefault({}),
+  submit: z
+    .strictObject({
+      command: z.string().min(1).default('submit'),
+      jobYaml: z.string().min(1).default('config/update-pypi.yaml'),
+      targets: z.array(argMap.refine((t) => Object.keys(t).length > 0, 'expected at least one key')).min(1)
+        .default([{ os_arch: 'aarch64', testbox: 'vm-2p8g' }]),
+      params: argMap.default({ check_rpm_install: 'yes' }),
+      concurrency: positiveInt.max(256).default(2),
+      rateLimit: z
+        .strictObject({
+          max: positiveInt.default(10),
+          duration: duration(1).default(1000),
+        })
+        .prefault({}),
+      attempts: positiveInt.max(100).default(5),
+      backoff: duration().default(10_000),
+      timeout: duration(1).default(10 * 60_000),
+      dryRun: z.boolean().default(false),
+    })
+    .prefault({}),
+  paths: z
+    .strictObject({
+      logDir: z.string().min(1).optional(),
+      updateListDir: z.string().min(1).optional(),
+      keepUpdateLists: positiveInt.default(10),
+    })
+    .prefault({}),
+  cleanup: z
+    .strictObject({
+      every: duration(1000).default(3_600_000),
+      maxAge: duration(60_000).default(2 * 86_400_000),
+    })
+    .prefault({}),
+  dashboard: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).default(3000),
+      readOnly: z.boolean().default(false),
+      user: z.string().min(1).default('admin'),
+    })
+    .prefault({}),
+  ai: z
+    .strictObject({
+      baseUrl: z.string().min(1).optional(),
+      model: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+  shutdown: z.strictObject({ timeout: duration().default(30_000) }).prefault({}),
+});
+
+/** The config file as written: what `pypi-watch.example.yaml` documents. */
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;

@@ -1,0 +1,32 @@
+// Reads the allowed keys at a path out of the zod schema, for "unknown key" messages.
+
+import type { z } from 'zod';
+
+type AnySchema = z.core.$ZodType;
+
+/** Strips default/prefault/optional/pipe wrappers down to the object schema, if any. */
+function unwrap(schema: AnySchema): AnySchema {
+  let current = schema;
+  for (let depth = 0; depth < 10; depth++) {
+    const def = current._zod.def as { innerType?: AnySchema; in?: AnySchema };
+    if (def.innerType) current = def.innerType;
+    else if (def.in) current = def.in;
+    else break;
+  }
+  return current;
+}
+
+function shapeOf(schema: AnySchema): Record<string, AnySchema> | undefined {
+  const def = unwrap(schema)._zod.def as { shape?: Record<string, AnySchema> };
+  return def.shape;
+}
+
+export function describeAllowedKeys(root: AnySchema, path: readonly PropertyKey[]): string {
+  let schema: AnySchema | undefined = root;
+  for (const part of path) {
+    const shape: Record<string, AnySchema> | undefined = schema ? shapeOf(schema) : undefined;
+    schema = shape?.[String(part)];
+  }
+  const shape = schema ? shapeOf(schema) : undefined;
+  return shape ? Object.keys(shape).join(', ') : '(none)';
+}

@@ -1,0 +1,38 @@
+// The public face of @pypi-watch/core: everything the apps wire together.
+
+export * from './errors.js';
+export { loadConfig, type Config, type LoadConfigOptions, type Secrets } from './config/load-config.js';
+export { configSchema, type ConfigInput } from './config/config-schema.js';
+export { parseDuration, formatDuration } from './config/duration.js';
+export { createLogger, REDACT_PATHS, type Logger, type CreateLoggerOptions } from './logging/logger.js';
+export { startEmbeddedRedis, findRunningEmbeddedRedis, ping, type EmbeddedRedis, type EmbeddedRedisOptions } from './redis/embedded-redis.js';
+export { connectRedis, createRedisClient, redactRedisUrl, type RedisConnectionOptions } from './redis/redis-connection.js';
+export { findFreePort } from './redis/free-port.js';
+export { openRuntime, embeddedRedisDir, type Runtime, type OpenRuntimeOptions } from './runtime.js';
+export { QUEUE_NAMES, isQueueName, bullPrefix, stateKeys, type QueueName } from './queues/queue-names.js';
+export { createQueues, defaultJobOptions, type Queues } from './queues/queues.js';
+export { registerSchedules, listSchedules, POLL_SCHEDULER_ID, CLEANUP_SCHEDULER_ID, type ScheduleInfo } from './scheduler/register-schedules.js';
+export { readStatus, type Status, type JobCounts } from './status/queue-status.js';
+export { checkProjectName, normalizeProjectName, MAX_PROJECT_NAME_LENGTH, type ProjectNameCheck } from './release/project-name.js';
+export { checkVersion } from './release/version.js';
+export {
+  parsePackageArgs,
+  parsePackageList,
+  parsePackageSpec,
+  printable,
+  type PackageRequest,
+  type RejectedRequest,
+  type ParsedRequests,
+} from './release/package-list.js';
+export { enqueueSubmits, type EnqueueSubmitsOptions, type EnqueueSubmitsResult, type ReleaseToSubmit } from './enqueue/enqueue-submits.js';
+export { submitJobId, targetKey, submitJobDataSchema, SUBMIT_JOB_NAME, type SubmitJobData } from './submit/submit-job.js';
+export { createSubmitProcessor, type SubmitProcessorOptions, type SubmitJobResult } from './submit/submit-processor.js';
+export { SubmitRunner } from './submit/submit-runner.js';
+export { renderJobYaml } from './submit/job-yaml.js';
+export { buildSubmitArgs, formatCommandForLog } from './submit/submit-command.js';
+export { SubmitFailedError } from './submit/submit-errors.js';
+export { BatchLog, batchIdFor, parseBatchTime } from './batch/batch-log.js';
+export { writeUpdateList, pruneUpdateLists } from './batch/update-list.js';
+export { DedupeStore } from './dedupe/dedupe-store.js';
+export { runCleanup, runCleanupForConfig, createCleanupProcessor, type CleanupOptions, type CleanupResult } from './cleanup/cleanup.js';
+export { startWorkers, type StartWorkersOptions, type WorkerSet } from './workers/start-workers.js';

@@ -1,0 +1,45 @@
+// One pino logger per process, with secret redaction configured once at start-up.
+
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger } from 'pino';
+
+/** Paths pino blanks wherever they appear in a log object. */
+export const REDACT_PATHS = [
+  'secrets',
+  '*.secrets',
+  'apiKey',
+  '*.apiKey',
+  'api_key',
+  '*.api_key',
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'my_token',
+  '*.my_token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+];
+
+export interface CreateLoggerOptions {
+  /** @defaultValue 'info' */
+  readonly level?: string;
+  /** Where lines go: a stream, or `'stderr'` for commands whose stdout is their answer. @defaultValue stdout */
+  readonly destination?: DestinationStream | 'stderr';
+  /** Fields on every line, e.g. `{ app: 'worker' }`. */
+  readonly base?: Record<string, unknown>;
+}
+
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  const pinoOptions: LoggerOptions = {
+    level: options.level ?? 'info',
+    base: { pid: process.pid, ...options.base },
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  if (options.destination === 'stderr') return pino(pinoOptions, pino.destination(2));
+  return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
+}

@@ -1,0 +1,28 @@
+// Queue names and the key layout shared by every pypi-watch process.
+
+export const QUEUE_NAMES = ['poll', 'submit', 'cleanup'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+export function isQueueName(value: string): value is QueueName {
+  return (QUEUE_NAMES as readonly string[]).includes(value);
+}
+
+/**
+ * BullMQ's prefix for `redis.prefix`: wrapped in `{}` so every queue key, and every key of ours,
+ * hashes to one Redis Cluster slot (Lua scripts touch several keys at once).
+ */
+export function bullPrefix(prefix: string): string {
+  return `{${prefix}}`;
+}
+
+/** Names of pypi-watch's own keys, beside BullMQ's, under the same hash tag. */
+export function stateKeys(prefix: string) {
+  const base = bullPrefix(prefix);
+  return {
+    base,
+    /** The source cursor (JSON). */
+    cursor: `${base}:state:cursor`,
+    /** The last poll's result (JSON). */
+    lastPoll: `${base}:state:last-poll`,
+  } as const;
+}

@@ -1,0 +1,59 @@
+// The BullMQ queues, built from config the same way in every process.
+
+import { Queue, type ConnectionOptions, type DefaultJobOptions } from 'bullmq';
+import type { Config } from '../config/load-config.js';
+import { bullPrefix, type QueueName } from './queue-names.js';
+
+export interface Queues {
+  readonly poll: Queue;
+  readonly submit: Queue;
+  readonly cleanup: Queue;
+  readonly all: readonly Queue[];
+  close(): Promise<void>;
+}
+
+const DAY_S = 86_400;
+
+/** Job options per queue; `submit` retries with exponential backoff as configured. */
+export function defaultJobOptions(config: Config): Record<QueueName, DefaultJobOptions> {
+  return {
+    poll: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 30_000 },
+      removeOnComplete: { count: 200 },
+      removeOnFail: { count: 200 },
+    },
+    submit: {
+      attempts: config.submit.attempts,
+      backoff: { type: 'exponential', delay: config.submit.backoff },
+      // Completed jobs are kept a week for the dashboard and `status`; the dedupe set is the history.
+      removeOnComplete: { age: 7 * DAY_S, count: 200_000 },
+      removeOnFail: { age: 30 * DAY_S },
+    },
+    cleanup: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 60_000 },
+      removeOnComplete: { count: 50 },
+      removeOnFail: { count: 50 },
+    },
+  };
+}
+
+export function createQueues(connection: ConnectionOptions, config: Config): Queues {
+  const options = defaultJobOptions(config);
+  const make = (name: QueueName): Queue =>
+    new Queue(name, { connection, prefix: bullPrefix(config.redis.prefix), defaultJobOptions: options[name] });
+  const poll = make('poll');
+  const submit = make('submit');
+  const cleanup = make('cleanup');
+  const all = [poll, submit, cleanup];
+  return {
+    poll,
+    submit,
+    cleanup,
+    all,
+    close: async () => {
+      await Promise.all(all.map((queue) => queue.close()));
+    },
+  };
+}

@@ -1,0 +1,47 @@
+// The account token submit reads from ~/.config/compass-ci/defaults, so the runner can redact it by value.
+
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+/** Keys whose string values are secrets wherever submit or Ruby might print them. */
+const SECRET_KEY = /(^my_token$|token|secret|password|passwd|api_key)/i;
+
+/**
+ * Secret values from `<home>/.config/compass-ci/defaults/*.yaml` (`my_token` and the like).
+ * Redacting by value catches the token however submit prints it, even in a Ruby backtrace
+ * that dumps the job. Unreadable or unparsable files are skipped: this only adds protection.
+ */
+export async function loadAccountSecrets(home: string): Promise<string[]> {
+  const dir = join(home, '.config', 'compass-ci', 'defaults');
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const found = new Set<string>();
+  for (const name of names.filter((entry) => /\.ya?ml$/.test(entry)).sort()) {
+    let value: unknown;
+    try {
+      value = parse(await readFile(join(dir, name), 'utf8'));
+    } catch {
+      continue;
+    }
+    collectSecrets(value, found, 0);
+  }
+  return [...found];
+}
+
+function collectSecrets(value: unknown, found: Set<string>, depth: number): void {
+  // Account files are flat; the bound only guards against a hostile or looping document.
+  if (depth > 8 || value === null || typeof value !== 'object') return;
+  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+    if (SECRET_KEY.test(key) && (typeof inner === 'string' || typeof inner === 'number')) {
+      const secret = String(inner).trim();
+      if (secret.length > 0) found.add(secret);
+    } else {
+      collectSecrets(inner, found, depth + 1);
+    }
+  }
+}

@@ -1,0 +1,135 @@
+// Reads what lkp-tests' `submit` prints, and strips the account token and other secrets from it.
+
+export interface ParsedSubmitOutput {
+  /** From `submit_id=<uuid>`. */
+  readonly submitId?: string;
+  /** From `got job id=<id>`; `'0'` when the farm refused the job. */
+  readonly jobId?: string;
+  /** From `result_root <path>` (newer lkp-tests only). */
+  readonly resultRoot?: string;
+  /** The farm's message after `failed, got job id=0, error:` (first line of it). */
+  readonly error?: string;
+  /** The farm said "Failed to verify the account.": a retry cannot help. */
+  readonly accountRefused: boolean;
+}
+
+const SUBMIT_ID_LINE = /^submit_id=(\S+)\s*$/;
+// "failed" must be tried first: both lines start with "submit <file>".
+const FAILED_LINE = /^submit .+ failed, got job id=(\S*), error: ?(.*)$/;
+const SUCCESS_LINE = /^submit .+, got job id=(\S+)\s*$/;
+const RESULT_ROOT_LINE = /^result_root[ =](\S+)\s*$/;
+const ACCOUNT_REFUSAL = 'Failed to verify the account.';
+
+/**
+ * Parses submit's combined stdout and stderr. When one file expands to several jobs
+ * the first accepted job id wins, else the last refused one.
+ */
+export function parseSubmitOutput(text: string): ParsedSubmitOutput {
+  let submitId: string | undefined;
+  let acceptedJobId: string | undefined;
+  let refusedJobId: string | undefined;
+  let resultRoot: string | undefined;
+  let error: string | undefined;
+
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.replace(/\r$/, '');
+    let match = SUBMIT_ID_LINE.exec(line);
+    if (match?.[1] !== undefined) {
+      submitId ??= match[1];
+      continue;
+    }
+    match = FAILED_LINE.exec(line);
+    if (match !== null) {
+      refusedJobId = match[1] ?? '';
+      error = (match[2] ?? '').trim();
+      continue;
+    }
+    match = SUCCESS_LINE.exec(line);
+    if (match?.[1] !== undefined) {
+      if (isAcceptedJobId(match[1])) acceptedJobId ??= match[1];
+      else refusedJobId = match[1];
+      continue;
+    }
+    match = RESULT_ROOT_LINE.exec(line);
+    if (match?.[1] !== undefined) resultRoot ??= match[1];
+  }
+
+  const jobId = acceptedJobId ?? refusedJobId;
+  return {
+    ...(submitId !== undefined && { submitId }),
+    ...(jobId !== undefined && { jobId }),
+    ...(resultRoot !== undefined && { resultRoot }),
+    ...(error !== undefined && { error }),
+    accountRefused: text.includes(ACCOUNT_REFUSAL),
+  };
+}
+
+/** submit can exit 0 on a refused job: only a non-empty id other than 0 is a submitted job. */
+export function isAcceptedJobId(jobId: string | undefined): jobId is string {
+  return jobId !== undefined && jobId !== '' && jobId !== '0';
+}
+
+export const REDACTED = '[REDACTED]';
+
+/** Most of submit's output we keep, in characters: the job id and errors are at the end. */
+export const MAX_KEPT_OUTPUT_CHARS = 64 * 1024;
+
+/**
+ * A printed token shorter than this (a placeholder like "0" or "nil") is redacted where it is
+ * assigned but not hunted through the rest of the text, which it would shred.
+ */
+const MIN_TOKEN_REPEAT_LENGTH = 4;
+
+/**
+ * `my_token` as lkp-tests may print it: `my_token: v`, `my_token=v`, `"my_token": "v"`,
+ * `"my_token"=>"v"`, `my_token: 'v'`. Group 1 keeps the key and separator, group 3 or 4 is the value.
+ */
+const TOKEN_ASSIGNMENT = /((?:["']?)\bmy_token\b["']?\s*(?:=>|[:=])[ \t]*)(?:(["'])((?:\\.|(?!\2)[^\\\n])*)\2|([^\s"',}\]]+))/g;
+
+/**
+ * Replaces the account token (wherever it is printed as `my_token`, and every later repeat of
+ * the same value) and each non-empty `extraSecrets` value with `[REDACTED]`, then keeps only the
+ * last `MAX_KEPT_OUTPUT_CHARS` characters, so a garbage-spewing submit cannot blow memory.
+ */
+export function redactSubmitOutput(text: string, extraSecrets: readonly string[]): string {
+  return keepTail(redactSecrets(text, extraSecrets), MAX_KEPT_OUTPUT_CHARS);
+}
+
+/** `redactSubmitOutput` without the length bound. */
+export function redactSecrets(text: string, extraSecrets: readonly string[]): string {
+  const tokens = new Set<string>();
+  let redacted = text.replace(TOKEN_ASSIGNMENT, (_whole, prefix: string, quote: string | undefined, quoted: string | undefined, bare: string | undefined) => {
+    const value = quoted ?? bare ?? '';
+    if (value !== '') tokens.add(value);
+    return quote === undefined ? `${prefix}${REDACTED}` : `${prefix}${quote}${REDACTED}${quote}`;
+  });
+
+  const secrets = [...[...tokens].filter((token) => token.length >= MIN_TOKEN_REPEAT_LENGTH), ...extraSecrets]
+    .filter((secret) => secret.length > 0)
+    // Longest first, so a secret that contains another is replaced whole.
+    .sort((a, b) => b.length - a.length);
+  for (const secret of new Set(secrets)) redacted = redacted.replaceAll(secret, REDACTED);
+  return redacted;
+}
+
+/**
+ * The last `max` characters, starting at a line start so no cut-off fragment
+ * (say the tail of a token whose key was dropped) survives.
+ */
+export function keepTail(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let start = text.length - max;
+  const nextLine = text.indexOf('\n', start);
+  start = nextLine === -1 ? text.length : nextLine + 1;
+  return `[... ${start} characters of submit output dropped ...]\n${text.slice(start)}`;
+}
+
+/** The last non-blank line, for one-line failure reasons. */
+export function lastOutputLine(text: string): string | undefined {
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i -= 1) {
+    const line = lines[i]?.trim();
+    if (line !== undefined && line !== '') return line;
+  }
+  return undefined;
+}

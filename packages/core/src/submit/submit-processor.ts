@@ -1,0 +1,70 @@
+// The BullMQ processor for the `submit` queue: one farm `submit` call per job, recorded in its batch log.
+
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { BatchLog } from '../batch/batch-log.js';
+import type { Logger } from '../logging/logger.js';
+import { buildSubmitArgs, formatCommandForLog } from './submit-command.js';
+import { SubmitFailedError } from './submit-errors.js';
+import { submitJobDataSchema, targetKey, type SubmitJobData } from './submit-job.js';
+import type { SubmitRunner } from './submit-runner.js';
+
+export interface SubmitProcessorOptions {
+  readonly runner: SubmitRunner;
+  readonly batchLog: BatchLog;
+  /** The rendered (0600) job yaml that `submit` reads. */
+  readonly jobYamlPath: string;
+  /** `submit.command`, for the dry-run record. */
+  readonly command: string;
+  /** `submit.params`: extra `key=value` arguments after the target's. */
+  readonly params: Readonly<Record<string, string>>;
+  /** `submit.dryRun`: record the exact command in the batch log instead of running it. */
+  readonly dryRun: boolean;
+  readonly logger: Logger;
+}
+
+export type SubmitJobResult =
+  | { readonly dryRun: true; readonly command: readonly string[] }
+  | { readonly dryRun: false; readonly jobId: string; readonly resultRoot?: string; readonly durationMs: number };
+
+export function createSubmitProcessor(options: SubmitProcessorOptions) {
+  return async function processSubmit(job: Job<SubmitJobData>): Promise<SubmitJobResult> {
+    const parsed = submitJobDataSchema.safeParse(job.data);
+    if (!parsed.success) {
+      // Data that does not validate will not validate on retry either.
+      throw new UnrecoverableError(`invalid submit job data: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    }
+    const data = parsed.data;
+    const log = options.logger.child({ queue: 'submit', jobId: job.id, attempt: job.attemptsMade + 1 });
+    const args = buildSubmitArgs({ jobYamlPath: options.jobYamlPath, name: data.name, target: data.target, params: options.params });
+    const at = new Date();
+
+    if (options.dryRun) {
+      const command = [options.command, ...args];
+      await options.batchLog.appendCommand(data.batchId, { name: data.name, command, output: '(dry run: not executed)', attempt: 1, at });
+      log.info({ release: { name: data.name, version: data.version }, command: formatCommandForLog(options.command, args) }, 'dry run: recorded submit command');
+      return { dryRun: true, command };
+    }
+
+    try {
+      const outcome = await options.runner.run(args);
+      await options.batchLog.appendCommand(data.batchId, { name: data.name, command: outcome.command, output: outcome.output, attempt: job.attemptsMade + 1, at });
+      await options.batchLog.appendSuccess(data.batchId, data.name, outcome.jobId, outcome.resultRoot);
+      log.info(
+        { release: { name: data.name, version: data.version }, target: targetKey(data.target), farmJobId: outcome.jobId, resultRoot: outcome.resultRoot, durationMs: outcome.durationMs },
+        'submitted',
+      );
+      return { dryRun: false, jobId: outcome.jobId, durationMs: outcome.durationMs, ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}) };
+    } catch (error) {
+      if (!(error instanceof SubmitFailedError)) throw error;
+      const attempt = job.attemptsMade + 1;
+      const finalAttempt = attempt >= (job.opts.attempts ?? 1);
+      await options.batchLog.appendCommand(data.batchId, { name: data.name, command: [options.command, ...args], output: error.output, attempt, at });
+      if (finalAttempt) await options.batchLog.appendFailure(data.batchId, data.name, error.reason);
+      log.warn(
+        { release: { name: data.name, version: data.version }, target: targetKey(data.target), kind: error.kind, reason: error.reason, finalAttempt },
+        finalAttempt ? 'submit failed for good' : 'submit failed, will retry',
+      );
+      throw error;
+    }
+  };
+}

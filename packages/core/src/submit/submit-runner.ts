@@ -1,0 +1,300 @@
+// Runs lkp-tests' `submit` once per call: own HOME per concurrent run, group kill on timeout, redacted output.
+
+import { homedir } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import { execa } from 'execa';
+import { ConfigError } from '../errors.js';
+import { loadAccountSecrets } from './account-secrets.js';
+import { SubmitFailedError, SubmitRunnerClosedError, type SubmitFailureKind } from './submit-errors.js';
+import { SubmitHomePool } from './submit-homes.js';
+import { isAcceptedJobId, keepTail, lastOutputLine, MAX_KEPT_OUTPUT_CHARS, parseSubmitOutput, redactSecrets } from './submit-output.js';
+
+export interface SubmitRunnerOptions {
+  /** The submit executable, looked up on PATH unless it has a slash. @defaultValue `'submit'` */
+  readonly command?: string;
+  /** How long one call may run before its process group gets SIGTERM, in ms. @defaultValue 600000 */
+  readonly timeoutMs?: number;
+  /** How long after SIGTERM the group gets SIGKILL, in ms. @defaultValue 5000 */
+  readonly killGraceMs?: number;
+  /** Folder for the per-slot HOMEs (`<homeRoot>/<hostname>-<pid>/slot-<n>`); created when missing. */
+  readonly homeRoot: string;
+  /** The HOME whose `.config` (the compass-ci account) every slot links to. @defaultValue `os.homedir()` */
+  readonly realHome?: string;
+  /** Variables added to this process's environment for submit, e.g. `SCHED_HOST`, `LKP_SRC`. @defaultValue `{}` */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Values to replace with `[REDACTED]` in all output (AI key, …); the account token is found by itself. */
+  readonly secrets: readonly string[];
+  /** At most this many submits run at once in this process; one HOME each. */
+  readonly concurrency: number;
+}
+
+export interface SubmitOutcome {
+  readonly ok: true;
+  readonly jobId: string;
+  readonly resultRoot?: string;
+  readonly submitId?: string;
+  /** What submit printed, redacted and bounded to the last 64 Ki characters. */
+  readonly output: string;
+  readonly durationMs: number;
+  /** The argv that was run, command first. */
+  readonly command: readonly string[];
+}
+
+/** Bytes of raw output held while submit runs; the kept, redacted output is smaller still. */
+const MAX_RAW_OUTPUT_BYTES = 512 * 1024;
+const MAX_REASON_CHARS = 300;
+
+export class SubmitRunner {
+  readonly command: string;
+  readonly timeoutMs: number;
+  readonly killGraceMs: number;
+  private readonly realHome: string;
+  private readonly env: Readonly<Record<string, string>>;
+  private readonly secrets: readonly string[];
+  private readonly homes: SubmitHomePool;
+  private readonly active = new Set<Promise<unknown>>();
+  private closing: Promise<void> | undefined;
+
+  constructor(options: SubmitRunnerOptions) {
+    this.command = options.command ?? 'submit';
+    this.timeoutMs = options.timeoutMs ?? 600_000;
+    this.killGraceMs = options.killGraceMs ?? 5_000;
+    this.realHome = options.realHome ?? homedir();
+    this.env = options.env ?? {};
+    this.secrets = options.secrets;
+    validateOptions(this.command, this.timeoutMs, this.killGraceMs, options);
+    this.homes = new SubmitHomePool({ homeRoot: options.homeRoot, realHome: this.realHome, size: options.concurrency });
+  }
+
+  /** Runs `submit ...args`; resolves with the job id or throws `SubmitFailedError`. */
+  async run(args: readonly string[]): Promise<SubmitOutcome> {
+    if (this.closing !== undefined) throw new SubmitRunnerClosedError();
+    const running = this.runInSlot(args);
+    this.active.add(running);
+    try {
+      return await running;
+    } finally {
+      this.active.delete(running);
+    }
+  }
+
+  /** Waits for running submits (each bounded by its timeout), then removes this process's HOMEs. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.active]);
+      await this.homes.close();
+    })();
+    return this.closing;
+  }
+
+  private async runInSlot(args: readonly string[]): Promise<SubmitOutcome> {
+    const slot = await this.homes.acquire();
+    try {
+      return await this.spawn(args, slot.home);
+    } finally {
+      this.homes.release(slot);
+    }
+  }
+
+  private async spawn(args: readonly string[], home: string): Promise<SubmitOutcome> {
+    const argv = [this.command, ...args];
+    const secrets = [...this.secrets, ...(await loadAccountSecrets(this.realHome))];
+    const started = performance.now();
+    const raw = new OutputTail(MAX_RAW_OUTPUT_BYTES);
+
+    const subprocess = execa(this.command, [...args], {
+      shell: false,
+      // Its own process group, so a timeout kills what submit started (ruby, git, tar) too.
+      detached: true,
+      env: { ...this.env, HOME: home },
+      extendEnv: true,
+      stdin: 'ignore',
+      buffer: false,
+      reject: false,
+    });
+    subprocess.stdout?.on('data', (chunk: Buffer) => raw.push(chunk));
+    subprocess.stderr?.on('data', (chunk: Buffer) => raw.push(chunk));
+
+    const timeout = new GroupTimeout(subprocess, this.timeoutMs, this.killGraceMs);
+    const result = await subprocess;
+    const timedOut = await timeout.settle();
+
+    const durationMs = Math.round(performance.now() - started);
+    const full = redactSecrets(raw.text(), secrets);
+    const output = keepTail(full, MAX_KEPT_OUTPUT_CHARS);
+    const parsed = parseSubmitOutput(full);
+    const lastLine = lastOutputLine(output);
+    const fail = (kind: SubmitFailureKind, reason: string, cause?: unknown): SubmitFailedError =>
+      new SubmitFailedError(
+        {
+          kind,
+          reason: oneLine(redactSecrets(reason, secrets)),
+          output,
+          durationMs,
+          command: argv,
+          ...(result.exitCode !== undefined && { exitCode: result.exitCode }),
+          ...(result.signal !== undefined && { signal: result.signal }),
+          accountRefused: parsed.accountRefused,
+        },
+        cause === undefined ? undefined : { cause },
+      );
+
+    if (timedOut) {
+      throw fail('timeout', `submit did not finish within ${this.timeoutMs} ms; its process group was killed${lastLine === undefined ? '' : `; last output: ${lastLine}`}`);
+    }
+    if (result.exitCode === undefined && result.signal === undefined) {
+      throw this.spawnFailure(result.code, result.shortMessage, fail, result.cause);
+    }
+    if (result.signal !== undefined) {
+      throw fail('exit', `submit was killed by ${result.signal}${lastLine === undefined ? '' : `: ${lastLine}`}`);
+    }
+    if (result.exitCode !== 0) {
+      throw fail('exit', `submit exited with code ${result.exitCode}${lastLine === undefined ? ' and printed nothing' : `: ${lastLine}`}`);
+    }
+    if (isAcceptedJobId(parsed.jobId)) {
+      return {
+        ok: true,
+        jobId: parsed.jobId,
+        ...(parsed.resultRoot !== undefined && { resultRoot: parsed.resultRoot }),
+        ...(parsed.submitId !== undefined && { submitId: parsed.submitId }),
+        output,
+        durationMs,
+        command: argv,
+      };
+    }
+    if (parsed.jobId !== undefined || parsed.error !== undefined) {
+      throw fail('refused', `the farm refused the job: ${parsed.error === undefined || parsed.error === '' ? `job id=${parsed.jobId ?? ''}` : parsed.error}`);
+    }
+    throw fail('no-job-id', `submit exited 0 without a job id${lastLine === undefined ? ' and printed nothing' : `; last output: ${lastLine}`}`);
+  }
+
+  private spawnFailure(
+    code: string | undefined,
+    message: string | undefined,
+    fail: (kind: SubmitFailureKind, reason: string, cause?: unknown) => SubmitFailedError,
+    cause: unknown,
+  ): SubmitFailedError {
+    const path = this.env['PATH'] ?? process.env['PATH'] ?? '';
+    if (code === 'ENOENT') {
+      return fail('not-found', `submit command "${this.command}" not found (or its #! interpreter is missing); PATH=${path}`, cause);
+    }
+    if (code === 'EACCES') {
+      return fail('not-executable', `submit command "${this.command}" is not executable (EACCES); PATH=${path}`, cause);
+    }
+    return fail('exit', `submit command "${this.command}" could not be started: ${message ?? code ?? 'unknown error'}`, cause);
+  }
+}
+
+/** Keeps the newest `max` bytes of stdout and stderr, in arrival order. */
+class OutputTail {
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly max: number) {}
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size - (this.chunks[0]?.length ?? 0) >= this.max && this.chunks.length > 1) {
+      this.size -= this.chunks.shift()?.length ?? 0;
+    }
+  }
+
+  text(): string {
+    const all = Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - this.max)).toString('utf8');
+  }
+}
+
+/**
+ * SIGTERM to the whole process group after `timeoutMs`, SIGKILL `graceMs` later for whatever
+ * is left of it: submit's children (ruby, git, tar) are in the group too.
+ */
+class GroupTimeout {
+  private timedOut = false;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private killed: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly subprocess: { readonly pid?: number | undefined; readonly stdout: Readable | null; readonly stderr: Readable | null },
+    timeoutMs: number,
+    private readonly graceMs: number,
+  ) {
+    this.timer = setTimeout(() => this.expire(), timeoutMs);
+  }
+
+  /** Call once the leader has exited; resolves to whether the timeout fired. */
+  async settle(): Promise<boolean> {
+    clearTimeout(this.timer);
+    if (!this.timedOut) return false;
+    if (isGroupAlive(this.subprocess.pid)) {
+      await this.killed;
+    } else {
+      // Nothing left to kill; a later SIGKILL could only hit a reused process group id.
+      clearTimeout(this.graceTimer);
+    }
+    return true;
+  }
+
+  private expire(): void {
+    this.timedOut = true;
+    killGroup(this.subprocess.pid, 'SIGTERM');
+    this.killed = new Promise((resolve) => {
+      this.graceTimer = setTimeout(() => {
+        killGroup(this.subprocess.pid, 'SIGKILL');
+        // A grandchild that left the group could hold our pipes open forever; stop waiting for them.
+        this.subprocess.stdout?.destroy();
+        this.subprocess.stderr?.destroy();
+        resolve();
+      }, this.graceMs);
+    });
+  }
+}
+
+function isGroupAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch (error) {
+    // ESRCH: the whole group is already gone.
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_REASON_CHARS ? `${flat.slice(0, MAX_REASON_CHARS - 1)}…` : flat;
+}
+
+function validateOptions(command: string, timeoutMs: number, killGraceMs: number, options: SubmitRunnerOptions): void {
+  if (typeof command !== 'string' || command.length === 0 || command.includes('\0')) {
+    throw new ConfigError(`Expected the \`command\` option to be a non-empty string, got \`${String(command)}\``);
+  }
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new ConfigError(`Expected the \`timeoutMs\` option to be a positive integer (ms), got \`${String(timeoutMs)}\``);
+  }
+  if (!Number.isInteger(killGraceMs) || killGraceMs < 0) {
+    throw new ConfigError(`Expected the \`killGraceMs\` option to be a non-negative integer (ms), got \`${String(killGraceMs)}\``);
+  }
+  if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+    throw new ConfigError(`Expected the \`concurrency\` option to be a positive integer, got \`${String(options.concurrency)}\``);
+  }
+  if (typeof options.homeRoot !== 'string' || options.homeRoot.length === 0) {
+    throw new ConfigError(`Expected the \`homeRoot\` option to be a non-empty path, got \`${String(options.homeRoot)}\``);
+  }
+  if (!Array.isArray(options.secrets)) {
+    throw new ConfigError('Expected the `secrets` option to be an array of strings');
+  }
+}

@@ -1,0 +1,98 @@
+// Runs the poll / submit / cleanup processors of packages/core as BullMQ workers.
+
+import { Worker, type Processor, type WorkerOptions } from 'bullmq';
+import { join } from 'node:path';
+import { BatchLog } from '../batch/batch-log.js';
+import { createCleanupProcessor } from '../cleanup/cleanup.js';
+import { bullPrefix, type QueueName } from '../queues/queue-names.js';
+import type { Runtime } from '../runtime.js';
+import { renderJobYaml } from '../submit/job-yaml.js';
+import { createSubmitProcessor } from '../submit/submit-processor.js';
+import { SubmitRunner } from '../submit/submit-runner.js';
+
+export interface StartWorkersOptions {
+  /** Which queues this process serves. */
+  readonly queues: readonly QueueName[];
+  /** Overrides `submit.concurrency` for this process. */
+  readonly concurrency?: number;
+}
+
+export interface WorkerSet {
+  readonly workers: readonly Worker[];
+  /** Stops taking jobs, waits up to `timeoutMs` for active ones, then forces the rest back to the queue. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+export async function startWorkers(runtime: Runtime, options: StartWorkersOptions): Promise<WorkerSet> {
+  const { config, logger } = runtime;
+  const prefix = bullPrefix(config.redis.prefix);
+  const workers: Worker[] = [];
+  const closers: Array<() => Promise<void>> = [];
+
+  const add = (name: QueueName, processor: Processor, extra: Partial<WorkerOptions> = {}): Worker => {
+    const worker = new Worker(name, processor, { connection: runtime.redis, prefix, autorun: true, ...extra });
+    worker.on('error', (err) => logger.error({ err, queue: name }, 'worker error'));
+    worker.on('failed', (job, err) => {
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) logger.error({ err, queue: name, jobId: job.id }, 'job failed for good');
+    });
+    workers.push(worker);
+    return worker;
+  };
+
+  if (options.queues.includes('submit')) {
+    const concurrency = options.concurrency ?? config.submit.concurrency;
+    const secrets = [config.secrets.aiApiKey].filter((s): s is string => Boolean(s));
+    const jobYamlPath = await renderJobYaml({
+      templatePath: config.submit.jobYaml,
+      outDir: join(config.dataDir, 'rendered'),
+      secrets: {
+        ...(config.secrets.aiApiKey ? { apiKey: config.secrets.aiApiKey } : {}),
+        ...(config.ai.baseUrl ? { baseUrl: config.ai.baseUrl } : {}),
+        ...(config.ai.model ? { aiModel: config.ai.model } : {}),
+      },
+    });
+    const runner = new SubmitRunner({
+      command: config.submit.command,
+      timeoutMs: config.submit.timeout,
+      homeRoot: join(config.dataDir, 'submit-home'),
+      secrets,
+      concurrency,
+    });
+    closers.push(() => runner.close());
+    const processor = createSubmitProcessor({
+      runner,
+      batchLog: new BatchLog({ logDir: config.paths.logDir }),
+      jobYamlPath,
+      command: config.submit.command,
+      params: config.submit.params,
+      dryRun: config.submit.dryRun,
+      logger,
+    });
+    add('submit', processor as Processor, {
+      concurrency,
+      // One fixed-window counter per queue in Redis: the limit holds across every worker on every host.
+      limiter: { max: config.submit.rateLimit.max, duration: config.submit.rateLimit.duration },
+    });
+  }
+
+  if (options.queues.includes('cleanup')) {
+    add('cleanup', createCleanupProcessor({ config, redis: runtime.redis, logger }) as Processor, { concurrency: 1 });
+  }
+
+  logger.info({ queues: options.queues }, 'workers started');
+  return {
+    workers,
+    close: async (timeoutMs) => {
+      const graceful = Promise.all(workers.map((worker) => worker.close()));
+      const timedOut = await Promise.race([
+        graceful.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref()),
+      ]);
+      if (timedOut) {
+        logger.warn({ timeoutMs }, 'active jobs did not finish in time; returning them to the queue');
+        await Promise.all(workers.map((worker) => worker.close(true)));
+      }
+      for (const close of closers) await close();
+    },
+  };
+}
