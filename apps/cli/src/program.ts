@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { isQueueName, QUEUE_NAMES, type QueueName } from '@pypi-watch/core';
 import { cleanupCommand } from './commands/cleanup.js';
 import { enqueueCommand } from './commands/enqueue.js';
+import { pollCommand } from './commands/poll.js';
 import { dashboardCommand, schedulerCommand, workerCommand } from './commands/services.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
@@ -21,6 +22,11 @@ function parsePositiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 10_000) {
     throw new InvalidArgumentError(`expected an integer from 1 to 10000; got ${JSON.stringify(value)}`);
   }
+  return Number(value);
+}
+
+function parseSerial(value: string): number {
+  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError(`expected a changelog serial (a non-negative integer); got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
@@ -63,6 +69,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('serve the dashboard, /healthz and /metrics')
     .addOption(configOption())
     .action(dashboardCommand);
+
+  program
+    .command('poll')
+    .description('poll PyPI once now and queue what is new; print the result')
+    .addOption(configOption())
+    .option('--since <serial>', 'backfill from this changelog serial instead of the stored cursor', parseSerial)
+    .option('--json', 'print JSON')
+    .action(pollCommand);
 
   program
     .command('enqueue')

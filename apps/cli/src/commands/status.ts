@@ -7,7 +7,7 @@ export async function statusCommand(options: { config?: string; json?: boolean }
   const context = commandContext(options.config, 'oneshot', 'cli');
   const runtime = await openCommandRuntime(context, 'cli');
   try {
-    const status = await readStatus(runtime.queues, runtime.redis, context.config.redis.prefix);
+    const status = await readStatus({ queues: runtime.queues, redis: runtime.redis, config: context.config });
     process.stdout.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
   } finally {
     await runtime.close();
@@ -27,6 +27,15 @@ function formatStatus(status: Status): string {
     const next = schedule.next === undefined ? '?' : new Date(schedule.next).toISOString();
     lines.push(`  ${schedule.queue}/${schedule.id}: every ${every}, next ${next}`);
   }
-  lines.push('', `cursor: ${JSON.stringify(status.cursor)}`, `last poll: ${JSON.stringify(status.lastPoll)}`);
+  lines.push('', `cursor: ${JSON.stringify(status.cursor)}`, `last poll: ${formatLastPoll(status.lastPoll)}`, `dedupe entries: ${status.dedupeSize}`);
   return `${lines.join('\n')}\n`;
+}
+
+function formatLastPoll(lastPoll: unknown): string {
+  if (!lastPoll || typeof lastPoll !== 'object') return 'never';
+  const p = lastPoll as Record<string, unknown>;
+  return (
+    `${String(p.startedAt)}: found ${String(p.found)}, invalid ${String(p.invalid)}, filtered ${String(p.filtered)}, ` +
+    `duplicate ${String(p.duplicate)}, queued ${String(p.queued)}; lag ${String(p.lag)} ${p.source === 'rss' ? 's' : 'serials'}`
+  );
 }

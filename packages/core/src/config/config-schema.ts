@@ -61,6 +61,10 @@ export const configSchema = z.strictObject({
       type: z.enum(['changelog', 'rss']).default('changelog'),
       baseUrl: z.url({ protocol: /^https?$/ }).default('https://pypi.org'),
       every: duration(10_000).default(30 * 60_000),
+      /** Most pages one poll fetches; the changelog resumes past it next poll, RSS warns (releases missed). */
+      maxPages: positiveInt.max(10_000).default(200),
+      /** Pause between paged calls: PyPI rate-limits XML-RPC to about 30 calls a minute. */
+      pagePause: duration().default(500),
     })
     .prefault({}),
   filters: z

@@ -4,6 +4,7 @@ import { Worker, type Processor, type WorkerOptions } from 'bullmq';
 import { join } from 'node:path';
 import { BatchLog } from '../batch/batch-log.js';
 import { createCleanupProcessor } from '../cleanup/cleanup.js';
+import { createPoller } from '../poll/poller.js';
 import { bullPrefix, type QueueName } from '../queues/queue-names.js';
 import type { Runtime } from '../runtime.js';
 import { renderJobYaml } from '../submit/job-yaml.js';
@@ -73,6 +74,13 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
       // One fixed-window counter per queue in Redis: the limit holds across every worker on every host.
       limiter: { max: config.submit.rateLimit.max, duration: config.submit.rateLimit.duration },
     });
+  }
+
+  if (options.queues.includes('poll')) {
+    const poller = await createPoller({ config, redis: runtime.redis, queues: runtime.queues, logger });
+    // One poll at a time across every worker on every host (the poll lock backs this up).
+    await runtime.queues.poll.setGlobalConcurrency(1);
+    add('poll', poller.process as Processor, { concurrency: 1 });
   }
 
   if (options.queues.includes('cleanup')) {
