@@ -43,3 +43,4 @@ export { PollInProgressError, withPollLock } from './poll/poll-lock.js';
 export { ReleaseFilter, loadAllowFile } from './release/release-filter.js';
 export { createReleaseSource } from './sources/create-source.js';
 export type { ReleaseSource, ReleaseEvent, FetchResult } from './sources/release-source.js';
+export { MetricsStore, RELEASE_COUNTERS, SUBMIT_COUNTERS, SUBMIT_DURATION_BUCKETS, type MetricsSnapshot } from './metrics/metrics-store.js';

@@ -156,14 +156,15 @@ describe('submit pipeline', () => {
     expect(failList).toMatch(/^hang-pkg {2}submit did not finish within 400 ?ms/);
   });
 
-  test('AI secrets reach submit only through the 0600 rendered yaml; the account token is redacted', async () => {
-    const h = await harness({ submit: { attempts: 1 } }, { AI_API_KEY: AI_KEY, AI_MODEL: 'model-x', AI_BASE_URL: 'https://ai.example' });
+  test('AI secrets reach submit only through the 0600 rendered yaml; a refused account fails at once, its token redacted', async () => {
+    const h = await harness({ submit: { attempts: 5 } }, { AI_API_KEY: AI_KEY, AI_MODEL: 'model-x', AI_BASE_URL: 'https://ai.example' });
     process.env.STANDIN_SUBMIT_MODE = 'account';
     try {
       const { batchId } = await enqueue(h, releases('secret-pkg==1.0'));
       await settled(h, 1);
       const calls = await readSubmitCalls(h.recordFile);
-      expect(calls).toHaveLength(1);
+      expect(calls).toHaveLength(1); // not retried: the account must be fixed first
+      expect((await h.runtime.queues.submit.getJobCounts('failed')).failed).toBe(1);
       const rendered = calls[0]?.argv[0] ?? '';
       expect((await stat(rendered)).mode & 0o777).toBe(0o600);
       expect(await readFile(rendered, 'utf8')).toContain(AI_KEY);

@@ -7,6 +7,7 @@ import { writeUpdateList } from '../batch/update-list.js';
 import { releaseKey, type DedupeStore } from '../dedupe/dedupe-store.js';
 import { enqueueSubmits, type ReleaseToSubmit } from '../enqueue/enqueue-submits.js';
 import type { Logger } from '../logging/logger.js';
+import type { MetricsStore } from '../metrics/metrics-store.js';
 import { printable } from '../release/package-list.js';
 import { checkProjectName } from '../release/project-name.js';
 import type { ReleaseFilter } from '../release/release-filter.js';
@@ -25,6 +26,7 @@ export interface PollDeps {
   readonly batchLog: BatchLog;
   readonly updateListDir: string;
   readonly logger: Logger;
+  readonly metrics: MetricsStore;
   /** @defaultValue () => new Date() */
   readonly now?: () => Date;
 }
@@ -169,6 +171,7 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
     ...(updateList === undefined ? {} : { updateList }),
   };
   await deps.state.writeLastPoll(result);
+  await deps.metrics.recordPoll({ found, invalid, filtered, duplicate, queued: fresh.length }, started);
   log.info({ result }, 'poll done');
   return result;
 }

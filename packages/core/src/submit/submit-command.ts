@@ -111,7 +111,6 @@ export function formatCommandForLog(command: string, args: readonly string[]): s
 
 function quoteWord(word: string): string {
   if (word.length > 0 && SAFE_WORD.test(word)) return word;
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(word)) {
     const escaped = [...word]
       .map((char) => {

@@ -3,10 +3,11 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { BatchLog } from '../batch/batch-log.js';
 import type { Logger } from '../logging/logger.js';
+import type { MetricsStore } from '../metrics/metrics-store.js';
 import { buildSubmitArgs, formatCommandForLog } from './submit-command.js';
-import { SubmitFailedError } from './submit-errors.js';
+import { SubmitArgumentError, SubmitFailedError } from './submit-errors.js';
 import { submitJobDataSchema, targetKey, type SubmitJobData } from './submit-job.js';
-import type { SubmitRunner } from './submit-runner.js';
+import type { SubmitOutcome, SubmitRunner } from './submit-runner.js';
 
 export interface SubmitProcessorOptions {
   readonly runner: SubmitRunner;
@@ -20,6 +21,7 @@ export interface SubmitProcessorOptions {
   /** `submit.dryRun`: record the exact command in the batch log instead of running it. */
   readonly dryRun: boolean;
   readonly logger: Logger;
+  readonly metrics: MetricsStore;
 }
 
 export type SubmitJobResult =
@@ -35,7 +37,14 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
     }
     const data = parsed.data;
     const log = options.logger.child({ queue: 'submit', jobId: job.id, attempt: job.attemptsMade + 1 });
-    const args = buildSubmitArgs({ jobYamlPath: options.jobYamlPath, name: data.name, target: data.target, params: options.params });
+    let args: string[];
+    try {
+      args = buildSubmitArgs({ jobYamlPath: options.jobYamlPath, name: data.name, target: data.target, params: options.params });
+    } catch (error) {
+      // Arguments that are refused now are refused on every retry.
+      if (error instanceof SubmitArgumentError) throw new UnrecoverableError(error.message);
+      throw error;
+    }
     const at = new Date();
 
     if (options.dryRun) {
@@ -45,26 +54,37 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       return { dryRun: true, command };
     }
 
+    let outcome: SubmitOutcome;
     try {
-      const outcome = await options.runner.run(args);
-      await options.batchLog.appendCommand(data.batchId, { name: data.name, command: outcome.command, output: outcome.output, attempt: job.attemptsMade + 1, at });
-      await options.batchLog.appendSuccess(data.batchId, data.name, outcome.jobId, outcome.resultRoot);
-      log.info(
-        { release: { name: data.name, version: data.version }, target: targetKey(data.target), farmJobId: outcome.jobId, resultRoot: outcome.resultRoot, durationMs: outcome.durationMs },
-        'submitted',
-      );
-      return { dryRun: false, jobId: outcome.jobId, durationMs: outcome.durationMs, ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}) };
+      outcome = await options.runner.run(args);
     } catch (error) {
       if (!(error instanceof SubmitFailedError)) throw error;
       const attempt = job.attemptsMade + 1;
-      const finalAttempt = attempt >= (job.opts.attempts ?? 1);
+      // A refused farm account fails every retry until someone fixes it: fail now, retry by hand later.
+      const finalAttempt = error.accountRefused || attempt >= (job.opts.attempts ?? 1);
       await options.batchLog.appendCommand(data.batchId, { name: data.name, command: [options.command, ...args], output: error.output, attempt, at });
       if (finalAttempt) await options.batchLog.appendFailure(data.batchId, data.name, error.reason);
+      await options.metrics.recordSubmit(finalAttempt ? 'failed' : 'retried', error.durationMs);
       log.warn(
         { release: { name: data.name, version: data.version }, target: targetKey(data.target), kind: error.kind, reason: error.reason, finalAttempt },
         finalAttempt ? 'submit failed for good' : 'submit failed, will retry',
       );
+      if (error.accountRefused) throw new UnrecoverableError(error.reason);
       throw error;
     }
+
+    // The farm has the job now: a bookkeeping failure must not make BullMQ retry, and submit twice.
+    try {
+      await options.batchLog.appendCommand(data.batchId, { name: data.name, command: outcome.command, output: outcome.output, attempt: job.attemptsMade + 1, at });
+      await options.batchLog.appendSuccess(data.batchId, data.name, outcome.jobId, outcome.resultRoot);
+      await options.metrics.recordSubmit('succeeded', outcome.durationMs);
+    } catch (error) {
+      log.error({ err: error, farmJobId: outcome.jobId }, 'submitted, but could not record it in the batch log or metrics');
+    }
+    log.info(
+      { release: { name: data.name, version: data.version }, target: targetKey(data.target), farmJobId: outcome.jobId, resultRoot: outcome.resultRoot, durationMs: outcome.durationMs },
+      'submitted',
+    );
+    return { dryRun: false, jobId: outcome.jobId, durationMs: outcome.durationMs, ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}) };
   };
 }

@@ -2,10 +2,10 @@
 
 import { homedir } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { ConfigError } from '../errors.js';
 import { loadAccountSecrets } from './account-secrets.js';
+import { GroupTimeout } from './group-timeout.js';
 import { SubmitFailedError, SubmitRunnerClosedError, type SubmitFailureKind } from './submit-errors.js';
 import { SubmitHomePool } from './submit-homes.js';
 import { isAcceptedJobId, keepTail, lastOutputLine, MAX_KEPT_OUTPUT_CHARS, parseSubmitOutput, redactSecrets } from './submit-output.js';
@@ -204,72 +204,6 @@ class OutputTail {
   text(): string {
     const all = Buffer.concat(this.chunks);
     return all.subarray(Math.max(0, all.length - this.max)).toString('utf8');
-  }
-}
-
-/**
- * SIGTERM to the whole process group after `timeoutMs`, SIGKILL `graceMs` later for whatever
- * is left of it: submit's children (ruby, git, tar) are in the group too.
- */
-class GroupTimeout {
-  private timedOut = false;
-  private graceTimer: NodeJS.Timeout | undefined;
-  private killed: Promise<void> | undefined;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(
-    private readonly subprocess: { readonly pid?: number | undefined; readonly stdout: Readable | null; readonly stderr: Readable | null },
-    timeoutMs: number,
-    private readonly graceMs: number,
-  ) {
-    this.timer = setTimeout(() => this.expire(), timeoutMs);
-  }
-
-  /** Call once the leader has exited; resolves to whether the timeout fired. */
-  async settle(): Promise<boolean> {
-    clearTimeout(this.timer);
-    if (!this.timedOut) return false;
-    if (isGroupAlive(this.subprocess.pid)) {
-      await this.killed;
-    } else {
-      // Nothing left to kill; a later SIGKILL could only hit a reused process group id.
-      clearTimeout(this.graceTimer);
-    }
-    return true;
-  }
-
-  private expire(): void {
-    this.timedOut = true;
-    killGroup(this.subprocess.pid, 'SIGTERM');
-    this.killed = new Promise((resolve) => {
-      this.graceTimer = setTimeout(() => {
-        killGroup(this.subprocess.pid, 'SIGKILL');
-        // A grandchild that left the group could hold our pipes open forever; stop waiting for them.
-        this.subprocess.stdout?.destroy();
-        this.subprocess.stderr?.destroy();
-        resolve();
-      }, this.graceMs);
-    });
-  }
-}
-
-function isGroupAlive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch (error) {
-    // ESRCH: the whole group is already gone.
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
 }
 

@@ -4,6 +4,7 @@ import { Worker, type Processor, type WorkerOptions } from 'bullmq';
 import { join } from 'node:path';
 import { BatchLog } from '../batch/batch-log.js';
 import { createCleanupProcessor } from '../cleanup/cleanup.js';
+import { MetricsStore } from '../metrics/metrics-store.js';
 import { createPoller } from '../poll/poller.js';
 import { bullPrefix, type QueueName } from '../queues/queue-names.js';
 import type { Runtime } from '../runtime.js';
@@ -68,6 +69,7 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
       params: config.submit.params,
       dryRun: config.submit.dryRun,
       logger,
+      metrics: new MetricsStore({ redis: runtime.redis, keyPrefix: prefix }),
     });
     add('submit', processor as Processor, {
       concurrency,

@@ -1,0 +1,75 @@
+// Counters and the submit-duration histogram, kept in Redis so every process adds to one set of
+// numbers and the dashboard's /metrics reports the whole system, not just its own process.
+
+import type { Redis } from 'ioredis';
+
+export const RELEASE_COUNTERS = ['found', 'invalid', 'filtered', 'duplicate', 'queued'] as const;
+export const SUBMIT_COUNTERS = ['succeeded', 'failed', 'retried'] as const;
+export type ReleaseCounter = (typeof RELEASE_COUNTERS)[number];
+export type SubmitCounter = (typeof SUBMIT_COUNTERS)[number];
+
+/** Upper bounds (seconds) of the submit duration buckets: `submit` takes ~1 s of Ruby start-up. */
+export const SUBMIT_DURATION_BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600] as const;
+
+export interface MetricsSnapshot {
+  readonly releases: Record<ReleaseCounter, number>;
+  readonly submits: Record<SubmitCounter, number>;
+  readonly submitDuration: {
+    /** Cumulative counts per upper bound, as Prometheus histograms want them. */
+    readonly buckets: ReadonlyArray<{ readonly le: number; readonly count: number }>;
+    readonly sum: number;
+    readonly count: number;
+  };
+  /** When the last poll succeeded (ms since epoch), if one has. */
+  readonly lastSuccessfulPollAt: number | undefined;
+}
+
+export class MetricsStore {
+  readonly #redis: Redis;
+  readonly #counters: string;
+  readonly #histogram: string;
+
+  /** `keyPrefix` is the hash-tagged base, e.g. `{pypi-watch}`. */
+  constructor({ redis, keyPrefix }: { redis: Redis; keyPrefix: string }) {
+    this.#redis = redis;
+    this.#counters = `${keyPrefix}:metrics:counters`;
+    this.#histogram = `${keyPrefix}:metrics:submit-duration`;
+  }
+
+  async recordPoll(counts: Readonly<Record<ReleaseCounter, number>>, at: Date): Promise<void> {
+    const pipeline = this.#redis.pipeline();
+    for (const name of RELEASE_COUNTERS) if (counts[name] > 0) pipeline.hincrby(this.#counters, `releases:${name}`, counts[name]);
+    pipeline.hset(this.#counters, 'poll:last-success-ms', at.getTime());
+    await pipeline.exec();
+  }
+
+  async recordSubmit(outcome: SubmitCounter, durationMs?: number): Promise<void> {
+    const pipeline = this.#redis.pipeline();
+    pipeline.hincrby(this.#counters, `submits:${outcome}`, 1);
+    if (durationMs !== undefined) {
+      const seconds = durationMs / 1000;
+      const bucket = SUBMIT_DURATION_BUCKETS.find((le) => seconds <= le);
+      pipeline.hincrby(this.#histogram, bucket === undefined ? '+Inf' : String(bucket), 1);
+      pipeline.hincrbyfloat(this.#histogram, 'sum', seconds);
+    }
+    await pipeline.exec();
+  }
+
+  async snapshot(): Promise<MetricsSnapshot> {
+    const [counters, histogram] = await Promise.all([this.#redis.hgetall(this.#counters), this.#redis.hgetall(this.#histogram)]);
+    const num = (value: string | undefined): number => (value === undefined ? 0 : Number(value));
+    let cumulative = 0;
+    const buckets = SUBMIT_DURATION_BUCKETS.map((le) => {
+      cumulative += num(histogram[String(le)]);
+      return { le, count: cumulative };
+    });
+    const count = cumulative + num(histogram['+Inf']);
+    const lastPoll = counters['poll:last-success-ms'];
+    return {
+      releases: Object.fromEntries(RELEASE_COUNTERS.map((name) => [name, num(counters[`releases:${name}`])])) as Record<ReleaseCounter, number>,
+      submits: Object.fromEntries(SUBMIT_COUNTERS.map((name) => [name, num(counters[`submits:${name}`])])) as Record<SubmitCounter, number>,
+      submitDuration: { buckets, sum: num(histogram.sum), count },
+      lastSuccessfulPollAt: lastPoll === undefined ? undefined : Number(lastPoll),
+    };
+  }
+}

@@ -1,0 +1,118 @@
+import { describe, expect, test } from 'vitest';
+import { buildSubmitArgs, formatCommandForLog, type SubmitArgsInput } from '../src/submit/submit-command.js';
+import { SubmitArgumentError } from '../src/submit/submit-errors.js';
+
+const base: SubmitArgsInput = {
+  jobYamlPath: '/var/lib/pypi-watch/jobs/update-pypi.0123456789ab.yaml',
+  name: 'requests',
+  target: { os_arch: 'aarch64', testbox: 'vm-2p8g' },
+  params: { os_version: '24.03-LTS', mount_repo_addr: 'https://example.org/python/$basearch' },
+};
+
+function rejects(input: Partial<SubmitArgsInput>): SubmitArgumentError {
+  try {
+    buildSubmitArgs({ ...base, ...input });
+  } catch (error) {
+    expect(error).toBeInstanceOf(SubmitArgumentError);
+    return error as SubmitArgumentError;
+  }
+  throw new Error('expected buildSubmitArgs to throw');
+}
+
+describe('buildSubmitArgs', () => {
+  test('gives the yaml, repo_addr, the target then the params, in insertion order', () => {
+    expect(buildSubmitArgs(base)).toEqual([
+      '/var/lib/pypi-watch/jobs/update-pypi.0123456789ab.yaml',
+      'repo_addr=requests',
+      'os_arch=aarch64',
+      'testbox=vm-2p8g',
+      'os_version=24.03-LTS',
+      'mount_repo_addr=https://example.org/python/$basearch',
+    ]);
+  });
+
+  test('keeps the name as given (case, dots, underscores)', () => {
+    expect(buildSubmitArgs({ ...base, name: 'Zope.Interface_x', target: {}, params: {} })).toEqual([base.jobYamlPath, 'repo_addr=Zope.Interface_x']);
+  });
+
+  test.each([
+    ['shell metacharacters', 'foo;rm -rf /'],
+    ['a path', '../x'],
+    ['a NUL', 'foo\0bar'],
+    ['a newline', 'foo\nbar'],
+    ['10k characters', 'a'.repeat(10_000)],
+    ['empty', ''],
+    ['a leading dash', '-rf'],
+    ['a key=value', 'x=y'],
+    ['a space', 'foo bar'],
+  ])('rejects a hostile name: %s', (_label, name) => {
+    const error = rejects({ name });
+    expect(error.code).toBe('ERR_SUBMIT_ARGUMENT');
+    expect(error.message).toContain('project name');
+    // Bounded in the message, whatever its length.
+    expect(error.message.length).toBeLessThan(400);
+  });
+
+  test.each([
+    ['starts with a digit', '1abc'],
+    ['has a space', 'os arch'],
+    ['has =', 'a=b'],
+    ['is empty', ''],
+    ['starts with a dash', '-s'],
+    ['has a newline', 'a\nb'],
+  ])('rejects a key that %s', (_label, key) => {
+    expect(rejects({ target: { [key]: 'x' } }).message).toMatch(/target key/);
+    expect(rejects({ params: { [key]: 'x' } }).message).toMatch(/params key/);
+  });
+
+  test('rejects repo_addr in target or params: the name must not be overridden', () => {
+    expect(rejects({ target: { repo_addr: 'other' } }).message).toContain('reserved');
+    expect(rejects({ params: { repo_addr: 'other' } }).message).toContain('reserved');
+  });
+
+  test('rejects a key given in both target and params', () => {
+    expect(rejects({ params: { os_arch: 'x86_64' } }).message).toContain('os_arch');
+  });
+
+  test.each([
+    ['a NUL', 'a\0b'],
+    ['a newline', 'a\nb'],
+    ['a carriage return', 'a\rb'],
+    ['a leading dash', '-o'],
+    ['a YAML tag', '!ruby/object:Gem::Installer'],
+    ['a flow mapping', '{a: 1}'],
+    ['an embedded mapping', 'a: b'],
+    ['a comment', 'a #b'],
+    ['4097 characters', 'v'.repeat(4097)],
+  ])('rejects a value with %s', (_label, value) => {
+    expect(rejects({ params: { key: value } })).toBeInstanceOf(SubmitArgumentError);
+  });
+
+  test('accepts an empty value (a null job key)', () => {
+    expect(buildSubmitArgs({ ...base, target: {}, params: { rpmbuild: '' } }).at(-1)).toBe('rpmbuild=');
+  });
+
+  test('rejects a job yaml path submit would not read as a job file', () => {
+    expect(rejects({ jobYamlPath: '' })).toBeInstanceOf(SubmitArgumentError);
+    expect(rejects({ jobYamlPath: '-o' })).toBeInstanceOf(SubmitArgumentError);
+    expect(rejects({ jobYamlPath: '/tmp/a=b.yaml' })).toBeInstanceOf(SubmitArgumentError);
+  });
+});
+
+describe('formatCommandForLog', () => {
+  test('leaves plain words alone', () => {
+    expect(formatCommandForLog('submit', ['/tmp/job.yaml', 'repo_addr=requests', 'os_arch=aarch64'])).toBe(
+      'submit /tmp/job.yaml repo_addr=requests os_arch=aarch64',
+    );
+  });
+
+  test('single-quotes what a shell would expand, escaping quotes', () => {
+    expect(formatCommandForLog('submit', ['a b', 'x=$basearch', "it's", ''])).toBe(`submit 'a b' 'x=$basearch' 'it'\\''s' ''`);
+  });
+
+  test('keeps control characters visible and on one line', () => {
+    const line = formatCommandForLog('/usr/bin/sub mit', ['a\nb', 'c\td']);
+    expect(line).toBe(`'/usr/bin/sub mit' $'a\\nb' $'c\\td'`);
+    expect(line).not.toContain('\n');
+  });
+});
