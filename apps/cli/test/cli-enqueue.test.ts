@@ -34,7 +34,7 @@ describe('pypi-watch enqueue -l FILE with a worker process', () => {
     setups.push(setup);
     const names = await topNames(200);
     const lines = [...names.map((name) => `${name}  some-old-column`), 'foo;rm -rf /', '../x', '', '# a comment'];
-    lines.splice(50, 0, 'bad name with $(reboot)');
+    lines.splice(50, 0, '$(reboot) is not a name');
     const listFile = join(setup.dir, 'list.txt');
     await writeFile(listFile, `${lines.join('\n')}\n`);
 

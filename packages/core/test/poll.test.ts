@@ -72,7 +72,7 @@ describe.each(['changelog', 'rss'] as const)('poll from the %s source', (type) =
       { name: 'good-one', version: '1.0' },
       { name: 'bad;rm -rf /', version: '1.0' },
       { name: '../etc', version: '1.0' },
-      { name: 'fine', version: 'not a version!' },
+      { name: 'fine', version: '1.0!!' },
       { name: 'good-two', version: '2.0.post1' },
     ]);
     const result = await h.poller.run();
@@ -112,11 +112,24 @@ describe.each(['changelog', 'rss'] as const)('poll from the %s source', (type) =
 describe('poll specifics', () => {
   test('same-second releases across RSS page boundaries are all queued', async () => {
     const h = await harness('rss');
+    h.pypi.publishGenerated(1);
     await h.poller.run();
-    h.pypi.publishGenerated(250, { sameSecond: 250 });
+    // 60 a second: every 100-item page ends inside a second whose other releases are on the next page.
+    h.pypi.publishGenerated(250, { sameSecond: 60 });
     const result = await h.poller.run();
-    expect(result.queued).toBe(250);
+    expect(result).toMatchObject({ queued: 250, capped: false });
     expect(result.pages).toBeGreaterThanOrEqual(3);
+  });
+
+  test('more releases in one second than an RSS page holds: the gap is reported, not silent', async () => {
+    const h = await harness('rss');
+    h.pypi.publishGenerated(1);
+    await h.poller.run();
+    h.pypi.publishGenerated(150, { sameSecond: 150 });
+    const result = await h.poller.run();
+    // PyPI's feed can only ever show the newest 100 of one second; the changelog source has no such limit.
+    expect(result).toMatchObject({ queued: 100, capped: true });
+    expect(h.logs.lines.some((l) => l.level === 40 && String(l.msg).includes('more releases in one second'))).toBe(true);
   });
 
   test('a changelog fault is an error and the cursor stays', async () => {

@@ -9,6 +9,7 @@ import { createPoller } from '../poll/poller.js';
 import { bullPrefix, type QueueName } from '../queues/queue-names.js';
 import type { Runtime } from '../runtime.js';
 import { renderJobYaml } from '../submit/job-yaml.js';
+import { findExecutable } from '../submit/find-executable.js';
 import { createSubmitProcessor } from '../submit/submit-processor.js';
 import { SubmitRunner } from '../submit/submit-runner.js';
 
@@ -43,6 +44,12 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
 
   if (options.queues.includes('submit')) {
     const concurrency = options.concurrency ?? config.submit.concurrency;
+    if (!config.submit.dryRun && (await findExecutable(config.submit.command)) === undefined) {
+      logger.warn(
+        { command: config.submit.command },
+        'submit.command is not an executable on PATH: every submit will fail until lkp-tests is installed (or set submit.dryRun: true)',
+      );
+    }
     const secrets = [config.secrets.aiApiKey].filter((s): s is string => Boolean(s));
     const jobYamlPath = await renderJobYaml({
       templatePath: config.submit.jobYaml,

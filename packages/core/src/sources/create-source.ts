@@ -1,0 +1,47 @@
+// Builds the configured release source, with its HTTP client, from plain options.
+
+import type { Logger } from 'pino';
+import { ChangelogSource, type ChangelogSourceOptions } from './changelog-source.js';
+import { createHttpClient, type HttpClientOptions } from './http-client.js';
+import { RssSource, type RssSourceOptions } from './rss-source.js';
+import { XmlRpcClient, type XmlRpcClientOptions } from './xml-rpc-client.js';
+
+interface CommonSourceOptions extends Omit<HttpClientOptions, 'logger'> {
+  /** Gets retry, back-off and cap warnings from the HTTP client and the source. @defaultValue no logging */
+  readonly logger?: Logger;
+}
+
+export interface ChangelogSourceConfig
+  extends CommonSourceOptions,
+    Omit<ChangelogSourceOptions, 'rpc' | 'logger'>,
+    Omit<XmlRpcClientOptions, 'http' | 'logger'> {
+  readonly type: 'changelog';
+}
+
+export interface RssSourceConfig extends CommonSourceOptions, Omit<RssSourceOptions, 'http' | 'logger'> {
+  readonly type: 'rss';
+}
+
+export type ReleaseSourceConfig = ChangelogSourceConfig | RssSourceConfig;
+
+export function createReleaseSource(config: ChangelogSourceConfig): ChangelogSource;
+export function createReleaseSource(config: RssSourceConfig): RssSource;
+export function createReleaseSource(config: ReleaseSourceConfig): ChangelogSource | RssSource;
+export function createReleaseSource(config: ReleaseSourceConfig): ChangelogSource | RssSource {
+  const { baseUrl, timeoutMs, retries, maxRetryWaitMs, maxBodyBytes, userAgent, logger } = config;
+  const http = createHttpClient({ baseUrl, ...defined({ timeoutMs, retries, maxRetryWaitMs, maxBodyBytes, userAgent, logger }) });
+  if (config.type === 'rss') {
+    const { path, maxPages } = config;
+    return new RssSource({ http, ...defined({ path, maxPages, logger }) });
+  }
+  const { path, rateLimitRetries, rateLimitBackoffMs, maxRateLimitWaitMs, pauseMs, maxPages } = config;
+  const rpc = new XmlRpcClient({ http, ...defined({ path, rateLimitRetries, rateLimitBackoffMs, maxRateLimitWaitMs, logger }) });
+  return new ChangelogSource({ rpc, ...defined({ pauseMs, maxPages, logger }) });
+}
+
+/** Drops undefined fields, which exactOptionalPropertyTypes will not let us pass through as "unset". */
+function defined<T extends Record<string, unknown>>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}
