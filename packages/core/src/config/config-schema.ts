@@ -47,7 +47,10 @@ export const configSchema = z.strictObject({
   redis: z
     .strictObject({
       /** Unset: run an embedded redis-server under `<dataDir>/redis`. */
-      url: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional(),
+      url: z
+        .string()
+        .regex(/^rediss?(\+cluster)?:\/\//, 'expected a redis://, rediss:// or redis+cluster://host:port,host:port URL')
+        .optional(),
       /** Wrapped in `{}` so every key shares one Redis Cluster hash slot. */
       prefix: z
         .string()

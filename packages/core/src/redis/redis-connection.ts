@@ -1,10 +1,14 @@
-// Redis connections for BullMQ and for pypi-watch's own keys.
+// Redis connections for BullMQ and for pypi-watch's own keys: one server, or a Redis Cluster.
 
-import { Redis, type RedisOptions } from 'ioredis';
-import { RedisUnavailableError } from '../errors.js';
+import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
+import { ConfigError, RedisUnavailableError } from '../errors.js';
 
 export interface RedisConnectionOptions {
-  /** `redis://[user:password@]host:port[/db]` or `rediss://…`. */
+  /**
+   * `redis://[user:password@]host:port[/db]` or `rediss://…` for one server;
+   * `redis+cluster://[user:password@]host:port[,host:port…]` (or `rediss+cluster://`) for a
+   * Redis Cluster, the hosts being seed nodes.
+   */
   readonly url: string;
   /** Label in errors and logs. @defaultValue 'pypi-watch' */
   readonly connectionName?: string;
@@ -12,30 +16,74 @@ export interface RedisConnectionOptions {
   readonly connectTimeoutMs?: number;
 }
 
+export type RedisTarget =
+  | { readonly kind: 'server'; readonly url: string }
+  | {
+      readonly kind: 'cluster';
+      readonly nodes: readonly ClusterNode[];
+      readonly username?: string;
+      readonly password?: string;
+      readonly tls: boolean;
+    };
+
+const CLUSTER_URL = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?#]+)\/?$/;
+
+/** Reads a Redis URL; a `+cluster` scheme lists seed nodes of a Redis Cluster. */
+export function parseRedisTarget(url: string): RedisTarget {
+  const cluster = CLUSTER_URL.exec(url);
+  if (!cluster) return { kind: 'server', url };
+  const [, scheme, userInfo, hostList = ''] = cluster;
+  const nodes = hostList.split(',').map((hostPort) => {
+    const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(hostPort.trim());
+    if (!match) throw new ConfigError(`Redis Cluster URL ${redactRedisUrl(url)}: expected host:port seed nodes, got ${JSON.stringify(hostPort)}`);
+    return { host: (match[1] ?? '').replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+  });
+  const [username, password] = userInfo === undefined ? [] : userInfo.split(':').map(decodeURIComponent);
+  return {
+    kind: 'cluster',
+    nodes,
+    tls: scheme === 'rediss',
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+  };
+}
+
 /** The URL with any password replaced, safe for messages and logs. */
 export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return '(unparsable Redis URL)';
-  }
+  return url.replace(/^([a-z+]+:\/\/)([^@/]*:)[^@/]*@/i, '$1$2***@');
 }
 
 /**
  * A connection as BullMQ wants it: `maxRetriesPerRequest: null` so commands wait through a
  * reconnect instead of failing, and a capped backoff so a Redis restart is ridden out.
+ *
+ * A Cluster is returned typed as `Redis`: ioredis gives both the same command API, and every
+ * key of ours shares the `{prefix}` hash tag, so multi-key commands and scripts stay in one slot.
  */
 export function createRedisClient(options: RedisConnectionOptions): Redis {
-  const redisOptions: RedisOptions = {
+  const retryStrategy = (times: number): number => Math.min(100 * 2 ** Math.min(times, 6), 5000);
+  const common: RedisOptions = {
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     connectionName: options.connectionName ?? 'pypi-watch',
-    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
+    retryStrategy,
     lazyConnect: true,
   };
-  return new Redis(options.url, redisOptions);
+  const target = parseRedisTarget(options.url);
+  if (target.kind === 'server') return new Redis(options.url, common);
+  const cluster = new Cluster([...target.nodes], {
+    lazyConnect: true,
+    enableReadyCheck: true,
+    clusterRetryStrategy: retryStrategy,
+    redisOptions: {
+      ...common,
+      lazyConnect: false,
+      ...(target.username ? { username: target.username } : {}),
+      ...(target.password ? { password: target.password } : {}),
+      ...(target.tls ? { tls: {} } : {}),
+    },
+  });
+  return cluster as unknown as Redis;
 }
 
 /**
