@@ -92,6 +92,7 @@ describe('loadConfig', () => {
         AI_BASE_URL: 'https://ai.example',
         AI_MODEL: 'model-x',
         DASHBOARD_USER: 'ops',
+        DASHBOARD_HOST: '0.0.0.0',
         DASHBOARD_PASSWORD: 'pw',
         LOG_LEVEL: 'debug',
       },
@@ -100,6 +101,7 @@ describe('loadConfig', () => {
     expect(config.source.baseUrl).toBe('http://127.0.0.1:9999');
     expect(config.ai).toEqual({ baseUrl: 'https://ai.example', model: 'model-x' });
     expect(config.dashboard.user).toBe('ops');
+    expect(config.dashboard.host).toBe('0.0.0.0');
     expect(config.log.level).toBe('debug');
     expect(config.secrets).toEqual({ aiApiKey: 'sk-secret', dashboardPassword: 'pw' });
   });

@@ -43,6 +43,7 @@ const ENV_OVERRIDES = {
   AI_BASE_URL: ['ai', 'baseUrl'],
   AI_MODEL: ['ai', 'model'],
   DASHBOARD_USER: ['dashboard', 'user'],
+  DASHBOARD_HOST: ['dashboard', 'host'],
   LOG_LEVEL: ['log', 'level'],
 } as const satisfies Record<string, readonly [string, string]>;
 

@@ -1,0 +1,283 @@
+// Static checks of the deployment files: docker-compose.yml, the two Dockerfiles, .dockerignore and .env.example.
+// No Docker needed: they are parsed and checked against the repository and the real command line.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CommanderError, type Command } from 'commander';
+import { loadConfig, parseDuration, QUEUE_NAMES } from '@pypi-watch/core';
+import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+import { buildProgram } from '../src/program.js';
+import { REPO_ROOT } from './support/cli-process.js';
+
+const read = (file: string): string => readFileSync(join(REPO_ROOT, file), 'utf8');
+
+interface Service {
+  image?: string;
+  build?: { context: string; dockerfile: string; args?: Record<string, string> };
+  command?: string[];
+  environment?: Record<string, string>;
+  env_file?: string | string[];
+  depends_on?: Record<string, { condition: string }>;
+  volumes?: string[];
+  ports?: string[];
+  container_name?: string;
+  stop_grace_period?: string;
+  healthcheck?: { test: string[] };
+}
+
+// Compose resolves `<<` merge keys (YAML 1.1); so must we.
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const APP_SERVICES = ['scheduler', 'poller', 'worker', 'results', 'dashboard'] as const;
+const service = (name: string): Service => {
+  const found = compose.services[name];
+  if (!found) throw new Error(`docker-compose.yml has no service ${name}`);
+  return found;
+};
+
+/** `source:target[:mode]` of a short-syntax volume; the source may be a `${VAR:-default}` with colons in it. */
+function splitVolume(volume: string): { source: string; target: string; mode: string | undefined } {
+  const match = /^((?:\$\{[^}]*\}|[^:$])+):([^:]+)(?::(\w+))?$/.exec(volume);
+  if (!match) throw new Error(`unreadable volume ${volume}`);
+  return { source: match[1] ?? '', target: match[2] ?? '', mode: match[3] };
+}
+
+/** Parses a command line with the real program, its actions replaced: what it ran and with which options. */
+function parseCommand(args: readonly string[]): { command: string; options: Record<string, unknown> } {
+  const program = buildProgram(() => {});
+  let ran: { command: string; options: Record<string, unknown> } | undefined;
+  const silence = (cmd: Command) => cmd.configureOutput({ writeErr: () => {}, writeOut: () => {} }).exitOverride();
+  silence(program);
+  for (const sub of program.commands) {
+    silence(sub).action(function (this: Command) {
+      ran = { command: this.name(), options: this.opts() };
+    });
+  }
+  program.parse([...args], { from: 'user' });
+  if (!ran) throw new Error(`${args.join(' ')} ran no command`);
+  return ran;
+}
+
+describe('docker-compose.yml', () => {
+  test('has redis, scheduler, poller, worker, results and dashboard', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['dashboard', 'poller', 'redis', 'results', 'scheduler', 'worker']);
+  });
+
+  test('redis: redis:7 with AOF, noeviction, a named volume and a redis-cli ping health check', () => {
+    const redis = service('redis');
+    expect(redis.image).toMatch(/^redis:7(\.|-|$)/);
+    const command = (redis.command ?? []).join(' ');
+    expect(command).toMatch(/--appendonly yes/);
+    expect(command).toMatch(/--maxmemory-policy noeviction/);
+    const data = (redis.volumes ?? []).map(splitVolume).find((v) => v.target === '/data');
+    expect(Object.keys(compose.volumes)).toContain(data?.source);
+    expect(redis.healthcheck?.test).toEqual(expect.arrayContaining(['redis-cli', 'ping']));
+  });
+
+  test.each(APP_SERVICES)('%s: Redis URL, waits for a healthy redis, secrets from .env, config mounted read-only', (name) => {
+    const app = service(name);
+    expect(app.environment?.REDIS_URL).toBe('redis://redis:6379');
+    expect(app.depends_on?.redis?.condition).toBe('service_healthy');
+    expect([app.env_file].flat()).toContain('.env');
+    expect(app.volumes).toContain('./pypi-watch.yaml:/app/pypi-watch.yaml:ro');
+    expect(app.volumes).toContain('./config/update-pypi.yaml:/app/config/update-pypi.yaml:ro');
+    expect(existsSync(join(REPO_ROOT, 'config/update-pypi.yaml'))).toBe(true);
+    for (const volume of app.volumes ?? []) {
+      const { source, target, mode } = splitVolume(volume);
+      const named = /^[\w-]+$/.test(source);
+      // Host files and folders are read-only; only named volumes (state) are writable.
+      if (named) expect(Object.keys(compose.volumes)).toContain(source);
+      else expect(mode, `${volume} is a bind mount`).toBe('ro');
+      expect(target).toMatch(/^\//);
+    }
+    expect(app.build?.dockerfile).toMatch(/^Dockerfile\.(worker|scheduler)$/);
+  });
+
+  test.each(APP_SERVICES)('%s: stop_grace_period is longer than shutdown.timeout', (name) => {
+    const grace = parseDuration(service(name).stop_grace_period);
+    const config = loadConfig({ file: join(REPO_ROOT, 'pypi-watch.example.yaml'), env: {}, cwd: REPO_ROOT });
+    expect(grace).toBeGreaterThan(config.shutdown.timeout);
+  });
+
+  test.each([
+    ['scheduler', 'scheduler', {}],
+    ['poller', 'worker', { queues: ['poll'] }],
+    ['worker', 'worker', { queues: ['submit', 'cleanup'] }],
+    ['results', 'worker', { queues: ['result'] }],
+    ['dashboard', 'dashboard', {}],
+  ] as const)('%s runs a real pypi-watch command with valid flags', (name, command, options) => {
+    const args = service(name).command ?? [];
+    expect(parseCommand(args)).toEqual({ command, options: expect.objectContaining(options) });
+  });
+
+  test('the command check rejects what pypi-watch rejects', () => {
+    expect(() => parseCommand(['worker', '--queues', 'submit,bogus'])).toThrow(CommanderError);
+    expect(() => parseCommand(['wroker'])).toThrow(CommanderError);
+    expect(() => parseCommand(['dashboard', '--port', '3000'])).toThrow(CommanderError);
+  });
+
+  test('worker scales: no container_name, no host ports; shares /app/var with the poller; gets the farm account read-only', () => {
+    const worker = service('worker');
+    expect(worker.container_name).toBeUndefined();
+    expect(worker.ports).toBeUndefined();
+    const varVolume = (s: Service) => s.volumes?.map(splitVolume).find((v) => v.target === '/app/var')?.source;
+    expect(varVolume(worker)).toBeDefined();
+    expect(varVolume(service('poller'))).toBe(varVolume(worker));
+    expect(worker.volumes?.map(splitVolume)).toContainEqual({
+      source: expect.stringContaining('.config/compass-ci'),
+      target: '/home/pypi-watch/.config/compass-ci',
+      mode: 'ro',
+    });
+    expect(worker.build?.args).toHaveProperty('LKP_TESTS_GIT_URL');
+    expect(worker.build?.args).toHaveProperty('LKP_TESTS_REF');
+  });
+
+  test('every queue is served by some service', () => {
+    const served = new Set(
+      APP_SERVICES.flatMap((name) => {
+        const parsed = parseCommand(service(name).command ?? []);
+        return parsed.command === 'worker' ? ((parsed.options as { queues?: string[] }).queues ?? []) : [];
+      }),
+    );
+    expect([...served].sort()).toEqual([...QUEUE_NAMES].sort());
+  });
+
+  test('results reads the farm result folders read-only', () => {
+    expect(service('results').volumes?.map(splitVolume)).toContainEqual({ source: expect.stringContaining('/srv'), target: '/srv', mode: 'ro' });
+  });
+
+  test('dashboard: port published, DASHBOARD_PASSWORD required', () => {
+    const dashboard = service('dashboard');
+    expect(dashboard.ports?.some((p) => /:3000$/.test(p))).toBe(true);
+    expect(dashboard.environment?.DASHBOARD_PASSWORD).toMatch(/^\$\{DASHBOARD_PASSWORD:\?.+\}$/);
+  });
+
+  test('no literal secret in any environment block', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      for (const [key, value] of Object.entries(s.environment ?? {})) {
+        if (/key|password|token|secret/i.test(key)) expect(String(value), `${name}.${key}`).toMatch(/^\$\{[A-Z_]+(:\?[^}]*)?\}$/);
+      }
+    }
+  });
+});
+
+interface Instruction {
+  readonly keyword: string;
+  readonly args: string;
+}
+
+function dockerfile(file: string): { instructions: Instruction[]; stages: Instruction[][] } {
+  const lines = read(file)
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+  const instructions = lines.map((line) => {
+    const [keyword = '', ...rest] = line.split(/\s+/);
+    return { keyword: keyword.toUpperCase(), args: rest.join(' ') };
+  });
+  const stages: Instruction[][] = [];
+  for (const instruction of instructions) {
+    if (instruction.keyword === 'FROM') stages.push([]);
+    stages.at(-1)?.push(instruction);
+  }
+  return { instructions, stages };
+}
+
+/** ARG defaults declared before the first FROM, for resolving `FROM ${NODE_IMAGE}`. */
+function globalArgs(instructions: readonly Instruction[]): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const { keyword, args: value } of instructions) {
+    if (keyword === 'FROM') break;
+    if (keyword === 'ARG') {
+      const [name = '', def = ''] = value.split('=');
+      args[name] = def;
+    }
+  }
+  return args;
+}
+
+describe.each(['Dockerfile.worker', 'Dockerfile.scheduler'])('%s', (file) => {
+  const { instructions, stages } = dockerfile(file);
+  const final = stages.at(-1) ?? [];
+  const args = globalArgs(instructions);
+  const resolve = (text: string) => text.replace(/\$\{?(\w+)\}?/g, (_, name: string) => args[name] ?? '');
+
+  test('multi-stage, every stage on Node.js 20 slim', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    for (const stage of stages) expect(resolve(stage[0]?.args ?? '')).toMatch(/^node:20(\.\d+)*-(bookworm-)?slim\b/);
+  });
+
+  test('installs pnpm at the packageManager version and the locked dependencies', () => {
+    const run = instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
+    expect(run).toContain(`require('./package.json').packageManager.split('@')[1]`);
+    expect(run).toMatch(/pnpm install --frozen-lockfile --prod=false/);
+    expect(JSON.parse(read('package.json')).packageManager).toMatch(/^pnpm@\d+\.\d+\.\d+$/);
+  });
+
+  test('copies only paths that exist in the repository', () => {
+    for (const { args: copy } of instructions.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))) {
+      const sources = copy.split(/\s+/).filter((part) => !part.startsWith('--')).slice(0, -1);
+      for (const source of sources) expect(existsSync(join(REPO_ROOT, source)), source).toBe(true);
+    }
+  });
+
+  test('runs as a non-root user, stops on SIGTERM, enters through the pypi-watch bin that exists', () => {
+    const user = final.filter((i) => i.keyword === 'USER').at(-1)?.args ?? 'root';
+    expect(user).toMatch(/^10001(:10001)?$/);
+    expect(final.find((i) => i.keyword === 'STOPSIGNAL')?.args).toBe('SIGTERM');
+    const entrypoint = JSON.parse(final.find((i) => i.keyword === 'ENTRYPOINT')?.args ?? 'null') as string[];
+    expect(entrypoint).toEqual(['node', '/app/apps/cli/bin/pypi-watch.js']);
+    expect(existsSync(join(REPO_ROOT, (entrypoint[1] ?? '').replace(/^\/app\//, '')))).toBe(true);
+    const app = stages[0] ?? [];
+    expect(app.find((i) => i.keyword === 'WORKDIR')?.args).toBe('/app');
+  });
+
+  test('bakes in no secrets: no ENV or ARG with a secret-looking name', () => {
+    for (const { keyword, args: value } of instructions.filter((i) => i.keyword === 'ENV' || i.keyword === 'ARG')) {
+      for (const name of value.split(/\s+/).map((pair) => pair.split('=')[0] ?? '')) {
+        expect(name, `${keyword} ${value}`).not.toMatch(/key|password|passwd|token|secret|credential/i);
+      }
+    }
+  });
+
+  if (file === 'Dockerfile.worker') {
+    test('adds Ruby, git and lkp-tests from build args, with submit on PATH and LKP_SRC set', () => {
+      const text = final.map((i) => `${i.keyword} ${i.args}`).join('\n');
+      expect(text).toMatch(/ARG LKP_TESTS_GIT_URL=https:\/\/gitee\.com\/compass-ci\/lkp-tests\.git/);
+      expect(text).toMatch(/ARG LKP_TESTS_REF\b/);
+      expect(text).toMatch(/apt-get install[^\n]*\bruby\b[^\n]*\bgit\b/);
+      expect(text).toMatch(/git clone [^\n]*\$\{LKP_TESTS_GIT_URL\}/);
+      expect(text).toMatch(/ln -s \/opt\/lkp-tests\/sbin\/submit \/usr\/local\/bin\/submit/);
+      expect(text).toMatch(/LKP_SRC=\/opt\/lkp-tests/);
+      expect(text).toMatch(/chown -R 10001:10001 \/app\/var/);
+    });
+  } else {
+    test('has no Ruby and no lkp-tests', () => {
+      for (const { keyword, args: value } of instructions) expect(`${keyword} ${value}`).not.toMatch(/ruby|lkp-tests|LKP_/i);
+    });
+  }
+});
+
+describe('.dockerignore and .env.example', () => {
+  test('.dockerignore keeps dependencies, local state, git and secrets out of the build context', () => {
+    const ignored = read('.dockerignore').split('\n').map((line) => line.trim());
+    for (const entry of ['**/node_modules', 'var', '.git', '.env']) expect(ignored).toContain(entry);
+  });
+
+  test('.env.example lists every secret the containers need, with placeholders only', () => {
+    const entries = read('.env.example')
+      .split('\n')
+      .filter((line) => line.trim() && !line.startsWith('#'))
+      .map((line) => line.split('=') as [string, string]);
+    expect(entries.map(([key]) => key).sort()).toEqual(
+      ['AI_API_KEY', 'AI_BASE_URL', 'AI_MODEL', 'DASHBOARD_PASSWORD', 'DASHBOARD_USER', 'SCHED_HOST', 'SCHED_PORT'].sort(),
+    );
+    for (const [key, value] of entries) expect(value, key).toMatch(/^(|replace-me|admin|https:\/\/[a-z.]*example\.org(\/\S*)?)$/);
+  });
+
+  test('.env is git-ignored', () => {
+    expect(() => execFileSync('git', ['check-ignore', '--quiet', '.env'], { cwd: REPO_ROOT })).not.toThrow();
+  });
+});

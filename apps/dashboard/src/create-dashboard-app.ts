@@ -1,0 +1,63 @@
+// The dashboard's Express app: /healthz open, everything else behind basic auth when a password is set.
+
+import type { Runtime } from '@pypi-watch/core';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { basicAuth } from './basic-auth.js';
+import { createBullBoardRouter } from './bull-board-router.js';
+import { healthRoute, type HealthCheckOptions } from './health-route.js';
+import { createDashboardMetrics, type DashboardMetricsOptions } from './metrics-registry.js';
+
+/** Where Bull Board is served; `/` redirects there. */
+export const BOARD_PATH = '/ui';
+
+export interface DashboardAppOptions {
+  readonly health?: HealthCheckOptions;
+  readonly metrics?: DashboardMetricsOptions;
+}
+
+export function createDashboardApp(runtime: Runtime, options: DashboardAppOptions = {}): Express {
+  const { config, logger } = runtime;
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((_req, res, next) => {
+    res.set({ 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer' });
+    next();
+  });
+
+  // Before the auth check: container health checks and load balancers carry no credentials.
+  app.get('/healthz', healthRoute(runtime, options.health));
+
+  const password = config.secrets.dashboardPassword;
+  if (password) app.use(basicAuth({ user: config.dashboard.user, password, logger }));
+
+  const metrics = createDashboardMetrics(runtime, options.metrics);
+  app.get('/metrics', (_req, res) => {
+    metrics.render().then(
+      (text) => res.status(200).type(metrics.contentType).set('Cache-Control', 'no-store').send(text),
+      (err: unknown) => {
+        logger.warn({ err }, 'dashboard: could not collect metrics');
+        res.status(503).type('text/plain').send(`metrics unavailable: ${(err as Error).message}\n`);
+      },
+    );
+  });
+
+  // Relative, so it still works behind a reverse proxy that mounts the dashboard under a path.
+  app.get('/', (_req, res) => res.redirect(302, `.${BOARD_PATH}/`));
+  app.use(
+    BOARD_PATH,
+    createBullBoardRouter(runtime.queues.all, {
+      basePath: BOARD_PATH,
+      readOnly: config.dashboard.readOnly,
+      links: [
+        { text: 'Health (/healthz)', url: '../healthz' },
+        { text: 'Metrics (/metrics)', url: '../metrics' },
+      ],
+    }),
+  );
+
+  app.use(((err, req, res, _next) => {
+    logger.error({ err, path: req.path }, 'dashboard: request failed');
+    if (!res.headersSent) res.status(500).type('text/plain').send('internal error\n');
+  }) satisfies ErrorRequestHandler);
+  return app;
+}
