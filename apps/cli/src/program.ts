@@ -5,6 +5,8 @@ import { isQueueName, QUEUE_NAMES, type QueueName } from '@pypi-watch/core';
 import { cleanupCommand } from './commands/cleanup.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { pollCommand } from './commands/poll.js';
+import { reportCommand } from './commands/report.js';
+import { whyCommand } from './commands/why.js';
 import { dashboardCommand, schedulerCommand, workerCommand } from './commands/services.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
@@ -94,6 +96,22 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(configOption())
     .option('--json', 'print JSON')
     .action(statusCommand);
+
+  program
+    .command('why')
+    .description('what pypi-watch decided about a release, and why (invalid, filtered, duplicate, queued, submitted, result)')
+    .argument('<package>', 'NAME or NAME==VERSION')
+    .addOption(configOption())
+    .option('--json', 'print JSON')
+    .action(whyCommand);
+
+  program
+    .command('report')
+    .description('build outcomes: counts per result and failure kind, success rate, slowest builds, failing packages')
+    .addOption(configOption())
+    .option('--since <duration>', 'how far back, e.g. 7d, 12h', '7d')
+    .option('--json', 'print JSON')
+    .action(reportCommand);
 
   program
     .command('cleanup')

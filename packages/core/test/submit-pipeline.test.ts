@@ -159,6 +159,9 @@ describe('submit pipeline', () => {
   test('AI secrets reach submit only through the 0600 rendered yaml; a refused account fails at once, its token redacted', async () => {
     const h = await harness({ submit: { attempts: 5 } }, { AI_API_KEY: AI_KEY, AI_MODEL: 'model-x', AI_BASE_URL: 'https://ai.example' });
     process.env.STANDIN_SUBMIT_MODE = 'account';
+    // As in production: the worker's own environment holds the secrets.
+    process.env.AI_API_KEY = AI_KEY;
+    process.env.DASHBOARD_PASSWORD = 'dashboard-secret';
     try {
       const { batchId } = await enqueue(h, releases('secret-pkg==1.0'));
       await settled(h, 1);
@@ -169,6 +172,7 @@ describe('submit pipeline', () => {
       expect((await stat(rendered)).mode & 0o777).toBe(0o600);
       expect(await readFile(rendered, 'utf8')).toContain(AI_KEY);
       expect(JSON.stringify(calls)).not.toContain(AI_KEY);
+      expect(calls[0]?.secretEnv).toEqual([]);
 
       const dir = join(h.setup.config.paths.logDir, batchId);
       const batchText = (await Promise.all((await readdir(dir)).map((f) => readFile(join(dir, f), 'utf8')))).join('\n');
@@ -188,6 +192,8 @@ describe('submit pipeline', () => {
       redis.disconnect();
     } finally {
       delete process.env.STANDIN_SUBMIT_MODE;
+      delete process.env.AI_API_KEY;
+      delete process.env.DASHBOARD_PASSWORD;
     }
   });
 
@@ -205,7 +211,7 @@ describe('submit pipeline', () => {
     await enqueue(h, releases('a-pkg==1', 'b-pkg==1', 'fail-c==1'));
     await settled(h, 3);
     const status = await readStatus({ queues: h.runtime.queues, redis: h.runtime.redis, config: h.setup.config });
-    expect(Object.keys(status.queues).sort()).toEqual(['cleanup', 'poll', 'submit']);
+    expect(Object.keys(status.queues).sort()).toEqual(['cleanup', 'poll', 'result', 'submit']);
     expect(status.queues.submit).toMatchObject({ waiting: 0, active: 0, delayed: 0, failed: 1, completed: 2 });
     expect(JSON.parse(JSON.stringify(status))).toHaveProperty('queues.poll.waiting', 0);
   });

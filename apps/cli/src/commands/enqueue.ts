@@ -3,6 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import {
   BatchLog,
+  bullPrefix,
+  DecisionLog,
   batchIdFor,
   enqueueSubmits,
   parsePackageArgs,
@@ -48,6 +50,13 @@ export async function enqueueCommand(specs: string[], options: { config?: string
         origin: 'enqueue',
         countExistingWith: runtime.redis,
       });
+      await new DecisionLog({ redis: runtime.redis, keyPrefix: bullPrefix(context.config.redis.prefix), ttlMs: context.config.dedupe.ttl }).record(
+        unique.map((request) => ({
+          subject: request.normalized,
+          ...(request.version === undefined ? {} : { version: request.version }),
+          decision: { kind: 'queued', origin: 'enqueue', batchId, jobs: context.config.submit.targets.length },
+        })),
+      );
       const added = result.jobs - result.alreadyQueued;
       process.stdout.write(
         `queued ${added} submit job(s) for ${unique.length} package(s) × ${context.config.submit.targets.length} target(s) in batch ${batchId}` +

@@ -9,6 +9,7 @@ import type { Config } from '../config/load-config.js';
 import { DedupeStore } from '../dedupe/dedupe-store.js';
 import type { Logger } from '../logging/logger.js';
 import { bullPrefix } from '../queues/queue-names.js';
+import { ResultStore } from '../results/result-store.js';
 import { pruneStaleSubmitHomes } from '../submit/submit-homes.js';
 
 export interface CleanupOptions {
@@ -24,6 +25,8 @@ export interface CleanupOptions {
   readonly dryRun?: boolean;
   /** Trims expired entries when given. */
   readonly dedupe?: DedupeStore;
+  /** Build outcomes finished longer than `maxAgeMs` ago are dropped when given (the report's history). */
+  readonly results?: { readonly store: ResultStore; readonly maxAgeMs: number };
   /** Per-slot HOME folders of submit runners; those of dead processes are removed when given. */
   readonly submitHomeRoot?: string;
   /** @defaultValue Date.now */
@@ -52,6 +55,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
   const removedUpdateLists = await pruneUpdateLists(options.updateListDir, options.keepUpdateLists, { dryRun });
   const expiredDedupe = options.dedupe ? (dryRun ? await options.dedupe.countExpired() : await options.dedupe.trimExpired()) : 0;
   if (options.submitHomeRoot && !dryRun) await pruneStaleSubmitHomes(options.submitHomeRoot);
+  if (options.results && !dryRun) await options.results.store.trim(now - options.results.maxAgeMs);
   return { removedBatches, removedUpdateLists, expiredDedupe };
 }
 
@@ -80,6 +84,7 @@ export function runCleanupForConfig({ config, redis, dryRun }: ConfigCleanupOpti
     dryRun: dryRun ?? false,
     dedupe: new DedupeStore({ redis, keyPrefix: bullPrefix(config.redis.prefix), ttlMs: config.dedupe.ttl }),
     submitHomeRoot: join(config.dataDir, 'submit-home'),
+    results: { store: new ResultStore({ redis, keyPrefix: bullPrefix(config.redis.prefix) }), maxAgeMs: config.dedupe.ttl },
   });
 }
 

@@ -112,6 +112,18 @@ export const configSchema = z.strictObject({
       maxAge: duration(60_000).default(2 * 86_400_000),
     })
     .prefault({}),
+  results: z
+    .strictObject({
+      /** Follow every submitted build to its outcome by reading its result folder. */
+      enabled: z.boolean().default(true),
+      /** Farm path prefix → where this host mounts it, e.g. `{ "/srv": "/mnt/farm-srv" }`; empty: paths as printed. */
+      pathMap: z.record(z.string().regex(/^\//, 'expected an absolute farm path prefix'), z.string().regex(/^\//, 'expected an absolute local path')).default({}),
+      every: duration(100).default(10 * 60_000),
+      giveUpAfter: duration(1000).default(2 * 86_400_000),
+      /** Automatic resubmits of a release whose build hit a farm repo outage. */
+      maxResubmits: z.number().int().min(0).max(10).default(2),
+    })
+    .prefault({}),
   dashboard: z
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),

@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis';
 
 export const RELEASE_COUNTERS = ['found', 'invalid', 'filtered', 'duplicate', 'queued'] as const;
 export const SUBMIT_COUNTERS = ['succeeded', 'failed', 'retried'] as const;
+export const RESULT_COUNTERS = ['success', 'failure', 'gave-up', 'unmapped'] as const;
+export type ResultCounter = (typeof RESULT_COUNTERS)[number];
 export type ReleaseCounter = (typeof RELEASE_COUNTERS)[number];
 export type SubmitCounter = (typeof SUBMIT_COUNTERS)[number];
 
@@ -20,6 +22,9 @@ export interface MetricsSnapshot {
     readonly sum: number;
     readonly count: number;
   };
+  /** Build outcomes by status, and failures by kind (`repo-outage`, `missing-dependency`, …). */
+  readonly results: Record<ResultCounter, number>;
+  readonly resultFailureKinds: Record<string, number>;
   /** When the last poll succeeded (ms since epoch), if one has. */
   readonly lastSuccessfulPollAt: number | undefined;
 }
@@ -55,6 +60,13 @@ export class MetricsStore {
     await pipeline.exec();
   }
 
+  async recordResult(status: ResultCounter, failureKind?: string): Promise<void> {
+    const pipeline = this.#redis.pipeline();
+    pipeline.hincrby(this.#counters, `results:${status}`, 1);
+    if (failureKind !== undefined) pipeline.hincrby(this.#counters, `result-kind:${failureKind}`, 1);
+    await pipeline.exec();
+  }
+
   async snapshot(): Promise<MetricsSnapshot> {
     const [counters, histogram] = await Promise.all([this.#redis.hgetall(this.#counters), this.#redis.hgetall(this.#histogram)]);
     const num = (value: string | undefined): number => (value === undefined ? 0 : Number(value));
@@ -69,6 +81,12 @@ export class MetricsStore {
       releases: Object.fromEntries(RELEASE_COUNTERS.map((name) => [name, num(counters[`releases:${name}`])])) as Record<ReleaseCounter, number>,
       submits: Object.fromEntries(SUBMIT_COUNTERS.map((name) => [name, num(counters[`submits:${name}`])])) as Record<SubmitCounter, number>,
       submitDuration: { buckets, sum: num(histogram.sum), count },
+      results: Object.fromEntries(RESULT_COUNTERS.map((name) => [name, num(counters[`results:${name}`])])) as Record<ResultCounter, number>,
+      resultFailureKinds: Object.fromEntries(
+        Object.entries(counters)
+          .filter(([field]) => field.startsWith('result-kind:'))
+          .map(([field, value]) => [field.slice('result-kind:'.length), Number(value)]),
+      ),
       lastSuccessfulPollAt: lastPoll === undefined ? undefined : Number(lastPoll),
     };
   }

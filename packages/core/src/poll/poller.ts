@@ -6,6 +6,7 @@ import { BatchLog } from '../batch/batch-log.js';
 import type { Config } from '../config/load-config.js';
 import { DedupeStore } from '../dedupe/dedupe-store.js';
 import type { Logger } from '../logging/logger.js';
+import { DecisionLog } from '../decisions/decision-log.js';
 import { MetricsStore } from '../metrics/metrics-store.js';
 import { bullPrefix } from '../queues/queue-names.js';
 import type { Queues } from '../queues/queues.js';
@@ -62,6 +63,7 @@ export async function createPoller({ config, redis, queues, logger }: CreatePoll
     updateListDir: config.paths.updateListDir,
     logger,
     metrics: new MetricsStore({ redis, keyPrefix: bullPrefix(config.redis.prefix) }),
+    decisions: new DecisionLog({ redis, keyPrefix: bullPrefix(config.redis.prefix), ttlMs: config.dedupe.ttl }),
   };
   const run = ({ since }: { since?: number } = {}): Promise<PollResult> => {
     const request: PollRequest = since === undefined ? {} : { sinceCursor: sinceCursor(config, since) };

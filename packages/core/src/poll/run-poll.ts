@@ -4,6 +4,7 @@
 import type { Queue } from 'bullmq';
 import { BatchLog, batchIdFor } from '../batch/batch-log.js';
 import { writeUpdateList } from '../batch/update-list.js';
+import { invalidSubject, type DecisionLog, type DecisionRecord } from '../decisions/decision-log.js';
 import { releaseKey, type DedupeStore } from '../dedupe/dedupe-store.js';
 import { enqueueSubmits, type ReleaseToSubmit } from '../enqueue/enqueue-submits.js';
 import type { Logger } from '../logging/logger.js';
@@ -27,6 +28,7 @@ export interface PollDeps {
   readonly updateListDir: string;
   readonly logger: Logger;
   readonly metrics: MetricsStore;
+  readonly decisions: DecisionLog;
   /** @defaultValue () => new Date() */
   readonly now?: () => Date;
 }
@@ -88,6 +90,7 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
   let found = 0;
   const candidates = new Map<string, ReleaseToSubmit & { version: string }>();
   const withdrawals: Withdrawal[] = [];
+  const decisions: DecisionRecord[] = [];
 
   for (const event of fetched.events) {
     const name = checkProjectName(event.name);
@@ -95,11 +98,17 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
       if (event.action === 'new') found++;
       invalid++;
       log.warn({ entry: rawEntry(event), reason: name.reason }, 'skipped invalid project name');
+      decisions.push({ subject: invalidSubject(String(event.name)), decision: { kind: 'invalid', reason: name.reason } });
       continue;
     }
     if (event.action === 'withdrawn') {
       const version = event.version === '' ? undefined : event.version;
       withdrawals.push({ normalized: name.normalized, name: name.name, ...(version === undefined ? {} : { version }) });
+      decisions.push({
+        subject: name.normalized,
+        ...(version === undefined ? {} : { version }),
+        decision: { kind: 'withdrawn', detail: version === undefined ? 'project removed' : 'release removed or yanked' },
+      });
       // Published and withdrawn within one poll: never queue it.
       for (const [key, release] of candidates) {
         if (release.normalized === name.normalized && (version === undefined || release.version === version)) candidates.delete(key);
@@ -111,17 +120,20 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
     if (!version.ok) {
       invalid++;
       log.warn({ entry: rawEntry(event), reason: version.reason }, 'skipped invalid version');
+      decisions.push({ subject: name.normalized, version: event.version.slice(0, 100), decision: { kind: 'invalid', reason: version.reason } });
       continue;
     }
     const verdict = deps.filter.check({ normalized: name.normalized, isPrerelease: version.isPrerelease });
     if (!verdict.ok) {
       filtered++;
       log.debug({ release: { name: name.name, version: version.version }, rule: verdict.rule }, 'filtered');
+      decisions.push({ subject: name.normalized, version: version.version, decision: { kind: 'filtered', rule: verdict.rule } });
       continue;
     }
     const key = releaseKey(name.normalized, version.version);
     if (candidates.has(key)) {
       duplicate++;
+      decisions.push({ subject: name.normalized, version: version.version, decision: { kind: 'duplicate', detail: 'listed twice in one poll' } });
       continue;
     }
     candidates.set(key, { name: name.name, normalized: name.normalized, version: version.version });
@@ -130,6 +142,11 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
   const unseen = candidates.size === 0 ? new Set<string>() : await deps.dedupe.filterUnseen([...candidates.keys()]);
   duplicate += candidates.size - unseen.size;
   const fresh = [...candidates].filter(([key]) => unseen.has(key)).map(([, release]) => release);
+  for (const [key, release] of candidates) {
+    if (!unseen.has(key)) {
+      decisions.push({ subject: release.normalized, version: release.version, decision: { kind: 'duplicate', detail: 'already seen within dedupe.ttl' } });
+    }
+  }
 
   let batchId: string | undefined;
   let updateList: string | undefined;
@@ -142,11 +159,20 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
     const enqueued = await enqueueSubmits({ queue: deps.submitQueue, releases: fresh, targets: deps.targets, batchId, origin: 'poll' });
     queuedJobs = enqueued.jobs;
     checkpoint('enqueued');
+    for (const release of fresh) {
+      decisions.push({
+        subject: release.normalized,
+        version: release.version,
+        decision: { kind: 'queued', origin: 'poll', batchId, jobs: deps.targets.length },
+      });
+    }
     await deps.dedupe.markSeen(fresh.map((release) => releaseKey(release.normalized, release.version)));
     checkpoint('marked-seen');
   }
 
   const withdrawnJobsRemoved = withdrawals.length === 0 ? 0 : await removeWithdrawnJobs(deps.submitQueue, deps.targets, withdrawals, log);
+  // Before the cursor moves: a crash here replays the poll, and the story gets the entries again.
+  await deps.decisions.record(decisions);
   await deps.state.writeCursor(deps.source.type, fetched.cursor);
   checkpoint('cursor-saved');
 

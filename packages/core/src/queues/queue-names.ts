@@ -1,6 +1,6 @@
 // Queue names and the key layout shared by every pypi-watch process.
 
-export const QUEUE_NAMES = ['poll', 'submit', 'cleanup'] as const;
+export const QUEUE_NAMES = ['poll', 'submit', 'cleanup', 'result'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export function isQueueName(value: string): value is QueueName {

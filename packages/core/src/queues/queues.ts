@@ -8,6 +8,7 @@ export interface Queues {
   readonly poll: Queue;
   readonly submit: Queue;
   readonly cleanup: Queue;
+  readonly result: Queue;
   readonly all: readonly Queue[];
   close(): Promise<void>;
 }
@@ -30,6 +31,13 @@ export function defaultJobOptions(config: Config): Record<QueueName, DefaultJobO
       removeOnComplete: { age: 7 * DAY_S, count: 200_000 },
       removeOnFail: { age: 30 * DAY_S },
     },
+    result: {
+      // Retries only for I/O errors reading the result folder; waiting for a build is not a retry.
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 60_000 },
+      removeOnComplete: { age: 7 * DAY_S, count: 200_000 },
+      removeOnFail: { age: 30 * DAY_S },
+    },
     cleanup: {
       attempts: 3,
       backoff: { type: 'exponential', delay: 60_000 },
@@ -46,11 +54,13 @@ export function createQueues(connection: ConnectionOptions, config: Config): Que
   const poll = make('poll');
   const submit = make('submit');
   const cleanup = make('cleanup');
-  const all = [poll, submit, cleanup];
+  const result = make('result');
+  const all = [poll, submit, cleanup, result];
   return {
     poll,
     submit,
     cleanup,
+    result,
     all,
     close: async () => {
       await Promise.all(all.map((queue) => queue.close()));

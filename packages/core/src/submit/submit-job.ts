@@ -16,6 +16,8 @@ export const submitJobDataSchema = z.strictObject({
   batchId: z.string().regex(/^submit-log-\d{8}-\d{6}$/),
   /** Who queued it. */
   origin: z.enum(['poll', 'enqueue']),
+  /** Set on an automatic resubmit after a farm repo outage (1 for the first). */
+  resubmit: z.number().int().min(1).optional(),
 });
 
 export type SubmitJobData = z.infer<typeof submitJobDataSchema>;

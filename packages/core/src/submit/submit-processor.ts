@@ -1,7 +1,10 @@
 // The BullMQ processor for the `submit` queue: one farm `submit` call per job, recorded in its batch log.
 
-import { UnrecoverableError, type Job } from 'bullmq';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { BatchLog } from '../batch/batch-log.js';
+import type { DecisionLog } from '../decisions/decision-log.js';
+import { normalizeProjectName } from '../release/project-name.js';
+import { RESULT_JOB_NAME, resultJobId, type ResultJobData } from '../results/result-job.js';
 import type { Logger } from '../logging/logger.js';
 import type { MetricsStore } from '../metrics/metrics-store.js';
 import { buildSubmitArgs, formatCommandForLog } from './submit-command.js';
@@ -22,6 +25,9 @@ export interface SubmitProcessorOptions {
   readonly dryRun: boolean;
   readonly logger: Logger;
   readonly metrics: MetricsStore;
+  readonly decisions: DecisionLog;
+  /** When set, every successful submit with a `result_root` gets a delayed `result` job. */
+  readonly followResults?: { readonly queue: Queue; readonly firstCheckAfterMs: number };
 }
 
 export type SubmitJobResult =
@@ -65,6 +71,9 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       await options.batchLog.appendCommand(data.batchId, { name: data.name, command: [options.command, ...args], output: error.output, attempt, at });
       if (finalAttempt) await options.batchLog.appendFailure(data.batchId, data.name, error.reason);
       await options.metrics.recordSubmit(finalAttempt ? 'failed' : 'retried', error.durationMs);
+      await options.decisions.record([
+        { ...subjectOf(data), decision: { kind: 'submit-failed', target: targetKey(data.target), reason: error.reason, final: finalAttempt } },
+      ]);
       log.warn(
         { release: { name: data.name, version: data.version }, target: targetKey(data.target), kind: error.kind, reason: error.reason, finalAttempt },
         finalAttempt ? 'submit failed for good' : 'submit failed, will retry',
@@ -78,8 +87,31 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       await options.batchLog.appendCommand(data.batchId, { name: data.name, command: outcome.command, output: outcome.output, attempt: job.attemptsMade + 1, at });
       await options.batchLog.appendSuccess(data.batchId, data.name, outcome.jobId, outcome.resultRoot);
       await options.metrics.recordSubmit('succeeded', outcome.durationMs);
+      await options.decisions.record([
+        {
+          ...subjectOf(data),
+          decision: { kind: 'submitted', target: targetKey(data.target), farmJobId: outcome.jobId, ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}) },
+        },
+      ]);
+      if (options.followResults && outcome.resultRoot && job.id) {
+        const resultData: ResultJobData = {
+          name: data.name,
+          normalized: normalizeProjectName(data.name),
+          ...(data.version === undefined ? {} : { version: data.version }),
+          target: data.target,
+          batchId: data.batchId,
+          farmJobId: outcome.jobId,
+          resultRoot: outcome.resultRoot,
+          submittedAt: Date.now(),
+          resubmit: data.resubmit ?? 0,
+        };
+        await options.followResults.queue.add(RESULT_JOB_NAME, resultData, {
+          jobId: resultJobId(job.id),
+          delay: options.followResults.firstCheckAfterMs,
+        });
+      }
     } catch (error) {
-      log.error({ err: error, farmJobId: outcome.jobId }, 'submitted, but could not record it in the batch log or metrics');
+      log.error({ err: error, farmJobId: outcome.jobId }, 'submitted, but could not record it (batch log, metrics, decision log or result job)');
     }
     log.info(
       { release: { name: data.name, version: data.version }, target: targetKey(data.target), farmJobId: outcome.jobId, resultRoot: outcome.resultRoot, durationMs: outcome.durationMs },
@@ -87,4 +119,8 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
     );
     return { dryRun: false, jobId: outcome.jobId, durationMs: outcome.durationMs, ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}) };
   };
+}
+
+function subjectOf(data: SubmitJobData): { subject: string; version?: string } {
+  return { subject: normalizeProjectName(data.name), ...(data.version === undefined ? {} : { version: data.version }) };
 }

@@ -23,6 +23,11 @@ export interface SubmitRunnerOptions {
   readonly realHome?: string;
   /** Variables added to this process's environment for submit, e.g. `SCHED_HOST`, `LKP_SRC`. @defaultValue `{}` */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Variables of this process that `submit` must not inherit: pypi-watch's own secrets reach the
+   * farm only through the rendered job yaml. @defaultValue WITHHELD_ENV
+   */
+  readonly withheldEnv?: readonly string[];
   /** Values to replace with `[REDACTED]` in all output (AI key, …); the account token is found by itself. */
   readonly secrets: readonly string[];
   /** At most this many submits run at once in this process; one HOME each. */
@@ -42,6 +47,9 @@ export interface SubmitOutcome {
 }
 
 /** Bytes of raw output held while submit runs; the kept, redacted output is smaller still. */
+/** pypi-watch's secrets and connection strings: never in a child's environment. */
+export const WITHHELD_ENV = ['AI_API_KEY', 'AI_BASE_URL', 'AI_MODEL', 'DASHBOARD_PASSWORD', 'DASHBOARD_USER', 'REDIS_URL', 'PYPI_WATCH_CONFIG'] as const;
+
 const MAX_RAW_OUTPUT_BYTES = 512 * 1024;
 const MAX_REASON_CHARS = 300;
 
@@ -51,6 +59,7 @@ export class SubmitRunner {
   readonly killGraceMs: number;
   private readonly realHome: string;
   private readonly env: Readonly<Record<string, string>>;
+  private readonly withheldEnv: ReadonlySet<string>;
   private readonly secrets: readonly string[];
   private readonly homes: SubmitHomePool;
   private readonly active = new Set<Promise<unknown>>();
@@ -62,6 +71,7 @@ export class SubmitRunner {
     this.killGraceMs = options.killGraceMs ?? 5_000;
     this.realHome = options.realHome ?? homedir();
     this.env = options.env ?? {};
+    this.withheldEnv = new Set(options.withheldEnv ?? WITHHELD_ENV);
     this.secrets = options.secrets;
     validateOptions(this.command, this.timeoutMs, this.killGraceMs, options);
     this.homes = new SubmitHomePool({ homeRoot: options.homeRoot, realHome: this.realHome, size: options.concurrency });
@@ -97,6 +107,14 @@ export class SubmitRunner {
     }
   }
 
+  private inheritedEnv(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries(process.env)) {
+      if (value !== undefined && !this.withheldEnv.has(name)) env[name] = value;
+    }
+    return env;
+  }
+
   private async spawn(args: readonly string[], home: string): Promise<SubmitOutcome> {
     const argv = [this.command, ...args];
     const secrets = [...this.secrets, ...(await loadAccountSecrets(this.realHome))];
@@ -107,8 +125,8 @@ export class SubmitRunner {
       shell: false,
       // Its own process group, so a timeout kills what submit started (ruby, git, tar) too.
       detached: true,
-      env: { ...this.env, HOME: home },
-      extendEnv: true,
+      env: { ...this.inheritedEnv(), ...this.env, HOME: home },
+      extendEnv: false,
       stdin: 'ignore',
       buffer: false,
       reject: false,

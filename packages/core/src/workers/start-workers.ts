@@ -4,7 +4,10 @@ import { Worker, type Processor, type WorkerOptions } from 'bullmq';
 import { join } from 'node:path';
 import { BatchLog } from '../batch/batch-log.js';
 import { createCleanupProcessor } from '../cleanup/cleanup.js';
+import { DecisionLog } from '../decisions/decision-log.js';
 import { MetricsStore } from '../metrics/metrics-store.js';
+import { createResultProcessor } from '../results/result-processor.js';
+import { ResultStore } from '../results/result-store.js';
 import { createPoller } from '../poll/poller.js';
 import { bullPrefix, type QueueName } from '../queues/queue-names.js';
 import type { Runtime } from '../runtime.js';
@@ -31,6 +34,9 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
   const prefix = bullPrefix(config.redis.prefix);
   const workers: Worker[] = [];
   const closers: Array<() => Promise<void>> = [];
+  const batchLog = new BatchLog({ logDir: config.paths.logDir });
+  const metrics = new MetricsStore({ redis: runtime.redis, keyPrefix: prefix });
+  const decisions = new DecisionLog({ redis: runtime.redis, keyPrefix: prefix, ttlMs: config.dedupe.ttl });
 
   const add = (name: QueueName, processor: Processor, extra: Partial<WorkerOptions> = {}): Worker => {
     const worker = new Worker(name, processor, { connection: runtime.redis, prefix, autorun: true, ...extra });
@@ -70,13 +76,15 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
     closers.push(() => runner.close());
     const processor = createSubmitProcessor({
       runner,
-      batchLog: new BatchLog({ logDir: config.paths.logDir }),
+      batchLog,
       jobYamlPath,
       command: config.submit.command,
       params: config.submit.params,
       dryRun: config.submit.dryRun,
       logger,
-      metrics: new MetricsStore({ redis: runtime.redis, keyPrefix: prefix }),
+      metrics,
+      decisions,
+      ...(config.results.enabled ? { followResults: { queue: runtime.queues.result, firstCheckAfterMs: config.results.every } } : {}),
     });
     add('submit', processor as Processor, {
       concurrency,
@@ -90,6 +98,23 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
     // One poll at a time across every worker on every host (the poll lock backs this up).
     await runtime.queues.poll.setGlobalConcurrency(1);
     add('poll', poller.process as Processor, { concurrency: 1 });
+  }
+
+  if (options.queues.includes('result')) {
+    const processor = createResultProcessor({
+      pathMap: config.results.pathMap,
+      everyMs: config.results.every,
+      giveUpAfterMs: config.results.giveUpAfter,
+      maxResubmits: config.results.maxResubmits,
+      submitQueue: runtime.queues.submit,
+      store: new ResultStore({ redis: runtime.redis, keyPrefix: prefix }),
+      decisions,
+      batchLog,
+      metrics,
+      logger,
+    });
+    // Waiting builds sit in `delayed`, not in a worker slot, so a few slots follow thousands of builds.
+    add('result', processor as Processor, { concurrency: 4 });
   }
 
   if (options.queues.includes('cleanup')) {

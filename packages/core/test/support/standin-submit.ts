@@ -7,6 +7,8 @@ export interface SubmitCall {
   readonly pid: number;
   readonly home: string;
   readonly time: number;
+  /** Names of secret-looking variables submit saw in its environment. */
+  readonly secretEnv?: string[];
 }
 
 export async function readSubmitCalls(recordFile: string): Promise<SubmitCall[]> {

@@ -22,10 +22,13 @@ export interface TestSetup {
 }
 
 /**
- * `overrides` are config-file keys (as a user writes them). Defaults point submit at the
+ * `overrides` are config-file keys (as a user writes them), or a function of the temp dir giving them. Defaults point submit at the
  * stand-in, the data dir at a temp folder and Redis at the test server under a fresh prefix.
  */
-export async function createTestSetup(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<TestSetup> {
+export async function createTestSetup(
+  overrides: Record<string, unknown> | ((dir: string) => Record<string, unknown>) = {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<TestSetup> {
   const dir = await mkdtemp(join(tmpdir(), 'pypi-watch-test-'));
   const prefix = uniquePrefix();
   const base = {
@@ -33,7 +36,7 @@ export async function createTestSetup(overrides: Record<string, unknown> = {}, e
     dataDir: join(dir, 'var'),
     submit: { command: STANDIN_SUBMIT, jobYaml: JOB_YAML, backoff: '100ms' },
   };
-  const raw = deepMerge(base, overrides);
+  const raw = deepMerge(base, typeof overrides === 'function' ? overrides(dir) : overrides);
   const configFile = join(dir, 'pypi-watch.yaml');
   await writeFile(configFile, stringify(raw));
   const config = loadConfig({ file: configFile, env, cwd: dir });

@@ -1,0 +1,42 @@
+// `pypi-watch report [--since 7d] [--json]`: how the builds went.
+
+import { bullPrefix, formatDuration, parseDuration, ResultStore, type BuildReport } from '@pypi-watch/core';
+import { commandContext, openCommandRuntime } from '../context.js';
+import { UsageError } from '../usage-error.js';
+
+export async function reportCommand(options: { config?: string; since: string; json?: boolean }): Promise<void> {
+  const sinceMs = parseDuration(options.since);
+  if (sinceMs === undefined) throw new UsageError(`--since expects a duration like 7d or 12h; got ${JSON.stringify(options.since)}`);
+  const context = commandContext(options.config, 'oneshot', 'cli');
+  const runtime = await openCommandRuntime(context, 'cli');
+  try {
+    const store = new ResultStore({ redis: runtime.redis, keyPrefix: bullPrefix(context.config.redis.prefix) });
+    const report = await store.report(Date.now() - sinceMs);
+    process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, options.since));
+  } finally {
+    await runtime.close();
+  }
+}
+
+export function formatReport(report: BuildReport, since: string): string {
+  const lines = [
+    `builds finished in the last ${since}: ${report.total}`,
+    `  success ${report.byStatus.success} (${(report.successRate * 100).toFixed(1)}% of decided builds; ` +
+      `${report.installFailures} did not install)`,
+    `  failure ${report.byStatus.failure}`,
+    ...Object.entries(report.byFailureKind)
+      .filter(([, count]) => count > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([kind, count]) => `    ${kind.padEnd(22)} ${count}`),
+    `  gave up waiting ${report.byStatus['gave-up']}, result path not mapped ${report.byStatus.unmapped}`,
+  ];
+  if (report.slowest.length > 0) {
+    lines.push('', 'slowest builds:');
+    for (const o of report.slowest) lines.push(`  ${formatDuration(o.buildDurationMs ?? 0).padStart(8)}  ${o.name} ${o.version ?? ''} (${o.target})`);
+  }
+  if (report.failing.length > 0) {
+    lines.push('', 'failing packages:');
+    for (const o of report.failing) lines.push(`  ${o.name} ${o.version ?? ''}  ${o.kind ?? 'other'}  ${o.resultRoot}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

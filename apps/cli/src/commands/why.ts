@@ -1,0 +1,40 @@
+// `pypi-watch why NAME[==VERSION]`: everything pypi-watch decided about a release, and why.
+
+import { bullPrefix, checkProjectName, DecisionLog, describeDecision, invalidSubject, printable } from '@pypi-watch/core';
+import { commandContext, openCommandRuntime } from '../context.js';
+import { UsageError } from '../usage-error.js';
+
+export async function whyCommand(spec: string, options: { config?: string; json?: boolean }): Promise<void> {
+  const context = commandContext(options.config, 'oneshot', 'cli');
+  const separator = spec.indexOf('==');
+  const rawName = separator === -1 ? spec : spec.slice(0, separator);
+  const version = separator === -1 ? undefined : spec.slice(separator + 2);
+  if (rawName === '') throw new UsageError('expected NAME or NAME==VERSION');
+  const name = checkProjectName(rawName);
+  // An invalid name has no normalized form: its story is kept under the raw text.
+  const subject = name.ok ? name.normalized : invalidSubject(rawName);
+  const runtime = await openCommandRuntime(context, 'cli');
+  try {
+    const decisions = new DecisionLog({
+      redis: runtime.redis,
+      keyPrefix: bullPrefix(context.config.redis.prefix),
+      ttlMs: context.config.dedupe.ttl,
+    });
+    const story = await decisions.story(subject, version);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ name: rawName, version: version ?? null, story }, null, 2)}\n`);
+      return;
+    }
+    const label = printable(version === undefined ? rawName : `${rawName}==${version}`);
+    if (story.length === 0) {
+      process.stdout.write(
+        `${label}: nothing recorded. pypi-watch has not seen it within dedupe.ttl` +
+          `${name.ok ? '' : `, and it is not a valid PyPI project name (${name.reason})`}.\n`,
+      );
+      return;
+    }
+    process.stdout.write(`${label}:\n${story.map((entry) => `  ${describeDecision(entry)}`).join('\n')}\n`);
+  } finally {
+    await runtime.close();
+  }
+}

@@ -1,0 +1,102 @@
+// What pypi-watch decided about each release it saw, and why: the answer to "why was X not built?".
+// One short Redis list per project (newest 100 entries), expiring with the dedupe TTL.
+
+import type { Redis } from 'ioredis';
+
+export type Decision =
+  | { readonly kind: 'invalid'; readonly reason: string }
+  | { readonly kind: 'filtered'; readonly rule: string }
+  | { readonly kind: 'duplicate'; readonly detail: string }
+  | { readonly kind: 'queued'; readonly origin: 'poll' | 'enqueue'; readonly batchId: string; readonly jobs: number }
+  | { readonly kind: 'withdrawn'; readonly detail: string }
+  | { readonly kind: 'submitted'; readonly target: string; readonly farmJobId: string; readonly resultRoot?: string }
+  | { readonly kind: 'submit-failed'; readonly target: string; readonly reason: string; readonly final: boolean }
+  | { readonly kind: 'result'; readonly target: string; readonly status: string; readonly failureKind?: string }
+  | { readonly kind: 'resubmitted'; readonly target: string; readonly reason: string; readonly resubmit: number };
+
+export interface DecisionEntry {
+  readonly at: number;
+  /** Absent for decisions about a whole project or an unversioned request. */
+  readonly version?: string;
+  readonly decision: Decision;
+}
+
+export interface DecisionRecord {
+  /** The normalized project name, or for an invalid name the raw text (see `invalidSubject`). */
+  readonly subject: string;
+  readonly version?: string;
+  readonly decision: Decision;
+}
+
+const KEEP_PER_PROJECT = 100;
+const PIPELINE_CHUNK = 2000;
+
+/** Where decisions about an invalid raw name are kept: it has no normalized form. */
+export function invalidSubject(raw: string): string {
+  return `invalid:${raw.slice(0, 200).toLowerCase()}`;
+}
+
+export class DecisionLog {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+
+  constructor({ redis, keyPrefix, ttlMs, now }: { redis: Redis; keyPrefix: string; ttlMs: number; now?: () => number }) {
+    this.#redis = redis;
+    this.#prefix = `${keyPrefix}:why:`;
+    this.#ttlMs = ttlMs;
+    this.#now = now ?? Date.now;
+  }
+
+  async record(records: readonly DecisionRecord[]): Promise<void> {
+    const at = this.#now();
+    for (let start = 0; start < records.length; start += PIPELINE_CHUNK) {
+      const pipeline = this.#redis.pipeline();
+      for (const { subject, version, decision } of records.slice(start, start + PIPELINE_CHUNK)) {
+        const key = this.#prefix + subject;
+        const entry: DecisionEntry = { at, ...(version === undefined ? {} : { version }), decision };
+        pipeline.rpush(key, JSON.stringify(entry));
+        pipeline.ltrim(key, -KEEP_PER_PROJECT, -1);
+        pipeline.pexpire(key, this.#ttlMs);
+      }
+      await pipeline.exec();
+    }
+  }
+
+  /** The story of a project (oldest first), or of one of its versions (plus project-wide entries). */
+  async story(subject: string, version?: string): Promise<DecisionEntry[]> {
+    const entries = (await this.#redis.lrange(this.#prefix + subject, 0, -1)).map((raw) => JSON.parse(raw) as DecisionEntry);
+    return version === undefined ? entries : entries.filter((entry) => entry.version === undefined || entry.version === version);
+  }
+}
+
+/** One line of `pypi-watch why`. */
+export function describeDecision(entry: DecisionEntry): string {
+  const d = entry.decision;
+  const version = entry.version === undefined ? '' : ` ${entry.version}`;
+  const when = new Date(entry.at).toISOString();
+  const what = ((): string => {
+    switch (d.kind) {
+      case 'invalid':
+        return `skipped as invalid: ${d.reason}`;
+      case 'filtered':
+        return `not built: filtered by ${d.rule}`;
+      case 'duplicate':
+        return `not queued again: ${d.detail}`;
+      case 'queued':
+        return `queued by ${d.origin} as ${d.jobs} submit job(s) in ${d.batchId}`;
+      case 'withdrawn':
+        return `withdrawn on PyPI: ${d.detail}`;
+      case 'submitted':
+        return `submitted for ${d.target}: farm job ${d.farmJobId}${d.resultRoot ? `, result_root ${d.resultRoot}` : ''}`;
+      case 'submit-failed':
+        return `submit for ${d.target} failed${d.final ? ' for good' : ' (will retry)'}: ${d.reason}`;
+      case 'result':
+        return `build for ${d.target}: ${d.status}${d.failureKind ? ` (${d.failureKind})` : ''}`;
+      case 'resubmitted':
+        return `resubmitted for ${d.target} (#${d.resubmit}): ${d.reason}`;
+    }
+  })();
+  return `${when}${version}: ${what}`;
+}

@@ -1,0 +1,26 @@
+// What pypi-watch learned about one submitted build, stored per release and summarised in reports.
+
+import type { FailureKind } from './result-classifier.js';
+
+export type OutcomeStatus = 'success' | 'failure' | 'gave-up' | 'unmapped';
+
+export interface BuildOutcome {
+  readonly name: string;
+  readonly normalized: string;
+  readonly version?: string;
+  /** `os_arch=aarch64,testbox=vm-2p8g`. */
+  readonly target: string;
+  readonly farmJobId: string;
+  readonly resultRoot: string;
+  readonly batchId: string;
+  /** `gave-up`: no final result within `results.giveUpAfter`; `unmapped`: no `results.pathMap` entry covers the path. */
+  readonly status: OutcomeStatus;
+  readonly kind?: FailureKind;
+  /** For a success: whether the RPMs also installed. */
+  readonly installed?: boolean;
+  readonly buildDurationMs?: number;
+  readonly submittedAt: number;
+  readonly finishedAt: number;
+  /** Set when a farm repo outage made pypi-watch submit it again (which resubmit this was). */
+  readonly resubmit?: number;
+}

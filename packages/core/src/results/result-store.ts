@@ -1,0 +1,74 @@
+// Build outcomes in Redis: one sorted set by finish time, for `pypi-watch report` and the dashboard.
+
+import type { Redis } from 'ioredis';
+import type { BuildOutcome, OutcomeStatus } from './build-outcome.js';
+import { FAILURE_KINDS, type FailureKind } from './result-classifier.js';
+
+export interface BuildReport {
+  readonly since: number;
+  readonly total: number;
+  readonly byStatus: Record<OutcomeStatus, number>;
+  readonly byFailureKind: Record<FailureKind, number>;
+  /** successes / (successes + failures), 0 when there were none. */
+  readonly successRate: number;
+  /** Successes whose RPMs did not install. */
+  readonly installFailures: number;
+  readonly slowest: readonly BuildOutcome[];
+  readonly failing: readonly BuildOutcome[];
+}
+
+const STATUSES: readonly OutcomeStatus[] = ['success', 'failure', 'gave-up', 'unmapped'];
+
+export class ResultStore {
+  readonly #redis: Redis;
+  readonly #key: string;
+
+  /** `keyPrefix` is the hash-tagged base, e.g. `{pypi-watch}`. */
+  constructor({ redis, keyPrefix }: { redis: Redis; keyPrefix: string }) {
+    this.#redis = redis;
+    this.#key = `${keyPrefix}:results`;
+  }
+
+  async add(outcome: BuildOutcome): Promise<void> {
+    await this.#redis.zadd(this.#key, outcome.finishedAt, JSON.stringify(outcome));
+  }
+
+  async since(sinceMs: number): Promise<BuildOutcome[]> {
+    const members = await this.#redis.zrangebyscore(this.#key, sinceMs, '+inf');
+    return members.map((member) => JSON.parse(member) as BuildOutcome);
+  }
+
+  /** Drops outcomes finished before `beforeMs`; returns how many. */
+  async trim(beforeMs: number): Promise<number> {
+    return this.#redis.zremrangebyscore(this.#key, '-inf', `(${beforeMs}`);
+  }
+
+  async report(sinceMs: number, { slowest = 10, failing = 50 } = {}): Promise<BuildReport> {
+    const outcomes = await this.since(sinceMs);
+    const byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<OutcomeStatus, number>;
+    const byFailureKind = Object.fromEntries(FAILURE_KINDS.map((k) => [k, 0])) as Record<FailureKind, number>;
+    let installFailures = 0;
+    for (const outcome of outcomes) {
+      byStatus[outcome.status]++;
+      if (outcome.status === 'failure') byFailureKind[outcome.kind ?? 'other']++;
+      if (outcome.status === 'success' && outcome.installed === false) installFailures++;
+    }
+    const decided = byStatus.success + byStatus.failure;
+    return {
+      since: sinceMs,
+      total: outcomes.length,
+      byStatus,
+      byFailureKind,
+      successRate: decided === 0 ? 0 : byStatus.success / decided,
+      installFailures,
+      slowest: outcomes
+        .filter((o) => o.buildDurationMs !== undefined)
+        .sort((a, b) => (b.buildDurationMs ?? 0) - (a.buildDurationMs ?? 0))
+        .slice(0, slowest),
+      failing: outcomes
+        .filter((o) => o.status === 'failure')
+        .sort((a, b) => b.finishedAt - a.finishedAt)
+        .slice(0, failing),
+    };
+  }
+}
