@@ -6,6 +6,7 @@ import { basicAuth } from './basic-auth.js';
 import { createBullBoardRouter } from './bull-board-router.js';
 import { healthRoute, type HealthCheckOptions } from './health-route.js';
 import { createDashboardMetrics, type DashboardMetricsOptions } from './metrics-registry.js';
+import { reportRoutes } from './report-routes.js';
 
 /** Where Bull Board is served; `/` redirects there. */
 export const BOARD_PATH = '/ui';
@@ -41,6 +42,8 @@ export function createDashboardApp(runtime: Runtime, options: DashboardAppOption
     );
   });
 
+  app.use(reportRoutes(runtime));
+
   // Relative, so it still works behind a reverse proxy that mounts the dashboard under a path.
   app.get('/', (_req, res) => res.redirect(302, `.${BOARD_PATH}/`));
   app.use(
@@ -50,6 +53,8 @@ export function createDashboardApp(runtime: Runtime, options: DashboardAppOption
       readOnly: config.dashboard.readOnly,
       links: [
         { text: 'Health (/healthz)', url: '../healthz' },
+        { text: 'Build report', url: '../report' },
+        { text: 'Why (not) built?', url: '../why' },
         { text: 'Metrics (/metrics)', url: '../metrics' },
       ],
     }),

@@ -7,7 +7,9 @@ import {
   bullPrefix,
   MetricsStore,
   QUEUE_NAMES,
+  FAILURE_KINDS,
   RELEASE_COUNTERS,
+  RESULT_COUNTERS,
   SUBMIT_COUNTERS,
   type MetricsSnapshot,
   type QueueName,
@@ -72,6 +74,27 @@ export function createDashboardMetrics(runtime: Runtime, options: DashboardMetri
     collect() {
       this.reset();
       for (const outcome of SUBMIT_COUNTERS) this.inc({ outcome }, current().snapshot.submits[outcome]);
+    },
+  });
+  new Counter({
+    name: 'pypi_watch_builds_total',
+    help: 'Followed builds by outcome: success, failure, gave-up (no result in time), unmapped (no results.pathMap entry).',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const outcome of RESULT_COUNTERS) this.inc({ outcome }, current().snapshot.results[outcome]);
+    },
+  });
+  new Counter({
+    name: 'pypi_watch_build_failures_total',
+    help: 'Failed builds by kind (repo-outage, missing-dependency, spec-needs-repair, ai-repair-skipped, requirements-repaired, other).',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const kinds = current().snapshot.resultFailureKinds;
+      for (const kind of FAILURE_KINDS) this.inc({ kind }, kinds[kind] ?? 0);
     },
   });
   new Gauge({

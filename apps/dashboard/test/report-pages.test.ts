@@ -1,0 +1,83 @@
+// The dashboard's build report, its why lookup, and the per-outcome counters on /metrics.
+
+import { bullPrefix, DecisionLog, MetricsStore, ResultStore, type BuildOutcome } from '@pypi-watch/core';
+import { afterEach, describe, expect, test } from 'vitest';
+import { basicAuthHeader, createDashboardHarness, DASHBOARD_PASSWORD, DASHBOARD_USER, type DashboardHarness } from './support/dashboard-harness.js';
+import { parseExposition } from './support/prometheus-text.js';
+
+let harness: DashboardHarness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+const AUTH = { authorization: basicAuthHeader(DASHBOARD_USER, DASHBOARD_PASSWORD) };
+
+function outcome(name: string, status: BuildOutcome['status'], extra: Partial<BuildOutcome> = {}): BuildOutcome {
+  const now = Date.now();
+  return {
+    name,
+    normalized: name,
+    version: '1.0',
+    target: 'os_arch=aarch64,testbox=vm-2p8g',
+    farmJobId: `crystal.${name}`,
+    resultRoot: `/srv/result/${name}`,
+    batchId: 'submit-log-20261125-120000',
+    status,
+    submittedAt: now - 60_000,
+    finishedAt: now,
+    ...extra,
+  };
+}
+
+describe('report pages', () => {
+  test('/report and /api/report show outcomes; /why tells a release story; /metrics counts outcomes', async () => {
+    harness = await createDashboardHarness({ env: { DASHBOARD_USER, DASHBOARD_PASSWORD } });
+    const { runtime, setup } = harness;
+    const prefix = bullPrefix(setup.prefix);
+    const results = new ResultStore({ redis: runtime.redis, keyPrefix: prefix });
+    const metrics = new MetricsStore({ redis: runtime.redis, keyPrefix: prefix });
+    const seeded = [
+      outcome('good-a', 'success', { installed: true, buildDurationMs: 120_000 }),
+      outcome('good-b', 'success', { installed: false, buildDurationMs: 30_000 }),
+      outcome('bad-dep', 'failure', { kind: 'missing-dependency' }),
+      outcome('bad-<script>', 'failure', { kind: 'other' }),
+      outcome('old-one', 'success', { finishedAt: Date.now() - 10 * 86_400_000 }),
+    ];
+    for (const o of seeded) {
+      await results.add(o);
+      await metrics.recordResult(o.status, o.kind);
+    }
+    await new DecisionLog({ redis: runtime.redis, keyPrefix: prefix, ttlMs: 60_000 }).record([
+      { subject: 'bad-dep', version: '1.0', decision: { kind: 'queued', origin: 'poll', batchId: 'submit-log-20261125-120000', jobs: 1 } },
+      { subject: 'bad-dep', version: '1.0', decision: { kind: 'result', target: 'os_arch=aarch64', status: 'failure', failureKind: 'missing-dependency' } },
+      { subject: 'types-foo', version: '2.0', decision: { kind: 'filtered', rule: 'deny:^types-' } },
+    ]);
+    const url = harness.dashboard.url;
+
+    expect((await fetch(`${url}/report`)).status).toBe(401);
+    const api = (await (await fetch(`${url}/api/report?since=7d`, { headers: AUTH })).json()) as { total: number; byStatus: Record<string, number>; successRate: number };
+    expect(api.total).toBe(4);
+    expect(api.byStatus).toMatchObject({ success: 2, failure: 2 });
+    expect(api.successRate).toBe(0.5);
+
+    const html = await (await fetch(`${url}/report?since=7d`, { headers: AUTH })).text();
+    expect(html).toContain('<th>success rate</th><td>50.0%</td>');
+    expect(html).toContain('<th>missing-dependency</th><td>1</td>');
+    expect(html).toContain('bad-&lt;script&gt;');
+    expect(html).not.toContain('bad-<script>');
+
+    const why = await (await fetch(`${url}/why?name=${encodeURIComponent('bad-dep==1.0')}`, { headers: AUTH })).text();
+    expect(why).toMatch(/queued by poll as 1 submit job\(s\) in submit-log-20261125-120000/);
+    expect(why).toMatch(/build for os_arch=aarch64: failure \(missing-dependency\)/);
+    const filtered = await (await fetch(`${url}/why?name=Types_Foo`, { headers: AUTH })).text();
+    expect(filtered).toContain('not built: filtered by deny:^types-');
+
+    const exposition = parseExposition(await (await fetch(`${url}/metrics`, { headers: AUTH })).text());
+    const value = (name: string, labels: Record<string, string>) =>
+      exposition.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+    expect(value('pypi_watch_builds_total', { outcome: 'success' })).toBe(3);
+    expect(value('pypi_watch_builds_total', { outcome: 'failure' })).toBe(2);
+    expect(value('pypi_watch_build_failures_total', { kind: 'missing-dependency' })).toBe(1);
+  });
+});
