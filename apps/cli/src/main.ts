@@ -2,7 +2,7 @@
 // Entry point of the `pypi-watch` command: runs the program and maps failures to exit codes.
 
 import { CommanderError } from 'commander';
-import { PypiWatchError } from '@pypi-watch/core';
+import { PypiWatchError } from '@pypi-watch/core/errors';
 import { buildProgram } from './program.js';
 import { UsageError } from './usage-error.js';
 

@@ -1,15 +1,24 @@
 // The `pypi-watch` command line: every command, flag and its validation.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { isQueueName, QUEUE_NAMES, type QueueName } from '@pypi-watch/core';
-import { cleanupCommand } from './commands/cleanup.js';
-import { enqueueCommand } from './commands/enqueue.js';
-import { pollCommand } from './commands/poll.js';
-import { reportCommand } from './commands/report.js';
-import { whyCommand } from './commands/why.js';
-import { dashboardCommand, schedulerCommand, workerCommand } from './commands/services.js';
-import { startCommand } from './commands/start.js';
-import { statusCommand } from './commands/status.js';
+import { isQueueName, QUEUE_NAMES, type QueueName } from '@pypi-watch/core/queue-names';
+
+// Commands load their modules on use: `status` need not load the dashboard's web stack, and
+// `--help` or a usage error answers without loading BullMQ at all.
+function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K): M[K] {
+  const run = async (...args: unknown[]): Promise<unknown> => ((await load())[name] as (...a: unknown[]) => unknown)(...args);
+  return run as M[K];
+}
+const startCommand = lazy(() => import('./commands/start.js'), 'startCommand');
+const schedulerCommand = lazy(() => import('./commands/services.js'), 'schedulerCommand');
+const workerCommand = lazy(() => import('./commands/services.js'), 'workerCommand');
+const dashboardCommand = lazy(() => import('./commands/services.js'), 'dashboardCommand');
+const pollCommand = lazy(() => import('./commands/poll.js'), 'pollCommand');
+const enqueueCommand = lazy(() => import('./commands/enqueue.js'), 'enqueueCommand');
+const statusCommand = lazy(() => import('./commands/status.js'), 'statusCommand');
+const whyCommand = lazy(() => import('./commands/why.js'), 'whyCommand');
+const reportCommand = lazy(() => import('./commands/report.js'), 'reportCommand');
+const cleanupCommand = lazy(() => import('./commands/cleanup.js'), 'cleanupCommand');
 
 function parseQueues(value: string): QueueName[] {
   const names = value.split(',').map((name) => name.trim()).filter(Boolean);
