@@ -1,28 +1,16 @@
 // A poll killed (SIGKILL, not a mock) after each of its steps, then run again: every release ends up
 // with exactly one submit job, and the update list, dedupe set and cursor stay consistent.
 
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterEach, describe, expect, inject, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { FakePypi } from '../../../packages/core/test/support/fake-pypi.js';
 import { runCli } from './support/cli-process.js';
-import { createCliSetup, type CliSetup } from './support/cli-setup.js';
+import { createCliSetup, pendingSubmitJobIds } from './support/cli-setup.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function pendingJobIds(setup: CliSetup): Promise<string[]> {
-  const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  const queue = new Queue('submit', { connection, prefix: `{${setup.prefix}}` });
-  try {
-    return await queue.getRanges(['waiting', 'delayed', 'prioritized'], 0, -1);
-  } finally {
-    await queue.close();
-    connection.disconnect();
-  }
-}
 
 const STEPS = ['fetched', 'update-list', 'enqueued', 'marked-seen', 'cursor-saved'] as const;
 
@@ -43,12 +31,12 @@ describe('a poll killed mid-way', () => {
 
     const rerun = await poll();
     expect(rerun.code, rerun.stderr).toBe(0);
-    const ids = await pendingJobIds(setup);
+    const ids = await pendingSubmitJobIds(setup);
     expect(ids).toHaveLength(published.length);
     expect(new Set(ids.map((id) => id.split('|')[0]))).toEqual(new Set(published.map((r) => r.name)));
 
     const again = await poll();
     expect(JSON.parse(again.stdout)).toMatchObject({ found: 0, queued: 0 });
-    expect(await pendingJobIds(setup)).toHaveLength(published.length);
+    expect(await pendingSubmitJobIds(setup)).toHaveLength(published.length);
   }, 60_000);
 });

@@ -1,28 +1,16 @@
 // The issue's "done when": 10,000 releases between two polls, one `pypi-watch poll` queues each
 // valid, unfiltered release exactly once per target, in both source modes; a second poll queues nothing.
 
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterEach, describe, expect, inject, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { FakePypi } from '../../../packages/core/test/support/fake-pypi.js';
 import { runCli } from './support/cli-process.js';
-import { createCliSetup, type CliSetup } from './support/cli-setup.js';
+import { createCliSetup, pendingSubmitJobIds } from './support/cli-setup.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function pendingJobIds(setup: CliSetup): Promise<string[]> {
-  const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  const queue = new Queue('submit', { connection, prefix: `{${setup.prefix}}` });
-  try {
-    return await queue.getRanges(['waiting', 'delayed', 'prioritized'], 0, -1);
-  } finally {
-    await queue.close();
-    connection.disconnect();
-  }
-}
 
 describe.each(['changelog', 'rss'] as const)('pypi-watch poll (%s)', (type) => {
   test('10,000 new releases: each valid, unfiltered one queued once per target; the next poll queues nothing', async () => {
@@ -52,14 +40,14 @@ describe.each(['changelog', 'rss'] as const)('pypi-watch poll (%s)', (type) => {
 
     const first = await poll();
     expect(first).toMatchObject({ found: 10_000, invalid: 25, filtered: 75, queued: 9_900, queuedJobs: 19_800, capped: false });
-    const ids = await pendingJobIds(setup);
+    const ids = await pendingSubmitJobIds(setup);
     expect(ids).toHaveLength(19_800);
     expect(new Set(ids).size).toBe(19_800);
     const names = new Set(ids.map((id) => id.split('|')[0]));
     expect(names).toEqual(new Set(good.map((r) => r.name)));
 
     expect(await poll()).toMatchObject({ found: 0, queued: 0 });
-    expect(await pendingJobIds(setup)).toHaveLength(19_800);
+    expect(await pendingSubmitJobIds(setup)).toHaveLength(19_800);
 
     const status = await runCli(['status', '--config', setup.configFile], { env: setup.env });
     expect(status.stdout).toMatch(/cursor: \{/);

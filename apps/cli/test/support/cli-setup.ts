@@ -3,8 +3,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
+import { connectTestRedis, deleteKeysWithPrefix } from '../../../../packages/core/test/support/test-redis.js';
 import { stringify } from 'yaml';
 import { REPO_ROOT } from './cli-process.js';
 
@@ -43,16 +45,23 @@ export async function createCliSetup(config: Record<string, unknown> = {}, { emb
     env: { STANDIN_SUBMIT_RECORD: recordFile },
     remove: async () => {
       if (!embedded) {
-        const redis = new Redis(inject('redisUrl'));
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length > 0) await redis.del(...keys);
-        } while (cursor !== '0');
+        const redis = connectTestRedis();
+        await deleteKeysWithPrefix(redis, prefix);
         redis.disconnect();
       }
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Ids of the submit jobs of this setup that have not run yet (no worker runs in these tests). */
+export async function pendingSubmitJobIds(setup: CliSetup): Promise<string[]> {
+  const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+  const queue = new Queue('submit', { connection, prefix: `{${setup.prefix}}` });
+  try {
+    return await queue.getRanges(['waiting', 'delayed', 'prioritized'], 0, -1);
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
 }
