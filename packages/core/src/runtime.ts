@@ -56,6 +56,10 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   }
   redis.on('error', (error) => logger.warn({ err: error, redis: redactRedisUrl(url) }, 'redis connection error'));
   const queues = createQueues(redis, config);
+  // Without a listener BullMQ prints connection errors to stderr as raw stack traces.
+  for (const queue of queues.all) {
+    queue.on('error', (error: Error) => logger.warn({ err: error, queue: queue.name }, 'queue connection error'));
+  }
   return {
     config,
     logger,

@@ -35,7 +35,7 @@ describe('loadConfig', () => {
     expect(config.configFile).toBeUndefined();
     expect(config.redis).toEqual({ prefix: 'pypi-watch' });
     expect(config.dataDir).toBe(join(dir, 'var'));
-    expect(config.source).toEqual({ type: 'changelog', baseUrl: 'https://pypi.org', every: 1_800_000, maxPages: 200, pagePause: 500 });
+    expect(config.source).toEqual({ type: 'changelog', baseUrl: 'https://pypi.org', every: 1_800_000, maxPages: 200, pagePause: 500, timeout: 30_000, retries: 3 });
     expect(config.filters).toEqual({ prereleases: false, deny: [], allow: [] });
     expect(config.dedupe.ttl).toBe(30 * 86_400_000);
     expect(config.submit).toEqual({
@@ -49,6 +49,8 @@ describe('loadConfig', () => {
       backoff: 10_000,
       timeout: 600_000,
       dryRun: false,
+      lockDuration: 30_000,
+      maxStalledCount: 3,
     });
     expect(config.paths).toEqual({
       logDir: join(dir, 'var/log'),

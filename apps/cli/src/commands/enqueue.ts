@@ -35,7 +35,8 @@ export async function enqueueCommand(specs: string[], options: { config?: string
   }
   if (requests.length === 0 && rejected.length === 0) throw new UsageError('nothing to enqueue: give NAME[==VERSION] arguments or -l FILE');
 
-  for (const item of rejected) process.stderr.write(`skipped ${item.origin}: ${JSON.stringify(item.raw)}: ${item.reason}\n`);
+  // `raw` is already bounded and escaped (printable), so it is shown as is.
+  for (const item of rejected) process.stderr.write(`skipped ${item.origin}: "${item.raw}": ${item.reason}\n`);
   if (requests.length > 0) {
     const unique = uniqueRequests(requests);
     const runtime = await openCommandRuntime(context, 'cli');

@@ -68,6 +68,10 @@ export const configSchema = z.strictObject({
       maxPages: positiveInt.max(10_000).default(200),
       /** Pause between paged calls: PyPI rate-limits XML-RPC to about 30 calls a minute. */
       pagePause: duration().default(500),
+      /** One HTTP request to PyPI may take this long before it is retried. */
+      timeout: duration(100).default(30_000),
+      /** Retries of one HTTP request (429, 5xx, network errors) before the poll fails and backs off. */
+      retries: z.number().int().min(0).max(20).default(3),
     })
     .prefault({}),
   filters: z
@@ -97,6 +101,13 @@ export const configSchema = z.strictObject({
       backoff: duration().default(10_000),
       timeout: duration(1).default(10 * 60_000),
       dryRun: z.boolean().default(false),
+      /**
+       * How long a worker's claim on a running submit lasts without renewal (renewed every half of it
+       * while the process lives); a killed worker's submit returns to the queue within about twice this.
+       */
+      lockDuration: duration(1000).default(30_000),
+      /** How often a submit may lose its worker (killed mid-submit) before it is failed for good. */
+      maxStalledCount: z.number().int().min(0).max(100).default(3),
     })
     .prefault({}),
   paths: z

@@ -45,11 +45,11 @@ export async function createPoller({ config, redis, queues, logger }: CreatePoll
     allow: config.filters.allow,
     ...(allowNames === undefined ? {} : { allowNames }),
   });
-  const { type, baseUrl, maxPages, pagePause } = config.source;
+  const { type, baseUrl, maxPages, pagePause, timeout: timeoutMs, retries } = config.source;
   const source =
     type === 'rss'
-      ? createReleaseSource({ type, baseUrl, maxPages, logger })
-      : createReleaseSource({ type, baseUrl, maxPages, pauseMs: pagePause, logger });
+      ? createReleaseSource({ type, baseUrl, maxPages, timeoutMs, retries, logger })
+      : createReleaseSource({ type, baseUrl, maxPages, timeoutMs, retries, pauseMs: pagePause, logger });
   const state = new PollState(redis, config.redis.prefix);
   const dedupe = new DedupeStore({ redis, keyPrefix: bullPrefix(config.redis.prefix), ttlMs: config.dedupe.ttl });
   const deps = {

@@ -48,7 +48,10 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       args = buildSubmitArgs({ jobYamlPath: options.jobYamlPath, name: data.name, target: data.target, params: options.params });
     } catch (error) {
       // Arguments that are refused now are refused on every retry.
-      if (error instanceof SubmitArgumentError) throw new UnrecoverableError(error.message);
+      if (error instanceof SubmitArgumentError) {
+        await options.batchLog.appendFailure(data.batchId, data.name, `refused arguments: ${error.message}`);
+        throw new UnrecoverableError(error.message);
+      }
       throw error;
     }
     const at = new Date();

@@ -1,6 +1,6 @@
 // Runs the poll / submit / cleanup processors of packages/core as BullMQ workers.
 
-import { Worker, type Processor, type WorkerOptions } from 'bullmq';
+import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
 import { join } from 'node:path';
 import { BatchLog } from '../batch/batch-log.js';
 import { createCleanupProcessor } from '../cleanup/cleanup.js';
@@ -14,6 +14,8 @@ import type { Runtime } from '../runtime.js';
 import { renderJobYaml } from '../submit/job-yaml.js';
 import { findExecutable } from '../submit/find-executable.js';
 import { createSubmitProcessor } from '../submit/submit-processor.js';
+import { submitJobDataSchema, targetKey } from '../submit/submit-job.js';
+import { normalizeProjectName } from '../release/project-name.js';
 import { SubmitRunner } from '../submit/submit-runner.js';
 
 export interface StartWorkersOptions {
@@ -42,10 +44,40 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
     const worker = new Worker(name, processor, { connection: runtime.redis, prefix, autorun: true, ...extra });
     worker.on('error', (err) => logger.error({ err, queue: name }, 'worker error'));
     worker.on('failed', (job, err) => {
-      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) logger.error({ err, queue: name, jobId: job.id }, 'job failed for good');
+      if (job) void reportFailure(name, job, err);
     });
     workers.push(worker);
     return worker;
+  };
+
+  /**
+   * Every failed attempt is logged; a final one at error level. A submit failed for good outside
+   * its processor (its worker died mid-submit more than `submit.maxStalledCount` times) still gets
+   * its fail-list line, so no release leaves the pipeline unrecorded.
+   */
+  const reportFailure = async (queue: QueueName, job: Job, err: Error): Promise<void> => {
+    try {
+      const final = (await job.getState()) === 'failed';
+      const fields = { err, queue, jobId: job.id, attempt: job.attemptsMade };
+      if (!final) return void logger.warn(fields, 'job attempt failed; will retry');
+      logger.error(fields, 'job failed for good');
+      if (queue === 'submit' && isStallFailure(err)) {
+        const data = submitJobDataSchema.safeParse(job.data);
+        if (!data.success) return;
+        const reason = `the worker running it died ${config.submit.maxStalledCount + 1} times (submit.maxStalledCount): ${err.message}`;
+        await batchLog.appendFailure(data.data.batchId, data.data.name, reason);
+        await metrics.recordSubmit('failed');
+        await decisions.record([
+          {
+            subject: normalizeProjectName(data.data.name),
+            ...(data.data.version === undefined ? {} : { version: data.data.version }),
+            decision: { kind: 'submit-failed', target: targetKey(data.data.target), reason, final: true },
+          },
+        ]);
+      }
+    } catch (error) {
+      logger.error({ err: error, queue, jobId: job.id }, 'could not record a job failure');
+    }
   };
 
   if (options.queues.includes('submit')) {
@@ -90,6 +122,9 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
       concurrency,
       // One fixed-window counter per queue in Redis: the limit holds across every worker on every host.
       limiter: { max: config.submit.rateLimit.max, duration: config.submit.rateLimit.duration },
+      lockDuration: config.submit.lockDuration,
+      stalledInterval: config.submit.lockDuration,
+      maxStalledCount: config.submit.maxStalledCount,
     });
   }
 
@@ -137,4 +172,9 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
       for (const close of closers) await close();
     },
   };
+}
+
+/** BullMQ fails a job that stalled more than `maxStalledCount` times with this reason. */
+function isStallFailure(err: Error): boolean {
+  return err.message.includes('stalled more than allowable limit');
 }

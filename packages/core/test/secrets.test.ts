@@ -1,0 +1,234 @@
+// Secrets stay where they belong. The AI key reaches `submit` only through the rendered 0600 job
+// yaml: not argv, not a log line, not Redis, not a batch log. The farm account token that `submit`
+// prints when it refuses an account reaches no log, no batch log and no Redis value (a job's
+// failedReason and stacktrace included).
+
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterEach, describe, expect, test } from 'vitest';
+import { batchIdFor } from '../src/batch/batch-log.js';
+import { enqueueSubmits } from '../src/enqueue/enqueue-submits.js';
+import { openRuntime, type Runtime } from '../src/runtime.js';
+import { startWorkers, type WorkerSet } from '../src/workers/start-workers.js';
+import { FakePypi } from './support/fake-pypi.js';
+import { captureLogs, type CapturedLogs } from './support/log-capture.js';
+import { readSubmitCalls } from './support/standin-submit.js';
+import { createTestSetup, type TestSetup } from './support/test-config.js';
+import { connectTestRedis, deleteKeysWithPrefix } from './support/test-redis.js';
+import { waitFor } from './support/wait-for.js';
+
+const AI_API_KEY = `sk-ai-${randomBytes(12).toString('hex')}`;
+const ACCOUNT_TOKEN = `tok-${randomBytes(12).toString('hex')}`;
+
+interface Harness {
+  setup: TestSetup;
+  runtime: Runtime;
+  workers: WorkerSet;
+  logs: CapturedLogs;
+  recordFile: string;
+}
+
+const ENV_KEYS = ['AI_API_KEY', 'AI_BASE_URL', 'AI_MODEL', 'HOME', 'STANDIN_SUBMIT_RECORD', 'STANDIN_SUBMIT_MODE', 'STANDIN_SUBMIT_TOKEN', 'STANDIN_SUBMIT_TOKEN_FORMAT'] as const;
+const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  for (const key of ENV_KEYS) {
+    if (savedEnv[key] === undefined) delete process.env[key];
+    else process.env[key] = savedEnv[key];
+  }
+});
+
+/** Workers as a deployment runs them: the AI variables in the process environment and in the config. */
+async function harness(overrides: Record<string, unknown>, queues: Array<'poll' | 'submit'>): Promise<Harness> {
+  const env = { AI_API_KEY, AI_BASE_URL: 'https://ai.example.org/v1', AI_MODEL: 'repair-model-1' };
+  Object.assign(process.env, env);
+  const setup = await createTestSetup(overrides, env);
+  const recordFile = join(setup.dir, 'submit-calls.jsonl');
+  process.env.STANDIN_SUBMIT_RECORD = recordFile;
+  const logs = captureLogs('trace');
+  const runtime = await openRuntime({ config: setup.config, logger: logs.logger });
+  const workers = await startWorkers(runtime, { queues });
+  cleanups.push(async () => {
+    await workers.close(5000);
+    const redis = connectTestRedis();
+    await deleteKeysWithPrefix(redis, setup.prefix);
+    redis.disconnect();
+    await runtime.close();
+    await setup.remove();
+  });
+  return { setup, runtime, workers, logs, recordFile };
+}
+
+/** Every key under the prefix and its whole value, whatever its type, as text. */
+async function dumpRedis(redis: Redis, prefix: string): Promise<Map<string, string>> {
+  const dump = new Map<string, string>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      const type = await redis.type(key);
+      let value: unknown;
+      switch (type) {
+        case 'string':
+          value = await redis.get(key);
+          break;
+        case 'hash':
+          value = await redis.hgetall(key);
+          break;
+        case 'list':
+          value = await redis.lrange(key, 0, -1);
+          break;
+        case 'set':
+          value = await redis.smembers(key);
+          break;
+        case 'zset':
+          value = await redis.zrange(key, 0, -1, 'WITHSCORES');
+          break;
+        case 'stream':
+          value = await redis.xrange(key, '-', '+');
+          break;
+        case 'none':
+          continue; // expired or removed meanwhile
+        default:
+          throw new Error(`key ${key} has type ${type}, which this dump does not read`);
+      }
+      dump.set(key, JSON.stringify(value));
+    }
+  } while (cursor !== '0');
+  return dump;
+}
+
+/** Path → content of every file under `dir`. */
+async function readTree(dir: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files.set(path, await readFile(path, 'utf8'));
+  }
+  return files;
+}
+
+/** Where `secret` was found: log lines, Redis keys or values, job fields, files; empty when nowhere. */
+async function findSecret(h: Harness, secret: string, allowedFiles: (path: string) => boolean = () => false): Promise<string[]> {
+  const found: string[] = [];
+  if (h.logs.text().includes(secret)) found.push('log lines');
+  const redis = connectTestRedis();
+  try {
+    for (const [key, value] of await dumpRedis(redis, h.setup.prefix)) {
+      if (key.includes(secret) || value.includes(secret)) found.push(`redis ${key}`);
+    }
+  } finally {
+    redis.disconnect();
+  }
+  for (const queue of h.runtime.queues.all) {
+    for (const job of await queue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized'])) {
+      const fields = JSON.stringify({ data: job.data, returnvalue: job.returnvalue, failedReason: job.failedReason, stacktrace: job.stacktrace, opts: job.opts });
+      if (fields.includes(secret)) found.push(`job ${queue.name}/${job.id}`);
+    }
+  }
+  for (const [path, content] of await readTree(h.setup.dir)) {
+    if (content.includes(secret) && !allowedFiles(path)) found.push(`file ${path}`);
+  }
+  return found;
+}
+
+describe('the AI API key', () => {
+  test('poll → submit: it is in the 0600 rendered job yaml and nowhere else', async () => {
+    const pypi = new FakePypi();
+    const baseUrl = await pypi.start();
+    cleanups.push(() => pypi.stop());
+    const h = await harness({ source: { type: 'changelog', baseUrl, pagePause: 0 }, log: { level: 'trace' } }, ['poll', 'submit']);
+
+    await h.runtime.queues.poll.add('poll', {});
+    await waitFor(async () => (await h.runtime.queues.poll.getCompletedCount()) >= 1, { what: 'the first poll' });
+    const published = pypi.publishGenerated(12);
+    await h.runtime.queues.poll.add('poll', {});
+    await waitFor(async () => (await h.runtime.queues.submit.getCompletedCount()) >= published.length, { what: 'the submits' });
+
+    const calls = await readSubmitCalls(h.recordFile);
+    expect(calls).toHaveLength(published.length);
+    const rendered = calls[0]?.argv[0] ?? '';
+    expect(rendered).toMatch(/\/rendered\/update-pypi\.[0-9a-f]+\.yaml$/);
+    expect((await stat(rendered)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(rendered, '..'))).mode & 0o077).toBe(0);
+    expect(await readFile(rendered, 'utf8')).toContain(`api_key: ${AI_API_KEY}`);
+    // Not on any command line.
+    expect(JSON.stringify(calls)).not.toContain(AI_API_KEY);
+    // Nor in submit's environment: the worker process has it, but submit reads it from the job yaml only.
+    expect(calls.flatMap((call) => (call as { secretEnv?: string[] }).secretEnv ?? [])).not.toContain('AI_API_KEY');
+
+    expect(await findSecret(h, AI_API_KEY, (path) => path === rendered)).toEqual([]);
+    // (control) the same search does find what is there: Redis, jobs, batch logs, update list, log lines.
+    const found = await findSecret(h, published[0]?.name ?? '');
+    expect(found).toContain('log lines');
+    expect(found.some((where) => where.startsWith('redis '))).toBe(true);
+    expect(found.some((where) => where.startsWith('job submit/'))).toBe(true);
+    expect(found.some((where) => where.includes('submit-succ-list'))).toBe(true);
+    // The job yaml's file name is a hash of its content: too short to say anything about the key.
+    expect(rendered).not.toContain(AI_API_KEY.slice(-12));
+  });
+});
+
+describe('the farm account token', () => {
+  test.each([
+    ['my_token: TOKEN', 'colon'],
+    ['my_token=TOKEN', 'equals'],
+  ])('printed as `%s` on a refused account: in no log, no batch log, no Redis value', async (_shape, format) => {
+    const h = await harness({ submit: { attempts: 3, backoff: '50ms' } }, ['submit']);
+    process.env.STANDIN_SUBMIT_MODE = 'account';
+    process.env.STANDIN_SUBMIT_TOKEN = ACCOUNT_TOKEN;
+    process.env.STANDIN_SUBMIT_TOKEN_FORMAT = format;
+    const batchId = batchIdFor(new Date());
+    await enqueueSubmits({
+      queue: h.runtime.queues.submit,
+      releases: [{ name: 'refused-pkg', normalized: 'refused-pkg', version: '1.0' }],
+      targets: h.setup.config.submit.targets,
+      batchId,
+      origin: 'enqueue',
+    });
+    await waitFor(async () => (await h.runtime.queues.submit.getFailedCount()) >= 1, { what: 'the refused submit' });
+
+    const batchDir = join(h.setup.config.paths.logDir, batchId);
+    const submitLog = await readFile(join(batchDir, 'submit-log'), 'utf8');
+    expect(submitLog).toContain('Failed to verify the account.');
+    expect(submitLog).toContain('my_email');
+    expect(await readFile(join(batchDir, 'submit-fail-list'), 'utf8')).toMatch(/^refused-pkg {2}.*Failed to verify the account/);
+    const [job] = await h.runtime.queues.submit.getJobs(['failed']);
+    expect(job?.failedReason).toContain('Failed to verify the account');
+    expect(job?.stacktrace?.length ?? 0).toBeGreaterThan(0);
+
+    expect(await findSecret(h, ACCOUNT_TOKEN)).toEqual([]);
+    // (control) the same search does find what is there.
+    expect(await findSecret(h, 'refused-pkg')).not.toEqual([]);
+  });
+
+  test('printed with no key naming it: caught by value from the account file', async () => {
+    // The account file submit reads; the runner learns the token from it, so it is redacted however printed.
+    const home = await mkdtemp(join(tmpdir(), 'pypi-watch-home-'));
+    cleanups.push(() => rm(home, { recursive: true, force: true }));
+    await mkdir(join(home, '.config/compass-ci/defaults'), { recursive: true });
+    await writeFile(join(home, '.config/compass-ci/defaults/account.yaml'), `my_email: a@example.org\nmy_token: ${ACCOUNT_TOKEN}\n`);
+    process.env.HOME = home;
+    const h = await harness({ submit: { attempts: 1 } }, ['submit']);
+    process.env.STANDIN_SUBMIT_MODE = 'account';
+    process.env.STANDIN_SUBMIT_TOKEN = ACCOUNT_TOKEN;
+    process.env.STANDIN_SUBMIT_TOKEN_FORMAT = 'inline';
+    const batchId = batchIdFor(new Date());
+    await enqueueSubmits({
+      queue: h.runtime.queues.submit,
+      releases: [{ name: 'inline-pkg', normalized: 'inline-pkg', version: '1.0' }],
+      targets: h.setup.config.submit.targets,
+      batchId,
+      origin: 'enqueue',
+    });
+    await waitFor(async () => (await h.runtime.queues.submit.getFailedCount()) >= 1, { what: 'the refused submit' });
+    expect(await readFile(join(h.setup.config.paths.logDir, batchId, 'submit-log'), 'utf8')).toContain('debug: sent token [REDACTED]');
+    expect(await findSecret(h, ACCOUNT_TOKEN)).toEqual([]);
+  });
+});
