@@ -14,7 +14,7 @@ afterEach(async () => {
 });
 
 describe('rate limit across two worker processes', () => {
-  test('no fixed window sees more starts than the limit, and both processes take part', async () => {
+  test('no window of the limit\'s length sees more starts than the limit, and both processes take part', async () => {
     const max = 4;
     const jobs = 24;
     const setup = await createCliSetup({ submit: { concurrency: 4, rateLimit: { max, duration: '1s' } } });
@@ -31,10 +31,11 @@ describe('rate limit across two worker processes', () => {
     const calls = await readSubmitCalls(setup.recordFile);
     expect(calls).toHaveLength(jobs);
     const times = calls.map((call) => call.time).sort((a, b) => a - b);
-    // BullMQ's limiter is a fixed window: at most `max` starts per window, so any sliding second
-    // holds at most 2 × max, and the whole run spans at least (jobs / max − 1) windows.
+    // The limit holds over any window (the exact property is tested on SlidingWindowLimiter itself,
+    // with Redis-side times). The stand-in records its start after Node's own start-up, whose jitter (up to a
+    // few hundred ms on a loaded machine) is allowed for by a shorter window.
     const first = times[0] ?? 0;
-    for (const t of times) expect(times.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(2 * max);
+    for (const t of times) expect(times.filter((u) => u >= t && u < t + 700).length).toBeLessThanOrEqual(max);
     expect((times.at(-1) ?? 0) - first).toBeGreaterThanOrEqual((jobs / max - 1) * 1000 - 250);
     const parentPids = new Set(calls.map((call) => call.home.split('/').at(-2)));
     expect(parentPids.size).toBe(2);

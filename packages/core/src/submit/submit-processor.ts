@@ -1,6 +1,6 @@
 // The BullMQ processor for the `submit` queue: one farm `submit` call per job, recorded in its batch log.
 
-import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { BatchLog } from '../batch/batch-log.js';
 import type { DecisionLog } from '../decisions/decision-log.js';
 import { normalizeProjectName } from '../release/project-name.js';
@@ -8,6 +8,7 @@ import { RESULT_JOB_NAME, resultJobId, type ResultJobData } from '../results/res
 import type { Logger } from '../logging/logger.js';
 import type { MetricsStore } from '../metrics/metrics-store.js';
 import { buildSubmitArgs, formatCommandForLog } from './submit-command.js';
+import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
 import { SubmitArgumentError, SubmitFailedError } from './submit-errors.js';
 import { submitJobDataSchema, targetKey, type SubmitJobData } from './submit-job.js';
 import type { SubmitOutcome, SubmitRunner } from './submit-runner.js';
@@ -26,6 +27,11 @@ export interface SubmitProcessorOptions {
   readonly logger: Logger;
   readonly metrics: MetricsStore;
   readonly decisions: DecisionLog;
+  /**
+   * `submit.rateLimit` over any window, not just BullMQ's fixed ones. When it has no slot, the job
+   * goes back to waiting (no attempt spent) and the queue pauses until a slot frees up.
+   */
+  readonly rateLimit?: { readonly limiter: SlidingWindowLimiter; readonly queue: Queue };
   /** When set, every successful submit with a `result_root` gets a delayed `result` job. */
   readonly followResults?: { readonly queue: Queue; readonly firstCheckAfterMs: number };
 }
@@ -61,6 +67,14 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       await options.batchLog.appendCommand(data.batchId, { name: data.name, command, output: '(dry run: not executed)', attempt: 1, at });
       log.info({ release: { name: data.name, version: data.version }, command: formatCommandForLog(options.command, args) }, 'dry run: recorded submit command');
       return { dryRun: true, command };
+    }
+
+    if (options.rateLimit) {
+      const waitMs = await options.rateLimit.limiter.tryAcquire();
+      if (waitMs > 0) {
+        await options.rateLimit.queue.rateLimit(waitMs);
+        throw Worker.RateLimitError();
+      }
     }
 
     let outcome: SubmitOutcome;

@@ -13,6 +13,7 @@ import { bullPrefix, type QueueName } from '../queues/queue-names.js';
 import type { Runtime } from '../runtime.js';
 import { renderJobYaml } from '../submit/job-yaml.js';
 import { findExecutable } from '../submit/find-executable.js';
+import { SlidingWindowLimiter } from '../submit/sliding-window-limiter.js';
 import { createSubmitProcessor } from '../submit/submit-processor.js';
 import { submitJobDataSchema, targetKey } from '../submit/submit-job.js';
 import { normalizeProjectName } from '../release/project-name.js';
@@ -117,10 +118,20 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
       metrics,
       decisions,
       ...(config.results.enabled ? { followResults: { queue: runtime.queues.result, firstCheckAfterMs: config.results.every } } : {}),
+      rateLimit: {
+        queue: runtime.queues.submit,
+        limiter: new SlidingWindowLimiter({
+          redis: runtime.redis,
+          key: `${prefix}:submit-starts`,
+          max: config.submit.rateLimit.max,
+          durationMs: config.submit.rateLimit.duration,
+        }),
+      },
     });
     add('submit', processor as Processor, {
       concurrency,
-      // One fixed-window counter per queue in Redis: the limit holds across every worker on every host.
+      // BullMQ's fixed-window counter (shared by every worker on every host) keeps workers from
+      // fetching jobs they may not start; the processor's sliding window makes the limit exact.
       limiter: { max: config.submit.rateLimit.max, duration: config.submit.rateLimit.duration },
       lockDuration: config.submit.lockDuration,
       stalledInterval: config.submit.lockDuration,
