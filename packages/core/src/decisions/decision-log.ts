@@ -51,6 +51,8 @@ export class DecisionLog {
 
   async record(records: readonly DecisionRecord[]): Promise<void> {
     const at = this.#now();
+    const sends: Array<Promise<unknown>> = [];
+    // Chunks go out together: each pipeline is sent as one write, and Redis answers them in order.
     for (let start = 0; start < records.length; start += PIPELINE_CHUNK) {
       const pipeline = this.#redis.pipeline();
       for (const { subject, version, decision } of records.slice(start, start + PIPELINE_CHUNK)) {
@@ -60,8 +62,9 @@ export class DecisionLog {
         pipeline.ltrim(key, -KEEP_PER_PROJECT, -1);
         pipeline.pexpire(key, this.#ttlMs);
       }
-      await pipeline.exec();
+      sends.push(pipeline.exec());
     }
+    await Promise.all(sends);
   }
 
   /** The story of a project (oldest first), or of one of its versions (plus project-wide entries). */

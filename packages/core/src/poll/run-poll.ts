@@ -91,6 +91,8 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
   const candidates = new Map<string, ReleaseToSubmit & { version: string }>();
   const withdrawals: Withdrawal[] = [];
   const decisions: DecisionRecord[] = [];
+  // For a `remove project` event: its candidates without scanning them all (withdrawals are many).
+  const keysByProject = new Map<string, string[]>();
 
   for (const event of fetched.events) {
     const name = checkProjectName(event.name);
@@ -110,8 +112,10 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
         decision: { kind: 'withdrawn', detail: version === undefined ? 'project removed' : 'release removed or yanked' },
       });
       // Published and withdrawn within one poll: never queue it.
-      for (const [key, release] of candidates) {
-        if (release.normalized === name.normalized && (version === undefined || release.version === version)) candidates.delete(key);
+      if (version !== undefined) {
+        candidates.delete(releaseKey(name.normalized, version));
+      } else {
+        for (const key of keysByProject.get(name.normalized) ?? []) candidates.delete(key);
       }
       continue;
     }
@@ -137,6 +141,9 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
       continue;
     }
     candidates.set(key, { name: name.name, normalized: name.normalized, version: version.version });
+    const projectKeys = keysByProject.get(name.normalized);
+    if (projectKeys) projectKeys.push(key);
+    else keysByProject.set(name.normalized, [key]);
   }
 
   const unseen = candidates.size === 0 ? new Set<string>() : await deps.dedupe.filterUnseen([...candidates.keys()]);

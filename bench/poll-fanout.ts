@@ -1,0 +1,171 @@
+// Benchmark 1: one poll of N new releases (fetch → validate → dedupe → update list → queue → mark seen)
+// against raw Queue.addBulk of the same N jobs, on the same Redis, in the same run.
+
+import { Queue } from 'bullmq';
+import {
+  batchIdFor,
+  createPoller,
+  defaultJobOptions,
+  normalizeProjectName,
+  openRuntime,
+  SUBMIT_JOB_NAME,
+  submitJobId,
+  type Config,
+  type SubmitJobData,
+} from '../packages/core/src/index.js';
+import { ChangelogSource } from '../packages/core/src/sources/changelog-source.js';
+import { FakePypi, type FakeRelease } from '../packages/core/test/support/fake-pypi.js';
+import { flushRedis, type BenchContext } from './support/bench-context.js';
+import { writeBenchConfig } from './support/bench-config.js';
+import { atLeast, count, millis, perSecond, timed, type Benchmark, type BenchRow } from './support/results.js';
+
+/** One size's numbers, all wall ms: the fastest of `repeats` rounds (each a raw run, then a poll). */
+export interface PollMeasurement {
+  readonly releases: number;
+  /** The whole poll, fake PyPI's HTTP and XML-RPC work included. */
+  readonly pollMs: number;
+  /** Of which the changelog fetch (client and fake server), timed inside the poll. */
+  readonly fetchMs: number;
+  /** Raw `Queue.addBulk` of the same jobs in chunks of 1000. */
+  readonly rawAddBulkMs: number;
+  readonly repeats: number;
+}
+
+const CHUNK = 1000;
+const TARGET = 0.5;
+
+export const pollFanout: Benchmark = {
+  name: 'poll-fanout',
+  title: 'Poll fan-out vs raw addBulk',
+  async run(context) {
+    const sizes = context.quick ? [10_000] : [10_000, 100_000];
+    const rows: BenchRow[] = [];
+    const details: Record<string, PollMeasurement> = {};
+    for (const size of sizes) {
+      const m = await measurePoll(context, size);
+      details[String(size)] = m;
+      const rawRate = size / (m.rawAddBulkMs / 1000);
+      const pollRate = size / (m.pollMs / 1000);
+      const withoutFetchRate = size / ((m.pollMs - m.fetchMs) / 1000);
+      const label = `${count(size / 1000)}k`;
+      rows.push({
+        metric: `${label}: poll minus fetch vs addBulk [target]`,
+        measured: perSecond(withoutFetchRate, 'rel/s'),
+        baseline: perSecond(rawRate, 'jobs/s'),
+        ...atLeast(withoutFetchRate / rawRate, TARGET),
+      });
+      rows.push({
+        metric: `${label}: whole poll (fetch ${millis(m.fetchMs)} of ${millis(m.pollMs)})`,
+        measured: perSecond(pollRate, 'rel/s'),
+        baseline: perSecond(rawRate, 'jobs/s'),
+        result: `${(pollRate / rawRate).toFixed(2)}×`,
+      });
+    }
+    return { rows, details };
+  },
+};
+
+/** Poll and raw-addBulk times for `releases` new releases; cached per run, so complexity reuses them. */
+export async function measurePoll(context: BenchContext, releases: number): Promise<PollMeasurement> {
+  const key = `poll:${releases}`;
+  const cached = context.shared.get(key) as PollMeasurement | undefined;
+  if (cached) return cached;
+  // Small sizes are quick and noisy: best of several. 100k is one long, steadier run.
+  const repeats = releases >= 100_000 ? 1 : releases >= 10_000 ? 3 : 5;
+  let best: PollMeasurement | undefined;
+  for (let round = 0; round < repeats; round++) {
+    const raw = await rawAddBulkOnce(context, releases);
+    const poll = await pollOnce(context, releases);
+    // The fastest poll with its own fetch time; the fastest raw run.
+    const fastest = best === undefined || poll.pollMs < best.pollMs ? poll : best;
+    best = { releases, pollMs: fastest.pollMs, fetchMs: fastest.fetchMs, rawAddBulkMs: Math.min(best?.rawAddBulkMs ?? Infinity, raw), repeats };
+  }
+  context.shared.set(key, best);
+  return best!;
+}
+
+async function pollOnce(context: BenchContext, releases: number): Promise<{ pollMs: number; fetchMs: number }> {
+  const pypi = new FakePypi();
+  const baseUrl = await pypi.start();
+  const setup = await writeBenchConfig(context, 'poll', {
+    source: { type: 'changelog', baseUrl, pagePause: 0, maxPages: 10_000 },
+  });
+  const runtime = await openRuntime({ config: setup.config, logger: context.logger });
+  const fetchTimer = timeChangelogFetches();
+  try {
+    const poller = await createPoller({ config: setup.config, redis: runtime.redis, queues: runtime.queues, logger: context.logger });
+    await poller.run(); // the first poll only records PyPI's head serial
+    pypi.publishGenerated(releases);
+    fetchTimer.reset();
+    const poll = await timed(() => poller.run());
+    if (poll.value.queued !== releases) throw new Error(`poll queued ${poll.value.queued} of ${releases} releases`);
+    const queued = await runtime.queues.submit.getJobCountByTypes('waiting', 'prioritized', 'delayed');
+    if (queued !== releases) throw new Error(`the submit queue holds ${queued} jobs, expected ${releases}`);
+    return { pollMs: poll.ms, fetchMs: fetchTimer.ms() };
+  } finally {
+    fetchTimer.restore();
+    await runtime.close();
+    await pypi.stop();
+    await flushRedis(context);
+  }
+}
+
+/**
+ * Times the fetch inside the poll itself (fake PyPI's HTTP and XML-RPC work plus the client's decode),
+ * by wrapping ChangelogSource.prototype.fetchSince until restore().
+ */
+function timeChangelogFetches(): { reset(): void; ms(): number; restore(): void } {
+  const original = ChangelogSource.prototype.fetchSince;
+  let total = 0;
+  ChangelogSource.prototype.fetchSince = async function (this: ChangelogSource, cursor) {
+    const fetched = await timed(() => original.call(this, cursor));
+    total += fetched.ms;
+    return fetched.value;
+  };
+  return {
+    reset: () => (total = 0),
+    ms: () => total,
+    restore: () => {
+      ChangelogSource.prototype.fetchSince = original;
+    },
+  };
+}
+
+/** The same jobs (data, ids, options) that a poll queues, straight into Queue.addBulk. */
+async function rawAddBulkOnce(context: BenchContext, releases: number): Promise<number> {
+  const setup = await writeBenchConfig(context, 'raw');
+  const queue = new Queue('submit', {
+    connection: context.client,
+    prefix: `{${setup.prefix}}`,
+    defaultJobOptions: defaultJobOptions(setup.config).submit,
+  });
+  try {
+    const generated = generatedReleases(releases);
+    const { ms } = await timed(async () => {
+      const jobs = submitJobs(setup.config, generated);
+      for (let start = 0; start < jobs.length; start += CHUNK) await queue.addBulk(jobs.slice(start, start + CHUNK));
+    });
+    const queued = await queue.getJobCountByTypes('waiting');
+    if (queued !== releases) throw new Error(`raw addBulk left ${queued} jobs, expected ${releases}`);
+    return ms;
+  } finally {
+    await queue.close();
+    await flushRedis(context);
+  }
+}
+
+/** Names and versions shaped like FakePypi.publishGenerated's (`pkg-<serial>`, `1.0.<n>`). */
+function generatedReleases(releases: number): FakeRelease[] {
+  return Array.from({ length: releases }, (_, index) => ({ name: `pkg-${1001 + index}`, version: `1.0.${index}` }));
+}
+
+function submitJobs(config: Config, releases: readonly FakeRelease[]) {
+  const batchId = batchIdFor(new Date());
+  return releases.flatMap((release) =>
+    config.submit.targets.map((target) => {
+      const normalized = normalizeProjectName(release.name);
+      const data: SubmitJobData = { name: release.name, version: release.version, target: { ...target }, batchId, origin: 'poll' };
+      return { name: SUBMIT_JOB_NAME, data, opts: { jobId: submitJobId(normalized, release.version, target, batchId) } };
+    }),
+  );
+}
