@@ -6,49 +6,26 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { batchIdFor } from '../src/batch/batch-log.js';
 import { enqueueSubmits, type ReleaseToSubmit } from '../src/enqueue/enqueue-submits.js';
 import { normalizeProjectName } from '../src/release/project-name.js';
-import { openRuntime, type Runtime } from '../src/runtime.js';
 import { readStatus } from '../src/status/queue-status.js';
-import { startWorkers, type WorkerSet } from '../src/workers/start-workers.js';
-import { captureLogs, type CapturedLogs } from './support/log-capture.js';
 import { readSubmitCalls } from './support/standin-submit.js';
-import { createTestSetup, type TestSetup } from './support/test-config.js';
-import { connectTestRedis, deleteKeysWithPrefix } from './support/test-redis.js';
+import { connectTestRedis } from './support/test-redis.js';
 import { waitFor } from './support/wait-for.js';
+import { createWorkerHarness, type WorkerHarness } from './support/worker-harness.js';
 
 const AI_KEY = 'sk-test-ai-key-0123456789abcdef';
 const ACCOUNT_TOKEN = 'tok-farm-account-9f8e7d6c5b4a';
 
-interface Harness {
-  setup: TestSetup;
-  runtime: Runtime;
-  workers: WorkerSet;
-  logs: CapturedLogs;
-  recordFile: string;
-}
+type Harness = WorkerHarness;
 
 const harnesses: Harness[] = [];
 afterEach(async () => {
-  for (const h of harnesses.splice(0)) {
-    await h.workers.close(5000);
-    const redis = connectTestRedis();
-    await deleteKeysWithPrefix(redis, h.setup.prefix);
-    redis.disconnect();
-    await h.runtime.close();
-    await h.setup.remove();
-  }
-  delete process.env.STANDIN_SUBMIT_RECORD;
+  for (const h of harnesses.splice(0)) await h.close();
   delete process.env.STANDIN_SUBMIT_TOKEN;
 });
 
 async function harness(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<Harness> {
-  const setup = await createTestSetup(overrides, env);
-  const recordFile = join(setup.dir, 'submit-calls.jsonl');
-  process.env.STANDIN_SUBMIT_RECORD = recordFile;
+  const h = await createWorkerHarness(overrides, env);
   process.env.STANDIN_SUBMIT_TOKEN = ACCOUNT_TOKEN;
-  const logs = captureLogs();
-  const runtime = await openRuntime({ config: setup.config, logger: logs.logger });
-  const workers = await startWorkers(runtime, { queues: ['submit'] });
-  const h = { setup, runtime, workers, logs, recordFile };
   harnesses.push(h);
   return h;
 }

@@ -1,0 +1,48 @@
+// A runtime and real workers on the test Redis, with the stand-in `submit` recording its calls.
+
+import { join } from 'node:path';
+import { openRuntime, type Runtime } from '../../src/runtime.js';
+import type { QueueName } from '../../src/queues/queue-names.js';
+import { startWorkers, type WorkerSet } from '../../src/workers/start-workers.js';
+import { captureLogs, type CapturedLogs } from './log-capture.js';
+import { createTestSetup, type TestSetup } from './test-config.js';
+import { connectTestRedis, deleteKeysWithPrefix } from './test-redis.js';
+
+export interface WorkerHarness {
+  readonly setup: TestSetup;
+  readonly runtime: Runtime;
+  readonly workers: WorkerSet;
+  readonly logs: CapturedLogs;
+  /** Where the stand-in records each call (STANDIN_SUBMIT_RECORD). */
+  readonly recordFile: string;
+  close(): Promise<void>;
+}
+
+export async function createWorkerHarness(
+  overrides: Parameters<typeof createTestSetup>[0] = {},
+  env: NodeJS.ProcessEnv = {},
+  queues: readonly QueueName[] = ['submit'],
+): Promise<WorkerHarness> {
+  const setup = await createTestSetup(overrides, env);
+  const recordFile = join(setup.dir, 'submit-calls.jsonl');
+  process.env.STANDIN_SUBMIT_RECORD = recordFile;
+  const logs = captureLogs();
+  const runtime = await openRuntime({ config: setup.config, logger: logs.logger });
+  const workers = await startWorkers(runtime, { queues });
+  return {
+    setup,
+    runtime,
+    workers,
+    logs,
+    recordFile,
+    close: async () => {
+      await workers.close(5000);
+      const redis = connectTestRedis();
+      await deleteKeysWithPrefix(redis, setup.prefix);
+      redis.disconnect();
+      await runtime.close();
+      await setup.remove();
+      delete process.env.STANDIN_SUBMIT_RECORD;
+    },
+  };
+}
