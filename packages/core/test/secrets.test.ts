@@ -11,25 +11,16 @@ import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, test } from 'vitest';
 import { batchIdFor } from '../src/batch/batch-log.js';
 import { enqueueSubmits } from '../src/enqueue/enqueue-submits.js';
-import { openRuntime, type Runtime } from '../src/runtime.js';
-import { startWorkers, type WorkerSet } from '../src/workers/start-workers.js';
 import { FakePypi } from './support/fake-pypi.js';
-import { captureLogs, type CapturedLogs } from './support/log-capture.js';
 import { readSubmitCalls } from './support/standin-submit.js';
-import { createTestSetup, type TestSetup } from './support/test-config.js';
-import { connectTestRedis, deleteKeysWithPrefix } from './support/test-redis.js';
+import { connectTestRedis } from './support/test-redis.js';
 import { waitFor } from './support/wait-for.js';
+import { createWorkerHarness, type WorkerHarness } from './support/worker-harness.js';
 
 const AI_API_KEY = `sk-ai-${randomBytes(12).toString('hex')}`;
 const ACCOUNT_TOKEN = `tok-${randomBytes(12).toString('hex')}`;
 
-interface Harness {
-  setup: TestSetup;
-  runtime: Runtime;
-  workers: WorkerSet;
-  logs: CapturedLogs;
-  recordFile: string;
-}
+type Harness = WorkerHarness;
 
 const ENV_KEYS = ['AI_API_KEY', 'AI_BASE_URL', 'AI_MODEL', 'HOME', 'STANDIN_SUBMIT_RECORD', 'STANDIN_SUBMIT_MODE', 'STANDIN_SUBMIT_TOKEN', 'STANDIN_SUBMIT_TOKEN_FORMAT'] as const;
 const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
@@ -46,21 +37,9 @@ afterEach(async () => {
 async function harness(overrides: Record<string, unknown>, queues: Array<'poll' | 'submit'>): Promise<Harness> {
   const env = { AI_API_KEY, AI_BASE_URL: 'https://ai.example.org/v1', AI_MODEL: 'repair-model-1' };
   Object.assign(process.env, env);
-  const setup = await createTestSetup(overrides, env);
-  const recordFile = join(setup.dir, 'submit-calls.jsonl');
-  process.env.STANDIN_SUBMIT_RECORD = recordFile;
-  const logs = captureLogs('trace');
-  const runtime = await openRuntime({ config: setup.config, logger: logs.logger });
-  const workers = await startWorkers(runtime, { queues });
-  cleanups.push(async () => {
-    await workers.close(5000);
-    const redis = connectTestRedis();
-    await deleteKeysWithPrefix(redis, setup.prefix);
-    redis.disconnect();
-    await runtime.close();
-    await setup.remove();
-  });
-  return { setup, runtime, workers, logs, recordFile };
+  const h = await createWorkerHarness(overrides, env, queues);
+  cleanups.push(() => h.close());
+  return h;
 }
 
 /** Every key under the prefix and its whole value, whatever its type, as text. */

@@ -26,7 +26,8 @@ export async function createWorkerHarness(
   const setup = await createTestSetup(overrides, env);
   const recordFile = join(setup.dir, 'submit-calls.jsonl');
   process.env.STANDIN_SUBMIT_RECORD = recordFile;
-  const logs = captureLogs();
+  // Every level, so tests that grep the logs (for secrets, say) see all of them.
+  const logs = captureLogs('trace');
   const runtime = await openRuntime({ config: setup.config, logger: logs.logger });
   const workers = await startWorkers(runtime, { queues });
   return {
