@@ -69,7 +69,13 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
     embedded,
     close: async () => {
       await queues.close();
-      await redis.quit().catch(() => redis.disconnect());
+      // QUIT can wait forever on a Cluster whose slots are being refreshed: bound it, then drop.
+      const quit = redis.quit().then(
+        () => true,
+        () => false,
+      );
+      const quitInTime = await Promise.race([quit, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref())]);
+      if (!quitInTime) redis.disconnect();
       if (embedded) {
         await embedded.stop();
         logger.info('stopped embedded redis-server');
