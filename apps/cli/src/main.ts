@@ -32,4 +32,16 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** How long a finished command waits for its event loop to empty before it exits anyway. */
+const EXIT_GRACE_MS = 3000;
+
 process.exitCode = await main(process.argv.slice(2));
+// Every command closes what it opened, so the process normally ends here by itself. A library
+// can still leave a socket behind: BullMQ 6.7 may reconnect a Redis Cluster worker's blocking
+// connection while the worker closes. A command that has finished must not hang a container's
+// stop or a script, so it exits after a grace period, naming what was left open.
+setTimeout(() => {
+  const open = process.getActiveResourcesInfo().filter((kind) => kind !== 'Timeout');
+  process.stderr.write(`pypi-watch: exiting; still open ${EXIT_GRACE_MS} ms after the command finished: ${open.join(', ') || 'nothing'}\n`);
+  process.exit();
+}, EXIT_GRACE_MS).unref();

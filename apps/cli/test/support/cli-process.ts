@@ -18,13 +18,17 @@ export interface CliOptions {
   readonly cwd?: string;
   /** Added to a clean environment (PATH, HOME), not to the test runner's. */
   readonly env?: NodeJS.ProcessEnv;
+  /** runCli: a command still running after this long is killed and reported with its output (default 60 s). */
+  readonly timeoutMs?: number;
 }
 
 function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, ...extra };
 }
 
-export function spawnCli(args: readonly string[], options: CliOptions = {}): ChildProcess & { output(): { stdout: string; stderr: string } } {
+export type CliChild = ChildProcess & { readonly args: readonly string[]; output(): { stdout: string; stderr: string } };
+
+export function spawnCli(args: readonly string[], options: CliOptions = {}): CliChild {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: childEnv(options.env),
@@ -34,20 +38,34 @@ export function spawnCli(args: readonly string[], options: CliOptions = {}): Chi
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return Object.assign(child, { output: () => ({ stdout, stderr }) });
+  return Object.assign(child, { args, output: () => ({ stdout, stderr }) });
 }
 
+/** Runs one command to its end. */
 export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   const child = spawnCli(args, options);
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const code = await exitOf(child, options.timeoutMs ?? 60_000);
   return { code, ...child.output() };
 }
 
-/** SIGTERM and wait; returns the exit code. */
-export async function stopCli(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = once(child, 'exit');
+/** Sends a signal (SIGTERM by default) and waits; returns the exit code. */
+export async function stopCli(child: CliChild, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 60_000): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = exitOf(child, timeoutMs);
   child.kill(signal);
-  const [code] = (await exited) as [number | null];
-  return code;
+  return exited;
+}
+
+/** The exit code; a command that does not exit in time is killed and fails the test with what it printed. */
+async function exitOf(child: CliChild, timeoutMs: number): Promise<number | null> {
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+  const first = await Promise.race([exited, timedOut]);
+  clearTimeout(timer);
+  if (first !== 'timeout') return first[0];
+  child.kill('SIGKILL');
+  await exited;
+  const { stdout, stderr } = child.output();
+  throw new Error(`pypi-watch ${child.args.join(' ')} did not exit within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`);
 }

@@ -87,7 +87,7 @@ describe('Redis Cluster', () => {
       expect(slots.size).toBe(1);
       cluster.disconnect();
     } finally {
-      for (const worker of workers) await stopCli(worker);
+      for (const worker of workers) expect(await stopCli(worker)).toBe(0);
       await pypi.stop();
       await setup.remove();
     }
