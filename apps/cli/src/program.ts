@@ -10,9 +10,9 @@ function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K): M[K] {
   return run as M[K];
 }
 const startCommand = lazy(() => import('./commands/start.js'), 'startCommand');
-const schedulerCommand = lazy(() => import('./commands/services.js'), 'schedulerCommand');
-const workerCommand = lazy(() => import('./commands/services.js'), 'workerCommand');
-const dashboardCommand = lazy(() => import('./commands/services.js'), 'dashboardCommand');
+const schedulerCommand = lazy(() => import('./commands/scheduler.js'), 'schedulerCommand');
+const workerCommand = lazy(() => import('./commands/worker.js'), 'workerCommand');
+const dashboardCommand = lazy(() => import('./commands/dashboard.js'), 'dashboardCommand');
 const pollCommand = lazy(() => import('./commands/poll.js'), 'pollCommand');
 const enqueueCommand = lazy(() => import('./commands/enqueue.js'), 'enqueueCommand');
 const statusCommand = lazy(() => import('./commands/status.js'), 'statusCommand');
