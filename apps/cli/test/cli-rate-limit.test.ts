@@ -31,7 +31,7 @@ describe('rate limit across two worker processes', () => {
     const calls = await readSubmitCalls(setup.recordFile);
     expect(calls).toHaveLength(jobs);
     const times = calls.map((call) => call.time).sort((a, b) => a - b);
-    // The limit holds over any window (the exact property is tested on SlidingWindowLimiter itself,
+    // The limit holds over any window (the exact property is tested on StartPacer itself,
     // with Redis-side times). The stand-in records its start after Node's own start-up, whose jitter (up to a
     // few hundred ms on a loaded machine) is allowed for by a shorter window.
     const first = times[0] ?? 0;

@@ -1,5 +1,6 @@
 // The BullMQ processor for the `submit` queue: one farm `submit` call per job, recorded in its batch log.
 
+import { performance } from 'node:perf_hooks';
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { BatchLog } from '../batch/batch-log.js';
 import type { DecisionLog } from '../decisions/decision-log.js';
@@ -8,7 +9,7 @@ import { RESULT_JOB_NAME, resultJobId, type ResultJobData } from '../results/res
 import type { Logger } from '../logging/logger.js';
 import type { MetricsStore } from '../metrics/metrics-store.js';
 import { buildSubmitArgs, formatCommandForLog } from './submit-command.js';
-import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
+import type { StartPacer } from './start-pacer.js';
 import { SubmitArgumentError, SubmitFailedError } from './submit-errors.js';
 import { submitJobDataSchema, targetKey, type SubmitJobData } from './submit-job.js';
 import type { SubmitOutcome, SubmitRunner } from './submit-runner.js';
@@ -28,10 +29,11 @@ export interface SubmitProcessorOptions {
   readonly metrics: MetricsStore;
   readonly decisions: DecisionLog;
   /**
-   * `submit.rateLimit` over any window, not just BullMQ's fixed ones. When it has no slot, the job
-   * goes back to waiting (no attempt spent) and the queue pauses until a slot frees up.
+   * `submit.rateLimit` as an even pace over any window, not just BullMQ's fixed ones. The job waits
+   * for its reserved start; when none is free soon, it goes back to waiting (no attempt spent) and
+   * the queue pauses until one is.
    */
-  readonly rateLimit?: { readonly limiter: SlidingWindowLimiter; readonly queue: Queue };
+  readonly rateLimit?: { readonly pacer: StartPacer; readonly queue: Queue };
   /** When set, every successful submit with a `result_root` gets a delayed `result` job. */
   readonly followResults?: { readonly queue: Queue; readonly firstCheckAfterMs: number };
 }
@@ -60,26 +62,29 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       }
       throw error;
     }
-    const at = new Date();
-
     if (options.dryRun) {
+      const at = new Date();
       const command = [options.command, ...args];
       await options.batchLog.appendCommand(data.batchId, { name: data.name, command, output: '(dry run: not executed)', attempt: 1, at });
       log.info({ release: { name: data.name, version: data.version }, command: formatCommandForLog(options.command, args) }, 'dry run: recorded submit command');
       return { dryRun: true, command };
     }
 
+    // The rate limit's start, reserved now; the runner waits for it once the submit is ready to spawn.
+    let startAt: number | undefined;
     if (options.rateLimit) {
-      const waitMs = await options.rateLimit.limiter.tryAcquire();
-      if (waitMs > 0) {
-        await options.rateLimit.queue.rateLimit(waitMs);
+      const start = await options.rateLimit.pacer.reserve();
+      if (!start.reserved) {
+        await options.rateLimit.queue.rateLimit(start.retryInMs);
         throw Worker.RateLimitError();
       }
+      startAt = performance.now() + start.startInMs;
     }
+    const at = new Date();
 
     let outcome: SubmitOutcome;
     try {
-      outcome = await options.runner.run(args);
+      outcome = await options.runner.run(args, startAt === undefined ? {} : { startAt });
     } catch (error) {
       if (!(error instanceof SubmitFailedError)) throw error;
       const attempt = job.attemptsMade + 1;
@@ -131,7 +136,7 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       log.error({ err: error, farmJobId: outcome.jobId }, 'submitted, but could not record it (batch log, metrics, decision log or result job)');
     }
     log.info(
-      { release: { name: data.name, version: data.version }, target: targetKey(data.target), farmJobId: outcome.jobId, resultRoot: outcome.resultRoot, durationMs: outcome.durationMs },
+      { release: { name: data.name, version: data.version }, target: targetKey(data.target), farmJobId: outcome.jobId, resultRoot: outcome.resultRoot, startedAt: outcome.startedAt, durationMs: outcome.durationMs },
       'submitted',
     );
     return { dryRun: false, jobId: outcome.jobId, durationMs: outcome.durationMs, ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}) };

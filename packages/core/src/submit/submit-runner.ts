@@ -2,6 +2,7 @@
 
 import { homedir } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { ConfigError } from '../errors.js';
 import { loadAccountSecrets } from './account-secrets.js';
@@ -42,8 +43,19 @@ export interface SubmitOutcome {
   /** What submit printed, redacted and bounded to the last 64 Ki characters. */
   readonly output: string;
   readonly durationMs: number;
+  /** When the process was spawned (wall clock). */
+  readonly startedAt: Date;
   /** The argv that was run, command first. */
   readonly command: readonly string[];
+}
+
+export interface RunOptions {
+  /**
+   * Spawn no earlier than this `performance.now()` time: the rate limit's reserved start. The wait
+   * comes after the slot HOME and account are ready, so nothing but the spawn lies between the
+   * reserved start and the process.
+   */
+  readonly startAt?: number;
 }
 
 /** Bytes of raw output held while submit runs; the kept, redacted output is smaller still. */
@@ -78,9 +90,9 @@ export class SubmitRunner {
   }
 
   /** Runs `submit ...args`; resolves with the job id or throws `SubmitFailedError`. */
-  async run(args: readonly string[]): Promise<SubmitOutcome> {
+  async run(args: readonly string[], options: RunOptions = {}): Promise<SubmitOutcome> {
     if (this.closing !== undefined) throw new SubmitRunnerClosedError();
-    const running = this.runInSlot(args);
+    const running = this.runInSlot(args, options);
     this.active.add(running);
     try {
       return await running;
@@ -98,10 +110,10 @@ export class SubmitRunner {
     return this.closing;
   }
 
-  private async runInSlot(args: readonly string[]): Promise<SubmitOutcome> {
+  private async runInSlot(args: readonly string[], options: RunOptions): Promise<SubmitOutcome> {
     const slot = await this.homes.acquire();
     try {
-      return await this.spawn(args, slot.home);
+      return await this.spawn(args, slot.home, options);
     } finally {
       this.homes.release(slot);
     }
@@ -115,9 +127,13 @@ export class SubmitRunner {
     return env;
   }
 
-  private async spawn(args: readonly string[], home: string): Promise<SubmitOutcome> {
+  private async spawn(args: readonly string[], home: string, options: RunOptions): Promise<SubmitOutcome> {
     const argv = [this.command, ...args];
     const secrets = [...this.secrets, ...(await loadAccountSecrets(this.realHome))];
+    const env = { ...this.inheritedEnv(), ...this.env, HOME: home };
+    const wait = (options.startAt ?? 0) - performance.now();
+    if (wait >= 1) await sleep(wait);
+    const startedAt = new Date();
     const started = performance.now();
     const raw = new OutputTail(MAX_RAW_OUTPUT_BYTES);
 
@@ -125,7 +141,7 @@ export class SubmitRunner {
       shell: false,
       // Its own process group, so a timeout kills what submit started (ruby, git, tar) too.
       detached: true,
-      env: { ...this.inheritedEnv(), ...this.env, HOME: home },
+      env,
       extendEnv: false,
       stdin: 'ignore',
       buffer: false,
@@ -178,6 +194,7 @@ export class SubmitRunner {
         ...(parsed.submitId !== undefined && { submitId: parsed.submitId }),
         output,
         durationMs,
+        startedAt,
         command: argv,
       };
     }

@@ -13,7 +13,7 @@ import { bullPrefix, type QueueName } from '../queues/queue-names.js';
 import type { Runtime } from '../runtime.js';
 import { renderJobYaml } from '../submit/job-yaml.js';
 import { findExecutable } from '../submit/find-executable.js';
-import { SlidingWindowLimiter } from '../submit/sliding-window-limiter.js';
+import { StartPacer } from '../submit/start-pacer.js';
 import { createSubmitProcessor } from '../submit/submit-processor.js';
 import { submitJobDataSchema, targetKey } from '../submit/submit-job.js';
 import { normalizeProjectName } from '../release/project-name.js';
@@ -120,9 +120,9 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
       ...(config.results.enabled ? { followResults: { queue: runtime.queues.result, firstCheckAfterMs: config.results.every } } : {}),
       rateLimit: {
         queue: runtime.queues.submit,
-        limiter: new SlidingWindowLimiter({
+        pacer: new StartPacer({
           redis: runtime.redis,
-          key: `${prefix}:submit-starts`,
+          key: `${prefix}:submit-next-start`,
           max: config.submit.rateLimit.max,
           durationMs: config.submit.rateLimit.duration,
         }),
@@ -131,7 +131,7 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
     add('submit', processor as Processor, {
       concurrency,
       // BullMQ's fixed-window counter (shared by every worker on every host) keeps workers from
-      // fetching jobs they may not start; the processor's sliding window makes the limit exact.
+      // fetching far more jobs than they may start; the processor's pacer makes the limit exact.
       limiter: { max: config.submit.rateLimit.max, duration: config.submit.rateLimit.duration },
       lockDuration: config.submit.lockDuration,
       stalledInterval: config.submit.lockDuration,
