@@ -1,8 +1,11 @@
 // Benchmark 3: does submit.rateLimit hold across processes? 3 `pypi-watch worker` processes, limit
-// 50/s, a backlog bigger than 20 s can drain; the stand-in records when each submit really started.
+// 50/s, a backlog bigger than 20 s can drain. Each start is seen twice: when the worker spawned it
+// (`startedAt` of its `submitted` log line: what the limit governs) and when the stand-in's own code
+// began to run, after fork, exec and bash's start-up (what a farm would see, minus its network).
 // The bash stand-in: 50 Node.js start-ups a second (~35 ms of CPU each) would need ~2 cores by
 // themselves, and the benchmark would measure the machine instead of the limiter.
 
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { batchIdFor, enqueueSubmits, openRuntime, type ReleaseToSubmit } from '../packages/core/src/index.js';
 import { readSubmitCalls } from '../packages/core/test/support/standin-submit.js';
@@ -27,11 +30,10 @@ export const rateLimit: Benchmark = {
       shutdown: { timeout: '5s' },
     });
     const recordFile = join(setup.dir, 'submit-calls.jsonl');
-    const workers = Array.from({ length: PROCESSES }, (_, index) =>
-      spawnSubmitWorker({ configFile: setup.configFile, env: { STANDIN_SUBMIT_RECORD: recordFile }, logFile: join(setup.dir, `worker-${index}.log`) }),
-    );
+    const logFiles = Array.from({ length: PROCESSES }, (_, index) => join(setup.dir, `worker-${index}.log`));
+    const workers = logFiles.map((logFile) => spawnSubmitWorker({ configFile: setup.configFile, env: { STANDIN_SUBMIT_RECORD: recordFile }, logFile }));
     const runtime = await openRuntime({ config: setup.config, logger: context.logger });
-    let starts: number[];
+    let calls: Awaited<ReturnType<typeof readSubmitCalls>>;
     try {
       // All three are up before the first job exists, so none of them joins late.
       await Promise.all(workers.map((worker) => worker.ready));
@@ -39,18 +41,29 @@ export const rateLimit: Benchmark = {
       await enqueueSubmits({ queue: runtime.queues.submit, releases, targets: setup.config.submit.targets, batchId: batchIdFor(new Date()), origin: 'poll' });
       const firstStart = await waitForFirstStart(recordFile);
       await new Promise((resolve) => setTimeout(resolve, firstStart + windowMs + 1500 - Date.now()));
-      starts = (await readSubmitCalls(recordFile)).map((call) => call.time).sort((a, b) => a - b);
+      calls = await readSubmitCalls(recordFile);
     } finally {
       await Promise.all(workers.map((worker) => worker.stop()));
       await runtime.close();
       await flushRedis(context);
     }
-    const first = starts[0]!;
-    const inWindow = starts.filter((time) => time < first + windowMs);
-    const achieved = inWindow.length / (windowMs / 1000);
-    const sliding = maxInSlidingWindow(inWindow, 1000);
-    const fixed = maxInFixedWindows(inWindow, first, 1000);
-    const processes = new Set((await readSubmitCalls(recordFile)).map((call) => call.pid)).size;
+    const spawnedAt = new Map((await Promise.all(logFiles.map(spawnTimes))).flat());
+    const spawned = [...spawnedAt.values()].sort((a, b) => a - b);
+    const seen = calls.map((call) => call.time).sort((a, b) => a - b);
+    // How long from spawn to the stand-in's first instruction, per release.
+    const startUp = calls.flatMap((call) => {
+      const spawnTime = spawnedAt.get(call.argv.find((arg) => arg.startsWith('repo_addr='))?.slice('repo_addr='.length) ?? '');
+      return spawnTime === undefined ? [] : [call.time - spawnTime];
+    });
+    const inWindow = (times: readonly number[]): number[] => times.filter((time) => time < times[0]! + windowMs);
+    const spawnedInWindow = inWindow(spawned);
+    const seenInWindow = inWindow(seen);
+    // Starts per second over the span they cover: n starts, n - 1 intervals.
+    const achieved = (spawnedInWindow.length - 1) / ((spawnedInWindow.at(-1)! - spawnedInWindow[0]!) / 1000);
+    const slidingSpawned = maxInSlidingWindow(spawnedInWindow, 1000);
+    const slidingSeen = maxInSlidingWindow(seenInWindow, 1000);
+    const fixed = maxInFixedWindows(spawnedInWindow, spawnedInWindow[0]!, 1000);
+    const processes = new Set(calls.map((call) => call.pid)).size;
     return {
       rows: [
         {
@@ -60,17 +73,49 @@ export const rateLimit: Benchmark = {
           ...between(achieved / LIMIT, 0.95, 1.0),
         },
         {
-          metric: 'most starts in any 1 s sliding window',
-          measured: count(sliding),
+          metric: 'most submits started in any 1 s sliding window (seen by the stand-in)',
+          measured: count(slidingSeen),
           baseline: `limit ${LIMIT}`,
-          ...atMost(sliding, LIMIT, count),
+          ...atMost(slidingSeen, LIMIT, count),
         },
-        { metric: 'most starts in a 1 s window aligned to the first start', measured: count(fixed), baseline: `limit ${LIMIT}`, result: count(fixed) },
+        { metric: 'the same, timed at spawn in the worker', measured: count(slidingSpawned), baseline: `limit ${LIMIT}`, result: count(slidingSpawned) },
+        { metric: 'most spawned in a 1 s window aligned to the first', measured: count(fixed), baseline: `limit ${LIMIT}`, result: count(fixed) },
       ],
-      details: { limit: LIMIT, windowMs, backlog, startsInWindow: inWindow.length, achievedPerSecond: achieved, maxSlidingWindow: sliding, maxFixedWindow: fixed, standinProcesses: processes, perSecond: perFixedWindow(inWindow, first, 1000) },
+      details: {
+        limit: LIMIT,
+        windowMs,
+        backlog,
+        spawnedInWindow: spawnedInWindow.length,
+        achievedPerSecond: achieved,
+        maxSlidingWindowSpawned: slidingSpawned,
+        maxSlidingWindowSeen: slidingSeen,
+        maxFixedWindow: fixed,
+        standinProcesses: processes,
+        perSecond: perFixedWindow(spawnedInWindow, spawnedInWindow[0]!, 1000),
+        spawnToStandinMs: percentiles(startUp),
+      },
     };
   },
 };
+
+/** [release name, spawn time (ms)] from a worker's `submitted` log lines. */
+async function spawnTimes(logFile: string): Promise<[string, number][]> {
+  const times: [string, number][] = [];
+  for (const line of (await readFile(logFile, 'utf8')).split('\n')) {
+    if (!line.includes('"msg":"submitted"')) continue;
+    const { startedAt, release } = JSON.parse(line) as { startedAt?: string; release?: { name: string } };
+    if (startedAt !== undefined && release !== undefined) times.push([release.name, Date.parse(startedAt)]);
+  }
+  return times;
+}
+
+/** p50/p99/max (ms). */
+function percentiles(values: number[]): Record<string, number> | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1)! };
+}
 
 async function waitForFirstStart(recordFile: string): Promise<number> {
   const deadline = Date.now() + 30_000;
