@@ -53,6 +53,7 @@ describe('Redis Cluster', () => {
     const url = `redis+cluster://127.0.0.1:${nodes[0]?.port},127.0.0.1:${nodes[1]?.port}`;
     const setup = await createCliSetup({ source: { type: 'changelog', baseUrl, pagePause: 0 }, submit: { concurrency: 4, rateLimit: { max: 1000 } } }, { embedded: true });
     const env = { ...setup.env, REDIS_URL: url };
+    const started = Date.now();
     const workers = [1, 2].map(() => spawnCli(['worker', '--queues', 'submit', '--config', setup.configFile], { env }));
     try {
       expect((await runCli(['poll', '--config', setup.configFile], { env })).code).toBe(0);
@@ -86,6 +87,8 @@ describe('Redis Cluster', () => {
       expect(keys.length).toBeGreaterThan(10);
       expect(slots.size).toBe(1);
       cluster.disconnect();
+      const figures = { masters: nodes.length, submits: calls.length, workerProcesses: 2, keys: keys.length, slots: slots.size, wallMs: Date.now() - started };
+      console.log(`CLUSTER_FIGURES ${JSON.stringify(figures)}`);
     } finally {
       for (const worker of workers) expect(await stopCli(worker)).toBe(0);
       await pypi.stop();
