@@ -42,6 +42,23 @@ async function harness(overrides: Record<string, unknown>, queues: Array<'poll' 
   return h;
 }
 
+/** Queues one release for a stand-in `submit` whose farm refuses the account, printing its token in `format`; returns when the job failed. */
+async function submitRefusedAccount(h: Harness, name: string, format: string): Promise<string> {
+  process.env.STANDIN_SUBMIT_MODE = 'account';
+  process.env.STANDIN_SUBMIT_TOKEN = ACCOUNT_TOKEN;
+  process.env.STANDIN_SUBMIT_TOKEN_FORMAT = format;
+  const batchId = batchIdFor(new Date());
+  await enqueueSubmits({
+    queue: h.runtime.queues.submit,
+    releases: [{ name, normalized: name, version: '1.0' }],
+    targets: h.setup.config.submit.targets,
+    batchId,
+    origin: 'enqueue',
+  });
+  await waitFor(async () => (await h.runtime.queues.submit.getFailedCount()) >= 1, { what: 'the refused submit' });
+  return batchId;
+}
+
 /** Every key under the prefix and its whole value, whatever its type, as text. */
 async function dumpRedis(redis: Redis, prefix: string): Promise<Map<string, string>> {
   const dump = new Map<string, string>();
@@ -160,18 +177,7 @@ describe('the farm account token', () => {
     ['my_token=TOKEN', 'equals'],
   ])('printed as `%s` on a refused account: in no log, no batch log, no Redis value', async (_shape, format) => {
     const h = await harness({ submit: { attempts: 3, backoff: '50ms' } }, ['submit']);
-    process.env.STANDIN_SUBMIT_MODE = 'account';
-    process.env.STANDIN_SUBMIT_TOKEN = ACCOUNT_TOKEN;
-    process.env.STANDIN_SUBMIT_TOKEN_FORMAT = format;
-    const batchId = batchIdFor(new Date());
-    await enqueueSubmits({
-      queue: h.runtime.queues.submit,
-      releases: [{ name: 'refused-pkg', normalized: 'refused-pkg', version: '1.0' }],
-      targets: h.setup.config.submit.targets,
-      batchId,
-      origin: 'enqueue',
-    });
-    await waitFor(async () => (await h.runtime.queues.submit.getFailedCount()) >= 1, { what: 'the refused submit' });
+    const batchId = await submitRefusedAccount(h, 'refused-pkg', format);
 
     const batchDir = join(h.setup.config.paths.logDir, batchId);
     const submitLog = await readFile(join(batchDir, 'submit-log'), 'utf8');
@@ -195,18 +201,7 @@ describe('the farm account token', () => {
     await writeFile(join(home, '.config/compass-ci/defaults/account.yaml'), `my_email: a@example.org\nmy_token: ${ACCOUNT_TOKEN}\n`);
     process.env.HOME = home;
     const h = await harness({ submit: { attempts: 1 } }, ['submit']);
-    process.env.STANDIN_SUBMIT_MODE = 'account';
-    process.env.STANDIN_SUBMIT_TOKEN = ACCOUNT_TOKEN;
-    process.env.STANDIN_SUBMIT_TOKEN_FORMAT = 'inline';
-    const batchId = batchIdFor(new Date());
-    await enqueueSubmits({
-      queue: h.runtime.queues.submit,
-      releases: [{ name: 'inline-pkg', normalized: 'inline-pkg', version: '1.0' }],
-      targets: h.setup.config.submit.targets,
-      batchId,
-      origin: 'enqueue',
-    });
-    await waitFor(async () => (await h.runtime.queues.submit.getFailedCount()) >= 1, { what: 'the refused submit' });
+    const batchId = await submitRefusedAccount(h, 'inline-pkg', 'inline');
     expect(await readFile(join(h.setup.config.paths.logDir, batchId, 'submit-log'), 'utf8')).toContain('debug: sent token [REDACTED]');
     expect(await findSecret(h, ACCOUNT_TOKEN)).toEqual([]);
   });

@@ -83,6 +83,18 @@ async function failure(promise: Promise<unknown>): Promise<SubmitFailedError> {
   return error as SubmitFailedError;
 }
 
+/** Asserts that the stand-in's child process ends (killed with its group); kills it after the test if not. */
+async function expectGone(pid: number | undefined): Promise<void> {
+  expect(pid).toBeTypeOf('number');
+  if (pid === undefined) return;
+  cleanups.push(() => {
+    if (!isGone(pid)) process.kill(pid, 'SIGKILL');
+  });
+  // Reaping by the new parent is asynchronous; bounded wait, no timing assertion.
+  for (let i = 0; i < 250 && !isGone(pid); i += 1) await new Promise((r) => setTimeout(r, 20));
+  expect(isGone(pid)).toBe(true);
+}
+
 function isGone(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -162,15 +174,7 @@ describe('SubmitRunner', () => {
     expect(error.kind).toBe('timeout');
     expect(error.reason).toContain('300 ms');
     const [call] = await s.records();
-    const grandchild = call?.childPid;
-    expect(grandchild).toBeTypeOf('number');
-    if (grandchild === undefined) return;
-    cleanups.push(() => {
-      if (!isGone(grandchild)) process.kill(grandchild, 'SIGKILL');
-    });
-    // Reaping by the new parent is asynchronous; bounded wait, no timing assertion.
-    for (let i = 0; i < 250 && !isGone(grandchild); i += 1) await new Promise((r) => setTimeout(r, 20));
-    expect(isGone(grandchild)).toBe(true);
+    await expectGone(call?.childPid);
     expect(isGone(call?.pid ?? 0)).toBe(true);
   });
 
@@ -180,14 +184,7 @@ describe('SubmitRunner', () => {
     const runner = s.runner({ killGraceMs: 100, env: { STANDIN_SUBMIT_LEAVE_CHILD: '1' } });
     const outcome = await runner.run([s.jobYaml, 'repo_addr=requests']);
     expect(outcome.jobId).toMatch(/^crystal\./);
-    const grandchild = (await s.records())[0]?.childPid;
-    expect(grandchild).toBeTypeOf('number');
-    if (grandchild === undefined) return;
-    cleanups.push(() => {
-      if (!isGone(grandchild)) process.kill(grandchild, 'SIGKILL');
-    });
-    for (let i = 0; i < 250 && !isGone(grandchild); i += 1) await new Promise((r) => setTimeout(r, 20));
-    expect(isGone(grandchild)).toBe(true);
+    await expectGone((await s.records())[0]?.childPid);
   });
 
   test('a submit ignoring SIGTERM gets SIGKILL after the grace period', async () => {
