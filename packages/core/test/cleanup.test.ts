@@ -1,8 +1,9 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { runCleanup } from '../src/cleanup/cleanup.js';
 import { DedupeStore } from '../src/dedupe/dedupe-store.js';
+import { captureLogs } from './support/log-capture.js';
 import { createTestSetup, type TestSetup } from './support/test-config.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from './support/test-redis.js';
 
@@ -82,5 +83,98 @@ describe('cleanup', () => {
     expect([...(await dedupe.filterUnseen(['old==1', 'new==1']))]).toEqual(['old==1']);
     await deleteKeysWithPrefix(redis, prefix);
     redis.disconnect();
+  });
+});
+
+describe('cleanup: each item fails alone', () => {
+  test('a dangling symlink named like an old batch is removed (the link) and every other prune still runs', async () => {
+    const setup = await createTestSetup();
+    setups.push(setup);
+    const { logDir, updateListDir } = setup.config.paths;
+    await layout(logDir, updateListDir);
+    const dangling = join(logDir, `submit-log-${stamp(NOW - 3 * DAY)}`);
+    await symlink('/nowhere/at/all', dangling);
+
+    const result = await runCleanup({ logDir, updateListDir, keepUpdateLists: 10, maxAgeMs: 2 * DAY, now: () => NOW });
+    expect(result.failures).toBe(0);
+    expect(result.removedBatches).toContain(dangling);
+    expect(result.removedBatches).toHaveLength(3);
+    await expect(lstat(dangling)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(result.removedUpdateLists).toHaveLength(3);
+  });
+
+  test('a symlink to a folder outside logDir: the link goes, the folder it points at survives', async () => {
+    const setup = await createTestSetup();
+    setups.push(setup);
+    const { logDir, updateListDir } = setup.config.paths;
+    await layout(logDir, updateListDir);
+    const outside = join(setup.dir, 'precious');
+    await mkdir(join(outside, 'inner'), { recursive: true });
+    await writeFile(join(outside, 'inner', 'data'), 'keep me\n');
+    const link = join(logDir, `submit-log-${stamp(NOW - 4 * DAY)}`);
+    await symlink(outside, link);
+
+    const result = await runCleanup({ logDir, updateListDir, keepUpdateLists: 10, maxAgeMs: 2 * DAY, now: () => NOW });
+    expect(result.failures).toBe(0);
+    expect(result.removedBatches).toContain(link);
+    await expect(lstat(link)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(join(outside, 'inner', 'data'), 'utf8')).toBe('keep me\n');
+  });
+
+  test('two cleanups racing on one folder both succeed and everything old is gone', async () => {
+    const setup = await createTestSetup();
+    setups.push(setup);
+    const { updateListDir } = setup.config.paths;
+    // Several rounds: the race is timing-dependent (about half the rounds hit ENOENT before the fix).
+    for (let round = 0; round < 6; round++) {
+      const logDir = join(setup.dir, `log-${round}`);
+      await layout(logDir, updateListDir);
+      // Old batches of uneven sizes, so one run overtakes the other and meets folders already gone.
+      for (let i = 0; i < 100; i++) {
+        const dir = join(logDir, `submit-log-${stamp(NOW - 3 * DAY - i * 1000)}`);
+        await mkdir(dir);
+        for (let f = 0; f < (i % 7) * 3; f++) await writeFile(join(dir, `file-${f}`), 'x\n');
+      }
+      const options = { logDir, updateListDir, keepUpdateLists: 10, maxAgeMs: 2 * DAY, now: () => NOW };
+      const first = runCleanup(options);
+      await new Promise((resolve) => setTimeout(resolve, 3));
+      const [a, b] = await Promise.all([first, runCleanup(options)]);
+      expect(a.failures + b.failures).toBe(0);
+      // Every old batch was removed by one of them (ENOENT from the other is no error, and no removal).
+      expect(new Set([...a.removedBatches, ...b.removedBatches]).size).toBe(102);
+      expect((await readdir(logDir)).sort()).toEqual(
+        [`submit-log-${stamp(NOW - 0.5 * DAY)}`, `submit-log-${stamp(NOW - 1.9 * DAY)}`, 'submit-log-notes', 'operator-notes.txt', 'old-stuff'].sort(),
+      );
+    }
+    expect((await readdir(updateListDir)).filter((f) => /^pypi_update_\d{14}\.txt$/.test(f))).toHaveLength(10);
+  });
+
+  test('a prune kind that fails is logged and counted; the others still run', async () => {
+    const setup = await createTestSetup();
+    setups.push(setup);
+    const { logDir, updateListDir } = setup.config.paths;
+    await layout(logDir, updateListDir);
+    // Update lists cannot be listed (a file where the folder should be), and Redis is gone.
+    const notAFolder = join(setup.dir, 'update-list-file');
+    await writeFile(notAFolder, 'x\n');
+    const redis = connectTestRedis();
+    const dedupe = new DedupeStore({ redis, keyPrefix: `{${uniquePrefix()}}`, ttlMs: DAY });
+    redis.disconnect();
+    const logs = captureLogs();
+
+    const result = await runCleanup({
+      logDir,
+      updateListDir: notAFolder,
+      keepUpdateLists: 10,
+      maxAgeMs: 2 * DAY,
+      dedupe,
+      logger: logs.logger,
+      now: () => NOW,
+    });
+    expect(result.failures).toBe(2);
+    expect(result.removedBatches).toHaveLength(2);
+    const warnings = logs.lines.filter((l) => l.msg === 'cleanup step failed');
+    expect(warnings.map((l) => l.step).sort()).toEqual(['dedupe', 'update-lists']);
+    expect(warnings.every((l) => typeof (l.err as { message?: string }).message === 'string')).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 // The cleanup job: prunes old batch log folders, surplus update lists and expired dedupe entries.
 
-import { readdir, rm, stat } from 'node:fs/promises';
+import { lstat, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { parseBatchTime } from '../batch/batch-log.js';
@@ -29,6 +29,8 @@ export interface CleanupOptions {
   readonly results?: { readonly store: ResultStore; readonly maxAgeMs: number };
   /** Per-slot HOME folders of submit runners; those of dead processes are removed when given. */
   readonly submitHomeRoot?: string;
+  /** Where per-item and per-step failures are reported (they never stop the other items). */
+  readonly logger?: Logger;
   /** @defaultValue Date.now */
   readonly now?: () => number;
 }
@@ -37,26 +39,94 @@ export interface CleanupResult {
   readonly removedBatches: string[];
   readonly removedUpdateLists: string[];
   readonly expiredDedupe: number;
+  /** Items and steps that failed (each logged); 0 on a clean run. A race lost to another cleanup is not one. */
+  readonly failures: number;
 }
 
+/** The prune kinds, as named in the `cleanup step failed` log line. */
+export type CleanupStep = 'batches' | 'update-lists' | 'dedupe' | 'submit-homes' | 'results';
+
+/**
+ * Every item and every prune kind fails alone: another cleanup (another host sharing the folder)
+ * removing something first is no failure at all, and anything else is logged, counted in
+ * `failures`, and skipped, so one odd entry never leaves the rest of the prunes undone.
+ */
 export async function runCleanup(options: CleanupOptions): Promise<CleanupResult> {
   const dryRun = options.dryRun ?? false;
   const now = (options.now ?? Date.now)();
-  const removedBatches: string[] = [];
-  for (const entry of await listDir(options.logDir)) {
-    // Only folders that are batches by name; anything else an operator put there is left alone.
+  let failures = 0;
+  const fail = (step: CleanupStep, error: unknown, path?: string): void => {
+    failures++;
+    options.logger?.warn({ step, ...(path === undefined ? {} : { path }), err: error }, 'cleanup step failed');
+  };
+  /** Runs one prune kind; its failure is counted and the next kind still runs. */
+  const step = async <T>(name: CleanupStep, fallback: T, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      fail(name, error);
+      return fallback;
+    }
+  };
+
+  const removedBatches = await step('batches', [], () => pruneBatches(options.logDir, now - options.maxAgeMs, dryRun, fail));
+  const removedUpdateLists = await step('update-lists', [], () =>
+    pruneUpdateLists(options.updateListDir, options.keepUpdateLists, { dryRun }),
+  );
+  const dedupe = options.dedupe;
+  const expiredDedupe = dedupe ? await step('dedupe', 0, () => (dryRun ? dedupe.countExpired() : dedupe.trimExpired())) : 0;
+  const homeRoot = options.submitHomeRoot;
+  if (homeRoot && !dryRun) await step('submit-homes', [], () => pruneStaleSubmitHomes(homeRoot));
+  const results = options.results;
+  if (results && !dryRun) await step('results', 0, () => results.store.trim(now - results.maxAgeMs));
+  return { removedBatches, removedUpdateLists, expiredDedupe, failures };
+}
+
+/** Removes batch folders named for a time before `cutoff`; returns the paths it removed. */
+async function pruneBatches(
+  logDir: string,
+  cutoff: number,
+  dryRun: boolean,
+  fail: (step: CleanupStep, error: unknown, path: string) => void,
+): Promise<string[]> {
+  const removed: string[] = [];
+  for (const entry of await listDir(logDir)) {
+    // Only entries that are batches by name; anything else an operator put there is left alone.
     const time = parseBatchTime(entry);
-    if (time === undefined || now - time.getTime() <= options.maxAgeMs) continue;
-    const path = join(options.logDir, entry);
-    if (!(await stat(path)).isDirectory()) continue;
-    if (!dryRun) await rm(path, { recursive: true, force: true });
-    removedBatches.push(path);
+    if (time === undefined || time.getTime() >= cutoff) continue;
+    const path = join(logDir, entry);
+    try {
+      if (await removeBatch(path, dryRun)) removed.push(path);
+    } catch (error) {
+      if (isGone(error)) continue;
+      fail('batches', error, path);
+    }
   }
-  const removedUpdateLists = await pruneUpdateLists(options.updateListDir, options.keepUpdateLists, { dryRun });
-  const expiredDedupe = options.dedupe ? (dryRun ? await options.dedupe.countExpired() : await options.dedupe.trimExpired()) : 0;
-  if (options.submitHomeRoot && !dryRun) await pruneStaleSubmitHomes(options.submitHomeRoot);
-  if (options.results && !dryRun) await options.results.store.trim(now - options.results.maxAgeMs);
-  return { removedBatches, removedUpdateLists, expiredDedupe };
+  return removed;
+}
+
+/**
+ * lstat, never stat: a link named like a batch (dangling, or into a folder outside logDir) is
+ * removed as the link itself, and whatever it points at is never looked at nor deleted.
+ * Returns false when the entry was gone already or is not ours (a plain file by that name).
+ */
+async function removeBatch(path: string, dryRun: boolean): Promise<boolean> {
+  const info = await lstat(path);
+  if (info.isSymbolicLink()) {
+    if (!dryRun) await unlink(path);
+    return true;
+  }
+  if (!info.isDirectory()) return false;
+  // rm does not follow links inside the folder; force makes a child already removed by another
+  // cleanup no error, and the retries cover a child that was mid-removal when listed.
+  if (!dryRun) await rm(path, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
+  return true;
+}
+
+/** ENOENT (or ENOTDIR for a parent swapped away) while racing another cleanup: someone else removed it. */
+function isGone(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 async function listDir(dir: string): Promise<string[]> {
@@ -72,16 +142,19 @@ export interface ConfigCleanupOptions {
   readonly config: Config;
   readonly redis: Redis;
   readonly dryRun?: boolean;
+  /** Where failed items and steps are reported. */
+  readonly logger?: Logger;
 }
 
 /** The cleanup as configured: what the repeatable job and `pypi-watch cleanup` both run. */
-export function runCleanupForConfig({ config, redis, dryRun }: ConfigCleanupOptions): Promise<CleanupResult> {
+export function runCleanupForConfig({ config, redis, dryRun, logger }: ConfigCleanupOptions): Promise<CleanupResult> {
   return runCleanup({
     logDir: config.paths.logDir,
     updateListDir: config.paths.updateListDir,
     keepUpdateLists: config.paths.keepUpdateLists,
     maxAgeMs: config.cleanup.maxAge,
     dryRun: dryRun ?? false,
+    ...(logger === undefined ? {} : { logger }),
     dedupe: new DedupeStore({ redis, keyPrefix: bullPrefix(config.redis.prefix), ttlMs: config.dedupe.ttl }),
     submitHomeRoot: join(config.dataDir, 'submit-home'),
     results: { store: new ResultStore({ redis, keyPrefix: bullPrefix(config.redis.prefix) }), maxAgeMs: config.dedupe.ttl },
@@ -90,13 +163,15 @@ export function runCleanupForConfig({ config, redis, dryRun }: ConfigCleanupOpti
 
 export function createCleanupProcessor(deps: { config: Config; redis: Redis; logger: Logger }) {
   return async function processCleanup(): Promise<CleanupResult> {
-    const result = await runCleanupForConfig({ config: deps.config, redis: deps.redis });
-    deps.logger.info(
+    const log = deps.logger.child({ queue: 'cleanup' });
+    const result = await runCleanupForConfig({ config: deps.config, redis: deps.redis, logger: log });
+    // Failures were logged one by one; the job still completes, and the next run tries them again.
+    (result.failures > 0 ? log.warn.bind(log) : log.info.bind(log))(
       {
-        queue: 'cleanup',
         removedBatches: result.removedBatches.length,
         removedUpdateLists: result.removedUpdateLists.length,
         expiredDedupe: result.expiredDedupe,
+        failures: result.failures,
       },
       'cleanup done',
     );
