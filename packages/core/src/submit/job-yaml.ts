@@ -1,9 +1,10 @@
-// Renders the farm job YAML with the AI-repair secrets into a file only this worker's user can read.
+// Renders the farm job YAML with the AI-repair secrets into a file only this worker's user can read, in YAML Ruby reads as meant.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { isMap, parseDocument } from 'yaml';
+import { stringifyForRuby, unsupportedTags } from './ruby-yaml.js';
 import { JobYamlError } from './submit-errors.js';
 
 /** Values that must reach the farm job but never a command line, an image or a log. */
@@ -51,6 +52,13 @@ export async function renderJobYaml(options: RenderJobYamlOptions): Promise<stri
   if (!isMap(doc.contents)) {
     throw new JobYamlError(templatePath, `job template ${templatePath} must be a YAML mapping of job keys`);
   }
+  const tags = unsupportedTags(doc);
+  if (tags.length > 0) {
+    throw new JobYamlError(
+      templatePath,
+      `job template ${templatePath} uses the tag(s) ${tags.map((tag) => JSON.stringify(tag.slice(0, 80))).join(', ')}: only YAML's core tags are allowed, since lkp-tests loads the job unsafely and would build Ruby objects from others`,
+    );
+  }
 
   for (const [option, key] of SECRET_KEYS) {
     const value = secrets[option];
@@ -62,7 +70,8 @@ export async function renderJobYaml(options: RenderJobYamlOptions): Promise<stri
     doc.set(key, value);
   }
 
-  const rendered = doc.toString();
+  // submit reads it with Ruby's Psych (YAML 1.1) after its own text passes, not as YAML 1.2.
+  const rendered = stringifyForRuby(doc);
   const hash = createHash('sha256').update(rendered).digest('hex').slice(0, HASH_CHARS);
   const name = `${basename(templatePath, extname(templatePath))}.${hash}.yaml`;
   const target = join(outDir, name);
