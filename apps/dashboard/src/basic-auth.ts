@@ -1,8 +1,9 @@
-// HTTP basic auth for the dashboard, compared in constant time.
+// HTTP basic auth for the dashboard, compared in constant time, with failed logins throttled per client.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@pypi-watch/core';
 import type { RequestHandler } from 'express';
+import { clientKey, LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 
 export interface BasicAuthOptions {
   /** The one user name accepted (`dashboard.user`). */
@@ -11,8 +12,10 @@ export interface BasicAuthOptions {
   readonly password: string;
   /** Shown by browsers in the login prompt. @defaultValue 'pypi-watch' */
   readonly realm?: string;
-  /** Refused attempts are logged here (never what was typed). */
+  /** Refused attempts are summed up here, one line per throttle window (never what was typed). */
   readonly logger?: Logger;
+  /** How many failed logins a client may make, and per how long. @defaultValue 10 a minute */
+  readonly throttle?: Omit<LoginThrottleOptions, 'logger'>;
 }
 
 /** The user and password of an `Authorization: Basic …` header, or undefined when there is none. */
@@ -37,9 +40,17 @@ export function safeEqual(given: string, expected: string): boolean {
 
 export function basicAuth(options: BasicAuthOptions): RequestHandler {
   const challenge = `Basic realm="${(options.realm ?? 'pypi-watch').replace(/"/g, '')}", charset="UTF-8"`;
+  const throttle = new LoginThrottle({ ...options.throttle, ...(options.logger ? { logger: options.logger } : {}) });
   return (req, res, next) => {
     const credentials = parseBasicAuthorization(req.headers.authorization);
     if (credentials) {
+      const client = clientKey(req.socket.remoteAddress);
+      // Refused before the comparison, so a client past its limit learns nothing from further guesses.
+      const wait = throttle.retryAfterSeconds(client);
+      if (wait > 0) {
+        res.set('Retry-After', String(wait)).status(429).type('text/plain').send(`too many failed logins: retry in ${wait} s\n`);
+        return;
+      }
       // Both comparisons always run, so a right user name with a wrong password takes no longer to refuse.
       const userOk = safeEqual(credentials.user, options.user);
       const passwordOk = safeEqual(credentials.password, options.password);
@@ -47,7 +58,7 @@ export function basicAuth(options: BasicAuthOptions): RequestHandler {
         next();
         return;
       }
-      options.logger?.warn({ remote: req.socket.remoteAddress, path: req.path }, 'dashboard: wrong user or password');
+      throttle.recordFailure(client);
     }
     res.set('WWW-Authenticate', challenge).status(401).type('text/plain').send('authentication required\n');
   };

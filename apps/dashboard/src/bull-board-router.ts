@@ -30,5 +30,9 @@ export function createBullBoardRouter(queues: readonly Queue[], options: BullBoa
       },
     },
   });
-  return serverAdapter.getRouter() as Router;
+  const router = serverAdapter.getRouter() as Router & { disable?: (setting: string) => unknown };
+  // The adapter's router is an Express app of its own, which would add `X-Powered-By: Express` to
+  // every board response even though the outer app disables it.
+  router.disable?.('x-powered-by');
+  return router;
 }
