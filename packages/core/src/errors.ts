@@ -34,6 +34,14 @@ export class RedisNotInstalledError extends PypiWatchError {
   }
 }
 
+/** The server an embedded-Redis endpoint file names cannot show it is the one pypi-watch started. */
+export class UntrustedRedisError extends PypiWatchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_REDIS_UNTRUSTED', message, options);
+    this.name = 'UntrustedRedisError';
+  }
+}
+
 /** A package list or a feed entry is not acceptable input. */
 export class InvalidInputError extends PypiWatchError {
   constructor(message: string, options?: { cause?: unknown }) {
