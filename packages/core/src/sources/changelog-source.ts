@@ -1,8 +1,9 @@
-// Release source over PyPI's XML-RPC changelog: exact, resumable by serial, withdrawals included.
+// Release source over PyPI's XML-RPC changelog: exact, resumable by serial, file events and withdrawals included.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { meaningOf } from './changelog-actions.js';
 import type { FetchResult, RejectedEntry, ReleaseEvent, ReleaseSource } from './release-source.js';
 import { describeRaw } from './release-source.js';
 import { FeedFormatError } from './source-errors.js';
@@ -24,11 +25,9 @@ export interface ChangelogSourceOptions {
   readonly pauseMs?: number;
   /** Pages fetched per `fetchSince`; the rest waits for the next call (`capped: true`). @defaultValue 100 */
   readonly maxPages?: number;
-  /** Where capped fetches are reported (warn level). @defaultValue no logging */
+  /** Where capped fetches and entries above the head serial are reported (warn level). @defaultValue no logging */
   readonly logger?: Logger;
 }
-
-const WITHDRAWALS = new Set(['remove release', 'remove project', 'yank release']);
 
 type ParsedEntry =
   | { readonly kind: 'event'; readonly serial: number; readonly event: ReleaseEvent }
@@ -53,17 +52,24 @@ export class ChangelogSource implements ReleaseSource<ChangelogCursor> {
     if (cursor === undefined) {
       // A first run starts from now: replaying PyPI's whole history would queue millions of builds.
       const serial = await this.#lastSerial();
-      return { events: [], cursor: { serial }, pages: 0, headCursorLag: 0, capped: false, rejected: [] };
+      return { events: [], cursor: { serial }, pages: 0, headCursorLag: 0, capped: false, gap: false, rejected: [] };
     }
     // Page towards the head as it was when we started, whatever page size the server uses (PyPI's is
     // 50,000, a mirror's may differ); releases that land meanwhile wait for the next fetch, so a busy
     // PyPI cannot keep us chasing it.
     const head = await this.#lastSerial();
+    if (cursor.serial > head) {
+      // PyPI's serials never go down, so a cursor past the head was poisoned (an old bogus entry, or a
+      // baseUrl switched to a smaller index). Left alone it would silence every later fetch with lag 0.
+      this.#logger?.warn({ cursor: cursor.serial, head }, 'stored changelog cursor is above the head serial; restarting from the head');
+      return { events: [], cursor: { serial: head }, pages: 0, headCursorLag: 0, capped: false, gap: false, rejected: [] };
+    }
     const events: ReleaseEvent[] = [];
     const rejected: RejectedEntry[] = [];
     let serial = cursor.serial;
     let pages = 0;
     let capped = false;
+    let aboveHead = 0;
     while (serial < head) {
       if (pages >= this.#maxPages) {
         capped = true;
@@ -77,22 +83,33 @@ export class ChangelogSource implements ReleaseSource<ChangelogCursor> {
         throw new FeedFormatError(`changelog_since_serial(${serial}) returned ${describeRaw(page)}, not an array`);
       }
       const serialBefore = serial;
+      let aboveHeadOnPage = 0;
       for (const entry of page as readonly XmlRpcValue[]) {
         const parsed = parseEntry(entry);
         // An entry at or below the cursor was handled by an earlier fetch.
         if (parsed.serial !== undefined && parsed.serial <= cursor.serial) continue;
+        if (parsed.serial !== undefined && parsed.serial > head) {
+          // The head bounds this fetch: a serial past it is bogus (or landed meanwhile, and comes
+          // again next time). Taking it would move the cursor past every real release still to come.
+          aboveHeadOnPage++;
+          continue;
+        }
         if (parsed.serial !== undefined && parsed.serial > serial) serial = parsed.serial;
         if (parsed.kind === 'event') events.push(parsed.event);
         if (parsed.kind === 'rejected') rejected.push({ raw: describeRaw(entry), reason: parsed.reason });
       }
+      aboveHead += aboveHeadOnPage;
       if (serial === serialBefore) {
-        // An empty page (serials can have gaps at the head), or one with no readable serial:
-        // asking again from the same serial would return the same page forever.
-        if (page.length > 0) this.#logger?.warn({ serial, pageLength: page.length }, 'changelog page without a readable newer serial; stopping here');
+        // An empty page (serials can have gaps at the head), one with only entries above the head,
+        // or one with no readable serial: asking again from the same serial would return it forever.
+        if (page.length > aboveHeadOnPage) this.#logger?.warn({ serial, pageLength: page.length }, 'changelog page without a readable newer serial; stopping here');
         break;
       }
     }
-    return { events, cursor: { serial }, pages, headCursorLag: Math.max(0, head - serial), capped, rejected };
+    if (aboveHead > 0) {
+      this.#logger?.warn({ count: aboveHead, head, serial }, 'changelog entries with a serial above the head serial were ignored; the cursor stays at or below the head');
+    }
+    return { events, cursor: { serial }, pages, headCursorLag: Math.max(0, head - serial), capped, gap: false, rejected };
   }
 
   async #lastSerial(): Promise<number> {
@@ -114,20 +131,25 @@ function parseEntry(entry: XmlRpcValue): ParsedEntry {
     return { kind: 'rejected', reason: 'serial is not a non-negative integer' };
   }
   if (typeof action !== 'string') return { kind: 'rejected', serial, reason: 'action is not a string' };
-  const isWithdrawal = WITHDRAWALS.has(action);
-  // Other actions (file uploads, role changes, …) only move the serial on.
-  if (action !== 'new release' && !isWithdrawal) return { kind: 'ignored', serial };
+  const meaning = meaningOf(action);
+  // Other actions (file removals, role changes, legacy metadata updates, …) only move the serial on.
+  if (meaning === undefined) return { kind: 'ignored', serial };
   if (typeof name !== 'string') return { kind: 'rejected', serial, reason: 'name is not a string' };
   if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp)) {
     return { kind: 'rejected', serial, reason: 'timestamp is not an integer' };
   }
   let releaseVersion: string;
-  if (typeof version === 'string') releaseVersion = version;
-  else if (version === null && action === 'remove project') releaseVersion = '';
+  // Project-level actions have no version (PyPI sends <nil/>); whatever comes, they concern every version.
+  if (meaning.projectLevel) releaseVersion = '';
+  else if (typeof version === 'string') releaseVersion = version;
   else return { kind: 'rejected', serial, reason: 'version is not a string' };
-  return {
-    kind: 'event',
+  const event: ReleaseEvent = {
+    name,
+    version: releaseVersion,
+    timestamp,
+    action: meaning.action,
+    ...(meaning.reason === undefined ? {} : { reason: meaning.reason }),
     serial,
-    event: { name, version: releaseVersion, timestamp, action: isWithdrawal ? 'withdrawn' : 'new', serial },
   };
+  return { kind: 'event', serial, event };
 }
