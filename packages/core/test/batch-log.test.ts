@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import { InvalidBatchIdError, InvalidBatchRecordError } from '../src/batch/batch-errors.js';
 import { BatchLog, batchIdFor, parseBatchTime, validateBatchId } from '../src/batch/batch-log.js';
+import { writeUpdateList } from '../src/batch/update-list.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 const APPEND_WORKER = resolve(import.meta.dirname, 'fixtures/batch-append-worker.ts');
@@ -171,5 +172,33 @@ describe('BatchLog', () => {
     expect(fails.pop()).toBe('');
     expect(fails).toHaveLength(workers.length * (count / 5));
     for (const line of fails) expect(line).toMatch(/^(w\d-pkg\d+)  reason for \1 second line$/);
+  });
+});
+
+describe('who may read what is written', () => {
+  const mode = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
+
+  test('batch folders are 0700 and their files 0600, not the umask's 0755 and 0644', async () => {
+    const dir = await tempDir();
+    const logDir = join(dir, 'log');
+    const log = new BatchLog({ logDir });
+    await log.appendCommand(BATCH, { name: 'requests', command: ['submit', 'job.yaml'], output: 'submit job.yaml, got job id=z9.1\n', attempt: 1, at: new Date() });
+    await log.appendSuccess(BATCH, 'requests', 'z9.1', '/srv/result/x/1');
+    await log.appendFailure(BATCH, 'numpy', 'the farm refused the job');
+    await log.create('submit-log-20261125-131501');
+
+    expect(await mode(logDir)).toBe(0o700);
+    expect(await mode(join(logDir, BATCH))).toBe(0o700);
+    expect(await mode(join(logDir, 'submit-log-20261125-131501'))).toBe(0o700);
+    const files = await readdir(join(logDir, BATCH));
+    expect(files.sort()).toEqual(['result_root_list', 'submit-fail-list', 'submit-log', 'submit-succ-list']);
+    for (const file of files) expect([file, await mode(join(logDir, BATCH, file))]).toEqual([file, 0o600]);
+  });
+
+  test('update lists are 0600 in a 0700 folder', async () => {
+    const dir = await tempDir();
+    const path = await writeUpdateList(join(dir, 'update_list'), ['requests'], new Date());
+    expect(await mode(join(dir, 'update_list'))).toBe(0o700);
+    expect(await mode(path ?? '')).toBe(0o600);
   });
 });

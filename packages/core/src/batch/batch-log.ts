@@ -22,6 +22,15 @@ export const RESULT_ROOT_LIST_FILE = 'result_root_list';
 const MAX_RECORD_OUTPUT_CHARS = 64 * 1024;
 const MAX_REASON_CHARS = 1000;
 const JOB_ID = /^[^\s\p{Cc}]{1,200}$/u;
+
+/**
+ * Batch folders and files are the worker user's alone (0700 / 0600): they hold the farm's
+ * answers, the commands run and the account's refusals, and the operators' scripts that read them
+ * run as that same user. Access for anyone else is the operator's explicit choice (a default ACL
+ * on logDir, say), never the default. Files written before this rule keep their mode.
+ */
+export const BATCH_DIR_MODE = 0o700;
+export const BATCH_FILE_MODE = 0o600;
 const RESULT_ROOT = /^[^\s\p{Cc}]{1,4096}$/u;
 
 /** `submit-log-20261125-131500` for a batch started at that local time. */
@@ -86,7 +95,7 @@ export class BatchLog {
   /** Creates the batch folder (and logDir) if missing; returns its path. */
   async create(batchId: string): Promise<string> {
     const dir = this.dirFor(batchId);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: BATCH_DIR_MODE });
     return dir;
   }
 
@@ -123,8 +132,9 @@ export class BatchLog {
   private async append(batchId: string, file: string, text: string): Promise<void> {
     const dir = this.dirFor(batchId);
     // Another host's worker may be the first to write this batch; mkdir -p is cheap and idempotent.
-    await mkdir(dir, { recursive: true });
-    await appendFile(join(dir, file), text, { encoding: 'utf8', flag: 'a' });
+    await mkdir(dir, { recursive: true, mode: BATCH_DIR_MODE });
+    // The mode applies when the append creates the file; the umask can only remove bits from it.
+    await appendFile(join(dir, file), text, { encoding: 'utf8', flag: 'a', mode: BATCH_FILE_MODE });
   }
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { checkProjectName } from '../release/project-name.js';
 import { InvalidBatchRecordError } from './batch-errors.js';
+import { BATCH_DIR_MODE, BATCH_FILE_MODE } from './batch-log.js';
 import { localClock, localDay } from './local-time.js';
 
 const UPDATE_LIST = /^pypi_update_\d{14}\.txt$/;
@@ -27,12 +28,13 @@ export async function writeUpdateList(dir: string, names: readonly string[], dat
     // One name a line: anything else could smuggle extra lines into operators' scripts.
     if (!checked.ok) throw new InvalidBatchRecordError(`update list name ${JSON.stringify(name.slice(0, 80))} rejected: ${checked.reason}`);
   }
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: BATCH_DIR_MODE });
   const target = join(dir, updateListName(date));
   // A dot name that the prune pattern never matches, even if a crash leaves it behind.
   const temp = join(dir, `.${updateListName(date)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writeFile(temp, `${names.join('\n')}\n`, { encoding: 'utf8', flag: 'wx' });
+    // Like the batch files: the worker user's, read by operators' scripts running as that user.
+    await writeFile(temp, `${names.join('\n')}\n`, { encoding: 'utf8', flag: 'wx', mode: BATCH_FILE_MODE });
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });
