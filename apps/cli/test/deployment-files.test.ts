@@ -15,6 +15,7 @@ const read = (file: string): string => readFileSync(join(REPO_ROOT, file), 'utf8
 
 interface Service {
   image?: string;
+  entrypoint?: string[];
   build?: { context: string; dockerfile: string; args?: Record<string, string> };
   command?: string[];
   environment?: Record<string, string>;
@@ -26,6 +27,40 @@ interface Service {
   stop_grace_period?: string;
   healthcheck?: { test: string[] };
 }
+
+/** `.env.example` as KEY → value. */
+const envExample = new Map(
+  read('.env.example')
+    .split('\n')
+    .filter((line) => line.trim() && !line.startsWith('#'))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const),
+);
+
+/** Compose's interpolation of `${VAR}`, `${VAR:-default}` and `${VAR:?error}` (which throws when VAR is unset or empty). */
+function interpolate(text: string, env: ReadonlyMap<string, string>): string {
+  return text.replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_, name: string, kind: string | undefined, rest: string) => {
+    const value = env.get(name) ?? '';
+    if (value !== '') return value;
+    if (kind === '?') throw new Error(`${name}: ${rest}`);
+    return kind === '-' ? rest : '';
+  });
+}
+
+/** What a service's process would find in its environment, .env being .env.example. */
+const effectiveEnv = (s: Service): Record<string, string> =>
+  Object.fromEntries(Object.entries(s.environment ?? {}).map(([key, value]) => [key, interpolate(String(value), envExample)]));
+
+/** Every secret .env may hold, and the only services allowed to receive it. */
+const SECRET_HOLDERS: Record<string, readonly string[]> = {
+  AI_API_KEY: ['worker'],
+  AI_BASE_URL: ['worker'],
+  AI_MODEL: ['worker'],
+  SCHED_HOST: ['worker'],
+  SCHED_PORT: ['worker'],
+  DASHBOARD_PASSWORD: ['dashboard'],
+  DASHBOARD_USER: ['dashboard'],
+  REDIS_PASSWORD: ['redis'],
+};
 
 // Compose resolves `<<` merge keys (YAML 1.1); so must we.
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
@@ -64,22 +99,42 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['dashboard', 'poller', 'redis', 'results', 'scheduler', 'worker']);
   });
 
-  test('redis: redis:7 with AOF, noeviction, a named volume and a redis-cli ping health check', () => {
+  test('redis: redis:7 with AOF, noeviction, a named volume, no published port, and a redis-cli ping health check', () => {
     const redis = service('redis');
     expect(redis.image).toMatch(/^redis:7(\.|-|$)/);
-    const command = (redis.command ?? []).join(' ');
+    const command = [...(redis.entrypoint ?? []), ...(redis.command ?? [])].join(' ');
     expect(command).toMatch(/--appendonly yes/);
     expect(command).toMatch(/--maxmemory-policy noeviction/);
     const data = (redis.volumes ?? []).map(splitVolume).find((v) => v.target === '/data');
     expect(Object.keys(compose.volumes)).toContain(data?.source);
-    expect(redis.healthcheck?.test).toEqual(expect.arrayContaining(['redis-cli', 'ping']));
+    expect(redis.ports).toBeUndefined();
+    expect(redis.healthcheck?.test.join(' ')).toMatch(/redis-cli ping/);
   });
 
-  test.each(APP_SERVICES)('%s: Redis URL, waits for a healthy redis, secrets from .env, config mounted read-only', (name) => {
+  test('redis: requirepass from REDIS_PASSWORD, through a 0600 file rather than the command line', () => {
+    const redis = service('redis');
+    expect(redis.environment?.REDIS_PASSWORD).toMatch(/^\$\{REDIS_PASSWORD:\?.+\}$/);
+    const script = (redis.entrypoint ?? []).join(' ');
+    // `$$` is Compose's escape for a `$` left to the container's shell.
+    expect(script).toMatch(/umask 077/);
+    expect(script).toMatch(/printf 'requirepass %s\\n' "\$\$REDIS_PASSWORD" > (\S+)/);
+    const file = /> (\S+)/.exec(script)?.[1] ?? '';
+    expect(script).toMatch(new RegExp(`exec docker-entrypoint\\.sh redis-server ${file.replace(/[.]/g, '\\.')} `));
+    expect(script).not.toMatch(/--requirepass/);
+    // The health check authenticates through redis-cli's environment variable, not `-a` on its command line.
+    expect(redis.environment?.REDISCLI_AUTH).toMatch(/^\$\{REDIS_PASSWORD(:\?.+)?\}$/);
+    expect(redis.healthcheck?.test.join(' ')).not.toMatch(/ -a |--pass/);
+    expect(redis.healthcheck?.test.join(' ')).toMatch(/PONG/);
+  });
+
+  test.each(APP_SERVICES)('%s: Redis URL with the password, waits for a healthy redis, no env_file, config mounted read-only', (name) => {
     const app = service(name);
-    expect(app.environment?.REDIS_URL).toBe('redis://redis:6379');
+    expect(app.environment?.REDIS_URL).toMatch(/^redis:\/\/:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379$/);
+    const url = new URL(effectiveEnv(app).REDIS_URL ?? '');
+    expect({ host: url.host, password: decodeURIComponent(url.password) }).toEqual({ host: 'redis:6379', password: envExample.get('REDIS_PASSWORD') });
     expect(app.depends_on?.redis?.condition).toBe('service_healthy');
-    expect([app.env_file].flat()).toContain('.env');
+    // env_file would hand the container every secret in .env; each gets its own through `environment`.
+    expect(app.env_file).toBeUndefined();
     expect(app.volumes).toContain('./pypi-watch.yaml:/app/pypi-watch.yaml:ro');
     expect(app.volumes).toContain('./config/update-pypi.yaml:/app/config/update-pypi.yaml:ro');
     expect(existsSync(join(REPO_ROOT, 'config/update-pypi.yaml'))).toBe(true);
@@ -147,16 +202,52 @@ describe('docker-compose.yml', () => {
     expect(service('results').volumes?.map(splitVolume)).toContainEqual({ source: expect.stringContaining('/srv'), target: '/srv', mode: 'ro' });
   });
 
-  test('dashboard: port published, DASHBOARD_PASSWORD required', () => {
+  test('dashboard: published on 127.0.0.1 only, DASHBOARD_PASSWORD required, health checked by a loopback Host', () => {
     const dashboard = service('dashboard');
-    expect(dashboard.ports?.some((p) => /:3000$/.test(p))).toBe(true);
+    expect(dashboard.ports).toEqual(['127.0.0.1:${DASHBOARD_PORT:-3000}:3000']);
     expect(dashboard.environment?.DASHBOARD_PASSWORD).toMatch(/^\$\{DASHBOARD_PASSWORD:\?.+\}$/);
+    // The dashboard answers only loopback Host names and dashboard.allowedHosts.
+    expect(dashboard.healthcheck?.test.join(' ')).toMatch(/http:\/\/127\.0\.0\.1:3000\/healthz/);
+  });
+
+  test('no service publishes a port on every interface', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      for (const port of s.ports ?? []) expect(port, name).toMatch(/^127\.0\.0\.1:/);
+    }
+  });
+
+  test('each service gets only its own secrets', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      expect(s.env_file, `${name} env_file`).toBeUndefined();
+      const env = effectiveEnv(s);
+      const referenced = JSON.stringify(s.environment ?? {});
+      for (const [secret, holders] of Object.entries(SECRET_HOLDERS)) {
+        if (holders.includes(name)) continue;
+        expect(Object.keys(env), `${name} must not get ${secret}`).not.toContain(secret);
+        // REDIS_PASSWORD is every app's, but only inside REDIS_URL.
+        const inUrl = secret === 'REDIS_PASSWORD' && (APP_SERVICES as readonly string[]).includes(name);
+        if (!inUrl) expect(referenced, `${name} must not reference ${secret}`).not.toContain(`\${${secret}`);
+      }
+    }
+    expect(Object.keys(effectiveEnv(service('dashboard')))).not.toEqual(expect.arrayContaining(['AI_API_KEY']));
+    for (const name of ['scheduler', 'poller', 'worker', 'results']) expect(effectiveEnv(service(name))).not.toHaveProperty('DASHBOARD_PASSWORD');
+    expect(effectiveEnv(service('worker'))).toMatchObject({ AI_API_KEY: 'replace-me', SCHED_HOST: 'replace-me', SCHED_PORT: 'replace-me' });
+    expect(effectiveEnv(service('dashboard'))).toMatchObject({ DASHBOARD_PASSWORD: 'replace-me', DASHBOARD_USER: 'admin', DASHBOARD_HOST: '0.0.0.0' });
+  });
+
+  test('every variable compose requires is in .env.example, and every secret there reaches some service', () => {
+    const required = [...read('docker-compose.yml').matchAll(/\$\{(\w+):\?/g)].map((m) => m[1]);
+    for (const name of required) expect([...envExample.keys()], name).toContain(name);
+    const all = JSON.stringify(compose.services);
+    for (const name of envExample.keys()) expect(all, name).toContain(`\${${name}`);
   });
 
   test('no literal secret in any environment block', () => {
     for (const [name, s] of Object.entries(compose.services)) {
       for (const [key, value] of Object.entries(s.environment ?? {})) {
-        if (/key|password|token|secret/i.test(key)) expect(String(value), `${name}.${key}`).toMatch(/^\$\{[A-Z_]+(:\?[^}]*)?\}$/);
+        if (/key|password|token|secret|auth/i.test(key)) expect(String(value), `${name}.${key}`).toMatch(/^\$\{[A-Z_]+(:\?[^}]*|:-)?\}$/);
+        // A URL's password part is a reference too, never a literal.
+        if (/^redis/.test(String(value))) expect(String(value), `${name}.${key}`).toMatch(/^rediss?:\/\/(:\$\{[A-Z_]+(:\?[^}]*)?\}@)?[\w.-]+:\d+$/);
       }
     }
   });
@@ -267,17 +358,30 @@ describe('.dockerignore and .env.example', () => {
   });
 
   test('.env.example lists every secret the containers need, with placeholders only', () => {
-    const entries = read('.env.example')
-      .split('\n')
-      .filter((line) => line.trim() && !line.startsWith('#'))
-      .map((line) => line.split('=') as [string, string]);
-    expect(entries.map(([key]) => key).sort()).toEqual(
-      ['AI_API_KEY', 'AI_BASE_URL', 'AI_MODEL', 'DASHBOARD_PASSWORD', 'DASHBOARD_USER', 'SCHED_HOST', 'SCHED_PORT'].sort(),
-    );
-    for (const [key, value] of entries) expect(value, key).toMatch(/^(|replace-me|admin|https:\/\/[a-z.]*example\.org(\/\S*)?)$/);
+    expect([...envExample.keys()].sort()).toEqual(Object.keys(SECRET_HOLDERS).sort());
+    for (const [key, value] of envExample) expect(value, key).toMatch(/^(|replace-me|admin|https:\/\/[a-z.]*example\.org(\/\S*)?)$/);
+  });
+
+  test('.env.example: the Redis password placeholder is URL-safe and the comment says it must be', () => {
+    // It goes into REDIS_URL unencoded: only RFC 3986 unreserved characters keep the URL intact.
+    expect(envExample.get('REDIS_PASSWORD')).toMatch(/^[A-Za-z0-9._~-]+$/);
+    const text = read('.env.example');
+    expect(text).toMatch(/URL-safe/);
+    expect(text).toMatch(/openssl rand -hex/);
   });
 
   test('.env is git-ignored', () => {
     expect(() => execFileSync('git', ['check-ignore', '--quiet', '.env'], { cwd: REPO_ROOT })).not.toThrow();
+  });
+});
+
+describe('docs/deployment.md', () => {
+  test('says how to expose the dashboard (TLS proxy, allowedHosts, Host passed through) and how to pick REDIS_PASSWORD', () => {
+    const doc = read('docs/deployment.md');
+    expect(doc).toMatch(/allowedHosts: \[dashboard\.example\.org\]/);
+    expect(doc).toMatch(/proxy_set_header Host \$host;/);
+    expect(doc).toMatch(/REDIS_PASSWORD/);
+    expect(doc).toMatch(/URL-safe/);
+    for (const key of envExample.keys()) expect(doc, key).toContain(`\`${key}\``);
   });
 });
