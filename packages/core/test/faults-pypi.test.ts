@@ -130,7 +130,7 @@ describe('XML-RPC faults', () => {
     expect(await h.poller.state.readCursor('changelog')).toEqual(cursor);
     expect(await h.pendingJobIds()).toEqual([]);
     const resumed = await h.poller.run();
-    expect(resumed).toMatchObject({ queued: 250, pages: 3 });
+    expect(resumed).toMatchObject({ queued: 250, pages: 5 }); // 500 events: each upload is `new release` + `add source file`
     expect(await queuedNames(h)).toEqual(published.map((r) => r.name).sort());
   });
 });

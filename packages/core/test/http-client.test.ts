@@ -44,7 +44,7 @@ describe('createHttpClient', () => {
     fake.retryAfterSeconds = 7;
     fake.failNext('429');
     const body = await requestText(client({ logger, maxRetryWaitMs: 20 }), getFeed);
-    expect(body).toContain('<title>pkg-1003 1.0.2</title>');
+    expect(body).toContain('<title>pkg-1005 1.0.2</title>'); // 2 events a release: new release + sdist
     expect(fake.requests).toHaveLength(2);
     const retry = logs.find((entry) => entry['msg'] === 'retrying PyPI request');
     expect(retry).toMatchObject({ statusCode: 429, retryAfterMs: 7000, delayMs: 20, attempt: 1 });

@@ -1,4 +1,4 @@
-// Parses one page of PyPI's latest-updates RSS feed into releases, setting broken items aside.
+// Parses PyPI's latest-updates RSS feed (any of its formats since 2016) into releases, setting broken items aside.
 
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { RejectedEntry } from './release-source.js';
@@ -6,7 +6,7 @@ import { describeRaw } from './release-source.js';
 import { FeedFormatError } from './source-errors.js';
 
 export interface RssItem {
-  /** `NAME VERSION`, as in the feed: with the time, what identifies an item across pages. */
+  /** `NAME VERSION`, as in the feed: what identifies an item across fetches. */
   readonly title: string;
   readonly name: string;
   readonly version: string;
@@ -61,11 +61,12 @@ function parseItem(raw: unknown): RssItem | string {
   if (typeof title !== 'string') return 'item has no text <title>';
   if (typeof pubDate !== 'string') return 'item has no text <pubDate>';
   const trimmed = title.trim();
-  // Names and versions never contain spaces, so the last one separates them.
-  const space = trimmed.lastIndexOf(' ');
-  const name = trimmed.slice(0, space).trim();
-  const version = trimmed.slice(space + 1);
-  if (space === -1 || name === '' || version === '') return 'title is not "NAME VERSION"';
+  // PyPI's newest-projects feed (rss/packages.xml) looks the same but names projects, not releases.
+  if (trimmed.endsWith(' added to PyPI')) return 'title is "NAME added to PyPI": an item of the newest-projects feed (rss/packages.xml), not a release';
+  // Names and versions never contain whitespace, so a release title is exactly two words.
+  const words = trimmed.split(/\s+/);
+  const [name, version] = words;
+  if (words.length !== 2 || name === undefined || version === undefined || name === '' || version === '') return 'title is not "NAME VERSION"';
   const time = parseRfc822(pubDate.trim());
   if (time === undefined) return 'pubDate is not an RFC 822 date like "Thu, 09 Apr 2026 21:37:00 GMT"';
   return { title: `${name} ${version}`, name, version, time };

@@ -1,23 +1,32 @@
-// Release source over PyPI's latest-updates RSS feed, paging backwards with `before=` to the cursor.
+// Release source over PyPI's latest-updates RSS feed: one request a fetch, and a lossy window it says
+// so about. The feed holds the newest 100 releases and takes no parameters (no `before=`, no paging),
+// so releases that fell off between two fetches cannot be recovered: the fetch reports a gap instead.
 
 import type { Got } from 'got';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { requestText } from './http-client.js';
-import type { FetchResult, RejectedEntry, ReleaseEvent, ReleaseSource } from './release-source.js';
-import { parseRssPage, type RssItem, type RssPage } from './rss-feed.js';
+import type { FetchResult, ReleaseEvent, ReleaseSource } from './release-source.js';
+import { parseRssPage, type RssItem } from './rss-feed.js';
 
 export interface RssCursor {
-  /** pubDate of the newest item seen (unix seconds). */
+  /** pubDate of the newest item seen (unix seconds), never later than the clock at that fetch. */
   readonly time: number;
   /** Titles (`NAME VERSION`) seen at exactly `time`: many releases share a second, and more may land in it later. */
   readonly namesAtTime: readonly string[];
+  /**
+   * `[title, time]` of every item of the last feed read (and of a fresher one, if that feed was a stale
+   * CDN copy), newest first. Absent in cursors written before it existed: then only `time` and
+   * `namesAtTime` say what was seen.
+   */
+  readonly seen?: readonly (readonly [string, number])[];
 }
 
-/** For reading a stored cursor back. */
+/** For reading a stored cursor back; the older `{ time, namesAtTime }` shape is accepted too. */
 export const rssCursorSchema = z.strictObject({
   time: z.number().int().nonnegative(),
   namesAtTime: z.array(z.string()),
+  seen: z.array(z.tuple([z.string(), z.number().int()])).optional(),
 });
 
 export interface RssSourceOptions {
@@ -25,107 +34,119 @@ export interface RssSourceOptions {
   readonly http: Got;
   /** Feed path relative to the base URL. @defaultValue `rss/updates.xml` */
   readonly path?: string;
-  /** Pages fetched per `fetchSince`; older releases beyond them are lost (`capped: true`). @defaultValue 50 */
-  readonly maxPages?: number;
-  /** Where capped or overflowing fetches are reported (warn level). @defaultValue no logging */
+  /** How far in the future a pubDate may be before it counts as bogus and is warned about. @defaultValue 300 (s) */
+  readonly maxClockSkewSeconds?: number;
+  /** The clock, in ms. @defaultValue Date.now */
+  readonly now?: () => number;
+  /** Where gaps, future dates and poisoned cursors are reported (warn level). @defaultValue no logging */
   readonly logger?: Logger;
 }
+
+/** Bounds what the cursor keeps, so a hostile feed cannot bloat the cursor stored in Redis. */
+const MAX_SEEN = 500;
+const MAX_TITLE_CHARS = 512;
 
 export class RssSource implements ReleaseSource<RssCursor> {
   readonly type = 'rss';
   readonly #http: Got;
   readonly #path: string;
-  readonly #maxPages: number;
+  readonly #skewSeconds: number;
+  readonly #now: () => number;
   readonly #logger: Logger | undefined;
 
   constructor(options: RssSourceOptions) {
     this.#http = options.http;
     this.#path = options.path ?? 'rss/updates.xml';
-    this.#maxPages = options.maxPages ?? 50;
+    this.#skewSeconds = options.maxClockSkewSeconds ?? 300;
+    this.#now = options.now ?? Date.now;
     this.#logger = options.logger;
   }
 
   async fetchSince(cursor: RssCursor | undefined): Promise<FetchResult<RssCursor>> {
-    let page = await this.#fetchPage(undefined);
-    let pages = 1;
-    const rejected: RejectedEntry[] = [...page.rejected];
-    if (page.items.length === 0) {
-      // An empty feed means nothing was ever released, so everything that appears later is new.
-      const emptyCursor = cursor ?? { time: 0, namesAtTime: [] };
-      return { events: [], cursor: emptyCursor, pages, headCursorLag: 0, capped: false, rejected };
-    }
-    const headTime = Math.max(...page.items.map((item) => item.time));
+    const page = parseRssPage(await requestText(this.#http, { method: 'GET', path: this.#path }));
+    const nowSeconds = Math.floor(this.#now() / 1000);
+    const items = this.#clampAndDedupe(page.items, nowSeconds);
+    const base = { pages: 1, headCursorLag: 0, capped: false, rejected: page.rejected } as const;
     if (cursor === undefined) {
-      // A first run starts from now: the feed's history is not ours to replay.
-      const namesAtTime = page.items.filter((item) => item.time === headTime).map((item) => item.title);
-      return { events: [], cursor: { time: headTime, namesAtTime }, pages, headCursorLag: 0, capped: false, rejected };
+      // A first run starts from now: the feed's history is not ours to replay. An empty feed gives
+      // time 0, so everything that appears later is new.
+      return { ...base, events: [], cursor: nextCursor(undefined, items), gap: false };
     }
 
-    const known = new Set(cursor.namesAtTime);
-    // Keyed by time + title: re-asking for a boundary second returns items we already have.
-    const collected = new Map<string, RssItem>();
-    let before = headTime + 1; // what the first, unparameterised page covered
-    let overflowSecond: number | undefined;
-    let capped = false;
-    for (;;) {
-      if (overflowSecond !== undefined && page.items.length > 0) {
-        // Older items exist, so the single-second page was full: the rest of that second is out of reach.
-        capped = true;
-        this.#logger?.warn({ second: overflowSecond }, 'more releases in one second than an RSS page holds; some were missed (the changelog source has no such gap)');
-        overflowSecond = undefined;
-      }
-      for (const item of page.items) {
-        if (item.time < cursor.time || (item.time === cursor.time && known.has(item.title))) continue;
-        const key = `${item.time} ${item.title}`;
-        if (!collected.has(key)) collected.set(key, item);
-      }
-      if (page.items.length === 0) break; // the beginning of the feed
-      const oldest = Math.min(...page.items.map((item) => item.time));
-      // `before` is strictly-before, so ask again from the oldest second: its other releases may not have fit.
-      let next = oldest + 1;
-      if (next >= before) {
-        // The page is a single second; asking for it again would return the same page forever.
-        next = oldest;
-        if (oldest > cursor.time) overflowSecond = oldest;
-      }
-      if (next <= cursor.time) break; // everything older was seen by an earlier fetch
-      if (pages >= this.#maxPages) {
-        capped = true;
-        this.#logger?.warn({ pages, reachedTime: oldest, cursorTime: cursor.time }, 'RSS page cap reached before the cursor; older releases were missed');
-        break;
-      }
-      before = next;
-      page = await this.#fetchPage(before);
-      pages++;
-      rejected.push(...page.rejected);
+    const poisoned = cursor.time > nowSeconds + this.#skewSeconds;
+    if (poisoned) {
+      // Written from a bogus future pubDate (before dates were clamped): left alone it would hide every
+      // release until that date. The window is read again; the poll's dedupe drops what it already had.
+      this.#logger?.warn({ cursorTime: cursor.time, now: nowSeconds }, 'stored RSS cursor is in the future; reading the whole feed window again');
     }
-
-    // Feed order is newest first, and later pages are older: reversed, it is oldest first.
-    const items = [...collected.values()].reverse().sort((a, b) => a.time - b.time);
-    const events: ReleaseEvent[] = items.map((item) => ({
-      name: item.name,
-      version: item.version,
-      timestamp: item.time,
-      action: 'new',
-    }));
-    const next = nextCursor(cursor, headTime, items);
-    return { events, cursor: next, pages, headCursorLag: Math.max(0, headTime - next.time), capped, rejected };
+    const known = knownTitles(cursor);
+    // With the last window known, anything in it or newer that was not in it is new (late commits
+    // included); with only an old-shape cursor, what is newer than its second.
+    const floor = poisoned ? Number.NEGATIVE_INFINITY : cursor.seen !== undefined && cursor.seen.length > 0 ? Math.min(...cursor.seen.map(([, time]) => time)) : cursor.time;
+    const fresh = items.filter((item) => item.time >= floor && !known.has(item.title));
+    const gap = !poisoned && this.#isGap(cursor, known, items);
+    // Feed order is newest first: reversed, a second's releases come oldest first too.
+    const events: ReleaseEvent[] = [...fresh]
+      .reverse()
+      .sort((a, b) => a.time - b.time)
+      .map((item) => ({ name: item.name, version: item.version, timestamp: item.time, action: 'new' }));
+    const next = nextCursor(poisoned ? undefined : cursor, items);
+    return { ...base, events, cursor: next, gap };
   }
 
-  async #fetchPage(before: number | undefined): Promise<RssPage> {
-    const xml = await requestText(this.#http, {
-      method: 'GET',
-      path: this.#path,
-      ...(before === undefined ? {} : { searchParams: { before } }),
-    });
-    return parseRssPage(xml);
+  /** pubDates past the clock become "now" (so they cannot push the cursor into the future); one item per title. */
+  #clampAndDedupe(items: readonly RssItem[], nowSeconds: number): RssItem[] {
+    const byTitle = new Map<string, RssItem>();
+    let future = 0;
+    for (const item of items) {
+      if (byTitle.has(item.title)) continue;
+      if (item.time > nowSeconds + this.#skewSeconds) future++;
+      byTitle.set(item.title, item.time > nowSeconds ? { ...item, time: nowSeconds } : item);
+    }
+    if (future > 0) {
+      this.#logger?.warn({ count: future, now: nowSeconds }, 'RSS items dated in the future; treated as published now');
+    }
+    return [...byTitle.values()];
+  }
+
+  /**
+   * The releases seen last time are all gone from the feed and the feed starts at or after the cursor:
+   * more releases came than the window holds, and the ones between fell off unseen.
+   */
+  #isGap(cursor: RssCursor, known: ReadonlySet<string>, items: readonly RssItem[]): boolean {
+    if (known.size === 0 || items.length === 0) return false;
+    if (items.some((item) => known.has(item.title))) return false;
+    const oldest = Math.min(...items.map((item) => item.time));
+    if (oldest < cursor.time) return false;
+    this.#logger?.warn(
+      { cursorTime: cursor.time, oldestInFeed: oldest, items: items.length },
+      'RSS gap: the releases seen last time fell off the feed window, so releases in between were missed; the feed cannot be paged, set `source.type: changelog` for a complete record',
+    );
+    return true;
   }
 }
 
-function nextCursor(cursor: RssCursor, headTime: number, items: readonly RssItem[]): RssCursor {
-  // A head older than the cursor means releases vanished from the feed; keep what we had.
-  if (headTime < cursor.time) return cursor;
-  const titlesAtHead = items.filter((item) => item.time === headTime).map((item) => item.title);
-  if (headTime > cursor.time) return { time: headTime, namesAtTime: titlesAtHead };
-  return { time: headTime, namesAtTime: [...new Set([...cursor.namesAtTime, ...titlesAtHead])] };
+function knownTitles(cursor: RssCursor): Set<string> {
+  if (cursor.seen !== undefined && cursor.seen.length > 0) return new Set([...cursor.seen.map(([title]) => title), ...cursor.namesAtTime]);
+  return new Set(cursor.namesAtTime);
+}
+
+function nextCursor(cursor: RssCursor | undefined, items: readonly RssItem[]): RssCursor {
+  if (items.length === 0) return cursor ?? { time: 0, namesAtTime: [], seen: [] };
+  const headTime = Math.max(...items.map((item) => item.time));
+  // A head older than the cursor is a stale (CDN-cached) copy: the cursor never moves back.
+  const time = Math.max(headTime, cursor?.time ?? 0);
+  const titlesAtTime = items.filter((item) => item.time === time).map((item) => item.title);
+  const namesAtTime = time === cursor?.time ? [...new Set([...cursor.namesAtTime, ...titlesAtTime])] : titlesAtTime;
+  // Keep what was seen back to this feed's oldest item: all of this window, plus the fresher window
+  // of an earlier fetch when this one is stale, so neither comes back as new next time.
+  const oldest = Math.min(...items.map((item) => item.time));
+  const merged = new Map<string, number>();
+  for (const item of items) merged.set(item.title, item.time);
+  for (const [title, seenAt] of cursor?.seen ?? []) if (seenAt >= oldest && !merged.has(title)) merged.set(title, seenAt);
+  const seen = [...merged]
+    .filter(([title]) => title.length <= MAX_TITLE_CHARS)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, MAX_SEEN);
+  return { time, namesAtTime: namesAtTime.filter((title) => title.length <= MAX_TITLE_CHARS).slice(0, MAX_SEEN), seen };
 }
