@@ -1,8 +1,9 @@
-// Builds the configured release source, with its HTTP client, from plain options.
+// Builds the configured release source, and the JSON API client, each with its HTTP client, from plain options.
 
 import type { Logger } from 'pino';
 import { ChangelogSource, type ChangelogSourceOptions } from './changelog-source.js';
 import { createHttpClient, type HttpClientOptions } from './http-client.js';
+import { PypiJsonClient, type PypiJsonClientOptions } from './pypi-json-client.js';
 import { RssSource, type RssSourceOptions } from './rss-source.js';
 import { XmlRpcClient, type XmlRpcClientOptions } from './xml-rpc-client.js';
 
@@ -18,9 +19,12 @@ export interface ChangelogSourceConfig
   readonly type: 'changelog';
 }
 
-export interface RssSourceConfig extends CommonSourceOptions, Omit<RssSourceOptions, 'http' | 'logger'> {
+export interface RssSourceConfig extends CommonSourceOptions, Omit<RssSourceOptions, 'http' | 'logger' | 'now'> {
   readonly type: 'rss';
 }
+
+/** Options for the JSON API client: the same HTTP options as the sources, plus its own pacing. */
+export interface ReleaseFilesLookupConfig extends CommonSourceOptions, Omit<PypiJsonClientOptions, 'http' | 'logger'> {}
 
 export type ReleaseSourceConfig = ChangelogSourceConfig | RssSourceConfig;
 
@@ -31,12 +35,19 @@ export function createReleaseSource(config: ReleaseSourceConfig): ChangelogSourc
   const { baseUrl, timeoutMs, retries, maxRetryWaitMs, maxBodyBytes, userAgent, logger } = config;
   const http = createHttpClient({ baseUrl, ...defined({ timeoutMs, retries, maxRetryWaitMs, maxBodyBytes, userAgent, logger }) });
   if (config.type === 'rss') {
-    const { path, maxPages } = config;
-    return new RssSource({ http, ...defined({ path, maxPages, logger }) });
+    const { path, maxClockSkewSeconds } = config;
+    return new RssSource({ http, ...defined({ path, maxClockSkewSeconds, logger }) });
   }
   const { path, rateLimitRetries, rateLimitBackoffMs, maxRateLimitWaitMs, pauseMs, maxPages } = config;
   const rpc = new XmlRpcClient({ http, ...defined({ path, rateLimitRetries, rateLimitBackoffMs, maxRateLimitWaitMs, logger }) });
   return new ChangelogSource({ rpc, ...defined({ pauseMs, maxPages, logger }) });
+}
+
+/** PyPI's JSON API as the sdist gate's ReleaseFilesLookup, over its own HTTP client with the same options as the source. */
+export function createReleaseFilesLookup(config: ReleaseFilesLookupConfig): PypiJsonClient {
+  const { baseUrl, timeoutMs, retries, maxRetryWaitMs, maxBodyBytes, userAgent, logger, concurrency, pauseMs } = config;
+  const http = createHttpClient({ baseUrl, ...defined({ timeoutMs, retries, maxRetryWaitMs, maxBodyBytes, userAgent, logger }) });
+  return new PypiJsonClient({ http, ...defined({ concurrency, pauseMs, logger }) });
 }
 
 /** Drops undefined fields, which exactOptionalPropertyTypes will not let us pass through as "unset". */

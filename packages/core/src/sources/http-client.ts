@@ -102,6 +102,20 @@ export interface TextRequest {
 
 /** Runs one request (with the client's retries) and returns the body, mapping every failure to a SourceError. */
 export async function requestText(client: Got, request: TextRequest): Promise<string> {
+  return (await requestResponse(client, request)).body;
+}
+
+export interface TextResponse {
+  readonly statusCode: number;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/**
+ * Like requestText, with the status and headers; a final status listed in `acceptStatus` (e.g. 404
+ * for "no such release") is returned instead of thrown. Such statuses are never retried.
+ */
+export async function requestResponse(client: Got, request: TextRequest, acceptStatus: readonly number[] = []): Promise<TextResponse> {
   try {
     const response = await client(request.path, {
       method: request.method,
@@ -110,8 +124,12 @@ export async function requestText(client: Got, request: TextRequest): Promise<st
       ...(request.headers === undefined ? {} : { headers: { ...request.headers } }),
       responseType: 'text',
     });
-    return response.body;
+    return { statusCode: response.statusCode, body: response.body, headers: response.headers };
   } catch (error) {
+    if (error instanceof HTTPError && acceptStatus.includes(error.response.statusCode)) {
+      const { statusCode, body, headers } = error.response;
+      return { statusCode, body: typeof body === 'string' ? body : String(body), headers };
+    }
     throw toSourceError(error, request);
   }
 }

@@ -41,3 +41,11 @@ export class FeedFormatError extends SourceError {
     this.name = 'FeedFormatError';
   }
 }
+
+/** PyPI's JSON API answered with something that is not JSON, or not shaped like a release. */
+export class JsonApiFormatError extends SourceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options, 'ERR_JSON_API_FORMAT');
+    this.name = 'JsonApiFormatError';
+  }
+}
