@@ -1,6 +1,6 @@
 // Config, logger and runtime for a CLI command, opened the same way by every command.
 
-import { createLogger, loadConfig, openRuntime, type Config, type Logger, type Runtime } from '@pypi-watch/core';
+import { configuredSecretValues, createLogger, loadConfig, openRuntime, type Config, type Logger, type Runtime } from '@pypi-watch/core';
 
 export interface CommandContext {
   readonly config: Config;
@@ -17,6 +17,7 @@ export function commandContext(configFile: string | undefined, kind: 'service' |
   const logger = createLogger({
     level,
     base: { app },
+    secrets: configuredSecretValues(config),
     ...(kind === 'oneshot' ? { destination: 'stderr' as const } : {}),
   });
   return { config, logger };

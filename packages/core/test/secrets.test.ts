@@ -22,7 +22,20 @@ const ACCOUNT_TOKEN = `tok-${randomBytes(12).toString('hex')}`;
 
 type Harness = WorkerHarness;
 
-const ENV_KEYS = ['AI_API_KEY', 'AI_BASE_URL', 'AI_MODEL', 'HOME', 'STANDIN_SUBMIT_RECORD', 'STANDIN_SUBMIT_MODE', 'STANDIN_SUBMIT_TOKEN', 'STANDIN_SUBMIT_TOKEN_FORMAT'] as const;
+const AI_BASE_URL = `https://repair:pw-${randomBytes(8).toString('hex')}@ai.example.org/v1`;
+const AI_MODEL = `repair-model-${randomBytes(6).toString('hex')}`;
+
+const ENV_KEYS = [
+  'AI_API_KEY',
+  'AI_BASE_URL',
+  'AI_MODEL',
+  'HOME',
+  'STANDIN_SUBMIT_RECORD',
+  'STANDIN_SUBMIT_MODE',
+  'STANDIN_SUBMIT_TOKEN',
+  'STANDIN_SUBMIT_TOKEN_FORMAT',
+  'STANDIN_SUBMIT_ERROR',
+] as const;
 const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -35,7 +48,7 @@ afterEach(async () => {
 
 /** Workers as a deployment runs them: the AI variables in the process environment and in the config. */
 async function harness(overrides: Record<string, unknown>, queues: Array<'poll' | 'submit'>): Promise<Harness> {
-  const env = { AI_API_KEY, AI_BASE_URL: 'https://ai.example.org/v1', AI_MODEL: 'repair-model-1' };
+  const env = { AI_API_KEY, AI_BASE_URL, AI_MODEL };
   Object.assign(process.env, env);
   const h = await createWorkerHarness(overrides, env, queues);
   cleanups.push(() => h.close());
@@ -43,10 +56,15 @@ async function harness(overrides: Record<string, unknown>, queues: Array<'poll' 
 }
 
 /** Queues one release for a stand-in `submit` whose farm refuses the account, printing its token in `format`; returns when the job failed. */
-async function submitRefusedAccount(h: Harness, name: string, format: string): Promise<string> {
+async function submitRefusedAccount(h: Harness, name: string, format: string, token = ACCOUNT_TOKEN): Promise<string> {
   process.env.STANDIN_SUBMIT_MODE = 'account';
-  process.env.STANDIN_SUBMIT_TOKEN = ACCOUNT_TOKEN;
+  process.env.STANDIN_SUBMIT_TOKEN = token;
   process.env.STANDIN_SUBMIT_TOKEN_FORMAT = format;
+  return submitOne(h, name);
+}
+
+/** Queues one release and returns its batch id once the job failed or completed. */
+async function submitOne(h: Harness, name: string): Promise<string> {
   const batchId = batchIdFor(new Date());
   await enqueueSubmits({
     queue: h.runtime.queues.submit,
@@ -55,7 +73,8 @@ async function submitRefusedAccount(h: Harness, name: string, format: string): P
     batchId,
     origin: 'enqueue',
   });
-  await waitFor(async () => (await h.runtime.queues.submit.getFailedCount()) >= 1, { what: 'the refused submit' });
+  const queue = h.runtime.queues.submit;
+  await waitFor(async () => (await queue.getFailedCount()) + (await queue.getCompletedCount()) >= 1, { what: 'the submit to finish' });
   return batchId;
 }
 
@@ -204,5 +223,48 @@ describe('the farm account token', () => {
     const batchId = await submitRefusedAccount(h, 'inline-pkg', 'inline');
     expect(await readFile(join(h.setup.config.paths.logDir, batchId, 'submit-log'), 'utf8')).toContain('debug: sent token [REDACTED]');
     expect(await findSecret(h, ACCOUNT_TOKEN)).toEqual([]);
+  });
+});
+
+describe('the AI base URL and model (a URL can carry credentials)', () => {
+  test('echoed back by a refusing farm: in no log, no batch log, no Redis value, no job', async () => {
+    const h = await harness({ submit: { attempts: 1 } }, ['submit']);
+    process.env.STANDIN_SUBMIT_MODE = 'refuse';
+    process.env.STANDIN_SUBMIT_ERROR = `AI repair at ${AI_BASE_URL} (model ${AI_MODEL}) is unreachable`;
+    const batchId = await submitOne(h, 'echo-pkg');
+    expect(await h.runtime.queues.submit.getFailedCount()).toBe(1);
+    const failList = await readFile(join(h.setup.config.paths.logDir, batchId, 'submit-fail-list'), 'utf8');
+    expect(failList).toContain('AI repair at [REDACTED] (model [REDACTED]) is unreachable');
+
+    const rendered = (await readSubmitCalls(h.recordFile))[0]?.argv[0] ?? '';
+    for (const secret of [AI_BASE_URL, AI_MODEL]) {
+      expect(await findSecret(h, secret, (path) => path === rendered)).toEqual([]);
+    }
+    // (control) the rendered job yaml, the one place they belong, has them.
+    expect(await readFile(rendered, 'utf8')).toContain(AI_MODEL);
+  });
+});
+
+describe('an account token of 0', () => {
+  test('the refused account stays a failure, and its token line is stored redacted', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'pypi-watch-home-'));
+    cleanups.push(() => rm(home, { recursive: true, force: true }));
+    await mkdir(join(home, '.config/compass-ci/defaults'), { recursive: true });
+    await writeFile(join(home, '.config/compass-ci/defaults/account.yaml'), 'my_email: zero@example.org\nmy_token: 0\n');
+    process.env.HOME = home;
+    const h = await harness({ submit: { attempts: 1 } }, ['submit']);
+    const batchId = await submitRefusedAccount(h, 'zero-token-pkg', 'colon', '0');
+
+    expect(await h.runtime.queues.submit.getCompletedCount()).toBe(0);
+    expect(await h.runtime.queues.submit.getFailedCount()).toBe(1);
+    const batchDir = join(h.setup.config.paths.logDir, batchId);
+    expect(await readFile(join(batchDir, 'submit-fail-list'), 'utf8')).toMatch(/^zero-token-pkg {2}.*Failed to verify the account/);
+    await expect(stat(join(batchDir, 'submit-succ-list'))).rejects.toThrow(/ENOENT/);
+    const submitLog = await readFile(join(batchDir, 'submit-log'), 'utf8');
+    expect(submitLog).toContain('got job id=0, error: Failed to verify the account.');
+    expect(submitLog).toContain('my_token: [REDACTED]');
+    for (const printed of ['my_token: 0', 'zero@example.org']) {
+      expect(await findSecret(h, printed)).toEqual([]);
+    }
   });
 });

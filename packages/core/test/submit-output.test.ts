@@ -62,27 +62,51 @@ describe('redactSubmitOutput', () => {
     ['key=value', `my_token=${TOKEN}`, `my_token=${REDACTED}`],
     ['double-quoted', `my_token: "${TOKEN}"`, `my_token: "${REDACTED}"`],
     ['single-quoted', `my_token: '${TOKEN}'`, `my_token: '${REDACTED}'`],
-    ['JSON', `{"my_name":"x","my_token":"${TOKEN}"}`, `{"my_name":"x","my_token":"${REDACTED}"}`],
-    ['a Ruby hash', `{"my_token"=>"${TOKEN}", "my_name"=>"x"}`, `{"my_token"=>"${REDACTED}", "my_name"=>"x"}`],
+    ['JSON', `{"my_name":"x","my_token":"${TOKEN}"}`, `{"my_name":"${REDACTED}","my_token":"${REDACTED}"}`],
+    ['a Ruby hash', `{"my_token"=>"${TOKEN}", "my_name"=>"x"}`, `{"my_token"=>"${REDACTED}", "my_name"=>"${REDACTED}"}`],
   ])('redacts the account token printed %s', (_label, line, expected) => {
     const out = redactSubmitOutput(`submit a.yaml failed, got job id=0, error: Failed to verify the account.\n${line}\n`, []);
     expect(out).not.toContain(TOKEN);
     expect(out).toContain(expected);
   });
 
-  test('redacts later repeats of the token value, and keeps the other account fields', () => {
+  test('redacts later repeats of the token value, and the other account values printed with it', () => {
     const text = [
       'submit a.yaml failed, got job id=0, error: Failed to verify the account.',
       'my_name: Jane Doe',
       'my_email: jane@example.org',
       'my_account: jane',
       `my_token: ${TOKEN}`,
-      `debug: sent ${TOKEN} to the scheduler; again ${TOKEN}`,
+      `debug: sent ${TOKEN} to the scheduler; again ${TOKEN} for jane@example.org`,
     ].join('\n');
     const out = redactSubmitOutput(text, []);
     expect(out).not.toContain(TOKEN);
-    expect(out).toContain('my_email: jane@example.org');
-    expect(out).toContain(`debug: sent ${REDACTED} to the scheduler; again ${REDACTED}`);
+    expect(out).not.toContain('jane@example.org');
+    expect(out).toContain(`my_email: ${REDACTED}`);
+    expect(out).toContain(`my_name: ${REDACTED}\n`);
+    expect(out).toContain(`debug: sent ${REDACTED} to the scheduler; again ${REDACTED} for ${REDACTED}`);
+  });
+
+  test('redacts the job keys that carry the AI secrets, however printed', () => {
+    const text = '{"api_key"=>"sk-x1", "base_url"=>"https://u:p@ai.example.org/v1", "ai_model"=>"m1", "os"=>"openeuler"}\nbase_url: https://u:p@h/v1\n';
+    const out = redactSubmitOutput(text, []);
+    expect(out).toBe(`{"api_key"=>"${REDACTED}", "base_url"=>"${REDACTED}", "ai_model"=>"${REDACTED}", "os"=>"openeuler"}\nbase_url: ${REDACTED}\n`);
+  });
+
+  test('a 1-character secret is redacted where a key names it, and left alone in free text', () => {
+    const text = 'submit_id=10\nsubmit a.yaml failed, got job id=0, error: Failed to verify the account.\nmy_token: 0\n"my_token"=>"0"\n';
+    expect(redactSubmitOutput(text, ['0'])).toBe(
+      `submit_id=10\nsubmit a.yaml failed, got job id=0, error: Failed to verify the account.\nmy_token: ${REDACTED}\n"my_token"=>"${REDACTED}"\n`,
+    );
+  });
+
+  test(`a secret that is part of "${REDACTED}" does not eat into an earlier replacement`, () => {
+    expect(redactSubmitOutput(`my_token: "${TOKEN}" ACTED\n`, ['ACTED'])).toBe(`my_token: "${REDACTED}" ${REDACTED}\n`);
+  });
+
+  test('a secret with quotes or backslashes is found as JSON escapes it too', () => {
+    const secret = 'pa"ss\\word-1';
+    expect(redactSubmitOutput(`raw ${secret} json ${JSON.stringify({ k: secret })}\n`, [secret])).toBe(`raw ${REDACTED} json {"k":"${REDACTED}"}\n`);
   });
 
   test('redacts every extra secret, ignoring empty ones', () => {

@@ -245,7 +245,9 @@ describe('SubmitRunner', () => {
     expect(error.kind).toBe('refused');
     expect(error.accountRefused).toBe(true);
     expect(error.output).toContain('my_token: [REDACTED]');
-    expect(error.output).toContain('my_email: stand-in@example.org');
+    // The other account values it prints with the token are the account's too.
+    expect(error.output).toContain('my_email: [REDACTED]');
+    expect(error.output).not.toContain('stand-in@example.org');
     expect(JSON.stringify(error)).not.toContain(token);
     expect(error.message).not.toContain(token);
   });
@@ -260,6 +262,36 @@ describe('SubmitRunner', () => {
     expect(error.reason).toBe('the farm refused the job: bad key [REDACTED] for account [REDACTED]');
     expect(error.output).not.toContain('sk-ai-key-999');
     expect(error.output).not.toContain('tok-from-account-file-42');
+  });
+
+  test('an account token of 0: the refusal stays a refusal, and the printed token is still redacted', async () => {
+    const s = await setup();
+    await writeFile(join(s.realHome, '.config/compass-ci/defaults/account.yaml'), 'my_email: a@example.org\nmy_token: 0\n');
+    const runner = s.runner({ env: { STANDIN_SUBMIT_MODE: 'account', STANDIN_SUBMIT_TOKEN: '0' } });
+    const error = await failure(runner.run([s.jobYaml, 'repo_addr=requests']));
+    expect(error.kind).toBe('refused');
+    expect(error.accountRefused).toBe(true);
+    expect(error.output).toContain('got job id=0, error: Failed to verify the account.');
+    expect(error.output).toContain('my_token: [REDACTED]');
+    expect(error.output).not.toMatch(/my_token: 0/);
+  });
+
+  test('an account token of 0 does not rewrite the job id of a success', async () => {
+    const s = await setup();
+    await writeFile(join(s.realHome, '.config/compass-ci/defaults/account.yaml'), 'my_token: 0\n');
+    const outcome = await s.runner({ env: { STANDIN_SUBMIT_JOB_ID: 'crystal.1000200' } }).run([s.jobYaml, 'repo_addr=requests']);
+    expect(outcome.jobId).toBe('crystal.1000200');
+    expect(outcome.resultRoot).toMatch(/\/requests\/1000200$/);
+  });
+
+  test('the configured AI base URL and model are redacted from the output and the reason', async () => {
+    const s = await setup();
+    const baseUrl = 'https://repair:pw-5ecret@ai.example.org/v1';
+    const model = 'repair-model-7';
+    const runner = s.runner({ secrets: [baseUrl, model], env: { STANDIN_SUBMIT_ERROR: `AI repair at ${baseUrl} with ${model} is unreachable` } });
+    const error = await failure(runner.run([s.jobYaml, 'repo_addr=fail-x']));
+    expect(error.reason).toBe('the farm refused the job: AI repair at [REDACTED] with [REDACTED] is unreachable');
+    expect(JSON.stringify({ ...error, message: error.message, stack: error.stack })).not.toMatch(/pw-5ecret|repair-model-7/);
   });
 
   test('garbage on exit 0 fails as no-job-id, with the output bounded', async () => {

@@ -1,8 +1,10 @@
 // One pino logger per process, with secret redaction configured once at start-up.
 
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { SecretRedactor } from './secret-redaction.js';
 
 export type { Logger } from 'pino';
+export { configuredSecretValues } from './secret-redaction.js';
 
 /** Paths pino blanks wherever they appear in a log object. */
 export const REDACT_PATHS = [
@@ -31,6 +33,12 @@ export interface CreateLoggerOptions {
   readonly destination?: DestinationStream | 'stderr';
   /** Fields on every line, e.g. `{ app: 'worker' }`. */
   readonly base?: Record<string, unknown>;
+  /**
+   * Secret values (see `configuredSecretValues`) replaced with `[REDACTED]` wherever they appear in
+   * a line, whatever the key: the paths above only catch fields by name, not a URL inside a message.
+   * @defaultValue `[]`
+   */
+  readonly secrets?: readonly string[];
 }
 
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
@@ -40,6 +48,10 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
+  if (options.secrets !== undefined && options.secrets.length > 0) {
+    const redactor = new SecretRedactor(options.secrets);
+    pinoOptions.hooks = { streamWrite: (line) => redactor.redactJson(line) };
+  }
   if (options.destination === 'stderr') return pino(pinoOptions, pino.destination(2));
   return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
 }

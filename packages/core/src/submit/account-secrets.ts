@@ -1,16 +1,21 @@
-// The account token submit reads from ~/.config/compass-ci/defaults, so the runner can redact it by value.
+// The account values submit reads from ~/.config/compass-ci/defaults, so the runner can redact them by value.
 
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
-/** Keys whose string values are secrets wherever submit or Ruby might print them. */
-const SECRET_KEY = /(^my_token$|token|secret|password|passwd|api_key)/i;
+/**
+ * Keys whose values are secrets wherever submit or Ruby might print them: the token, and the
+ * account's other values (`my_name`, `my_email`, `my_account`, …) that a refusal prints with it.
+ */
+const SECRET_KEY = /(^my_|token|secret|password|passwd|api_key)/i;
 
 /**
- * Secret values from `<home>/.config/compass-ci/defaults/*.yaml` (`my_token` and the like).
+ * Secret values from `<home>/.config/compass-ci/defaults/*.yaml` (`my_token`, `my_email`, …), as
+ * written (YAML's failsafe schema: `my_token: 0123` is the text `0123`, not the number 123).
  * Redacting by value catches the token however submit prints it, even in a Ruby backtrace
- * that dumps the job. Unreadable or unparsable files are skipped: this only adds protection.
+ * that dumps the job; short values are returned too, and SecretRedactor decides what to hunt.
+ * Unreadable or unparsable files are skipped: this only adds protection.
  */
 export async function loadAccountSecrets(home: string): Promise<string[]> {
   const dir = join(home, '.config', 'compass-ci', 'defaults');
@@ -24,7 +29,7 @@ export async function loadAccountSecrets(home: string): Promise<string[]> {
   for (const name of names.filter((entry) => /\.ya?ml$/.test(entry)).sort()) {
     let value: unknown;
     try {
-      value = parse(await readFile(join(dir, name), 'utf8'));
+      value = parse(await readFile(join(dir, name), 'utf8'), { schema: 'failsafe' });
     } catch {
       continue;
     }
@@ -37,7 +42,7 @@ function collectSecrets(value: unknown, found: Set<string>, depth: number): void
   // Account files are flat; the bound only guards against a hostile or looping document.
   if (depth > 8 || value === null || typeof value !== 'object') return;
   for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-    if (SECRET_KEY.test(key) && (typeof inner === 'string' || typeof inner === 'number')) {
+    if (SECRET_KEY.test(key) && typeof inner === 'string') {
       const secret = String(inner).trim();
       if (secret.length > 0) found.add(secret);
     } else {

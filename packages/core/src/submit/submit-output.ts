@@ -1,5 +1,7 @@
 // Reads what lkp-tests' `submit` prints, and strips the account token and other secrets from it.
 
+import { SecretRedactor } from '../logging/secret-redaction.js';
+
 export interface ParsedSubmitOutput {
   /** From `submit_id=<uuid>`. */
   readonly submitId?: string;
@@ -21,8 +23,9 @@ const RESULT_ROOT_LINE = /^result_root[ =](\S+)\s*$/;
 const ACCOUNT_REFUSAL = 'Failed to verify the account.';
 
 /**
- * Parses submit's combined stdout and stderr. When one file expands to several jobs
- * the first accepted job id wins, else the last refused one.
+ * Parses submit's combined stdout and stderr, before any redaction: a secret that happens to be
+ * `0` or `id` must not turn `got job id=0` into something else. When one file expands to several
+ * jobs the first accepted job id wins, else the last refused one.
  */
 export function parseSubmitOutput(text: string): ParsedSubmitOutput {
   let submitId: string | undefined;
@@ -69,27 +72,16 @@ export function isAcceptedJobId(jobId: string | undefined): jobId is string {
   return jobId !== undefined && jobId !== '' && jobId !== '0';
 }
 
-export const REDACTED = '[REDACTED]';
+export { REDACTED } from '../logging/secret-redaction.js';
 
 /** Most of submit's output we keep, in characters: the job id and errors are at the end. */
 export const MAX_KEPT_OUTPUT_CHARS = 64 * 1024;
 
 /**
- * A printed token shorter than this (a placeholder like "0" or "nil") is redacted where it is
- * assigned but not hunted through the rest of the text, which it would shred.
- */
-const MIN_TOKEN_REPEAT_LENGTH = 4;
-
-/**
- * `my_token` as lkp-tests may print it: `my_token: v`, `my_token=v`, `"my_token": "v"`,
- * `"my_token"=>"v"`, `my_token: 'v'`. Group 1 keeps the key and separator, group 3 or 4 is the value.
- */
-const TOKEN_ASSIGNMENT = /((?:["']?)\bmy_token\b["']?\s*(?:=>|[:=])[ \t]*)(?:(["'])((?:\\.|(?!\2)[^\\\n])*)\2|([^\s"',}\]]+))/g;
-
-/**
- * Replaces the account token (wherever it is printed as `my_token`, and every later repeat of
- * the same value) and each non-empty `extraSecrets` value with `[REDACTED]`, then keeps only the
- * last `MAX_KEPT_OUTPUT_CHARS` characters, so a garbage-spewing submit cannot blow memory.
+ * Replaces every value printed under a secret key (`my_token: v`, `"api_key"=>"v"`, …), every
+ * later repeat of it, and each `extraSecrets` value of at least `MIN_SECRET_LENGTH` characters with
+ * `[REDACTED]`, then keeps only the last `MAX_KEPT_OUTPUT_CHARS` characters, so a garbage-spewing
+ * submit cannot blow memory. Parse first (`parseSubmitOutput`): redaction may rewrite any word.
  */
 export function redactSubmitOutput(text: string, extraSecrets: readonly string[]): string {
   return keepTail(redactSecrets(text, extraSecrets), MAX_KEPT_OUTPUT_CHARS);
@@ -97,19 +89,7 @@ export function redactSubmitOutput(text: string, extraSecrets: readonly string[]
 
 /** `redactSubmitOutput` without the length bound. */
 export function redactSecrets(text: string, extraSecrets: readonly string[]): string {
-  const tokens = new Set<string>();
-  let redacted = text.replace(TOKEN_ASSIGNMENT, (_whole, prefix: string, quote: string | undefined, quoted: string | undefined, bare: string | undefined) => {
-    const value = quoted ?? bare ?? '';
-    if (value !== '') tokens.add(value);
-    return quote === undefined ? `${prefix}${REDACTED}` : `${prefix}${quote}${REDACTED}${quote}`;
-  });
-
-  const secrets = [...[...tokens].filter((token) => token.length >= MIN_TOKEN_REPEAT_LENGTH), ...extraSecrets]
-    .filter((secret) => secret.length > 0)
-    // Longest first, so a secret that contains another is replaced whole.
-    .sort((a, b) => b.length - a.length);
-  for (const secret of new Set(secrets)) redacted = redacted.replaceAll(secret, REDACTED);
-  return redacted;
+  return new SecretRedactor(extraSecrets).redact(text);
 }
 
 /**

@@ -9,7 +9,8 @@ import { loadAccountSecrets } from './account-secrets.js';
 import { GroupTimeout } from './group-timeout.js';
 import { SubmitFailedError, SubmitRunnerClosedError, type SubmitFailureKind } from './submit-errors.js';
 import { SubmitHomePool } from './submit-homes.js';
-import { isAcceptedJobId, keepTail, lastOutputLine, MAX_KEPT_OUTPUT_CHARS, parseSubmitOutput, redactSecrets } from './submit-output.js';
+import { SecretRedactor } from '../logging/secret-redaction.js';
+import { isAcceptedJobId, keepTail, lastOutputLine, MAX_KEPT_OUTPUT_CHARS, parseSubmitOutput } from './submit-output.js';
 
 export interface SubmitRunnerOptions {
   /** The submit executable, looked up on PATH unless it has a slash. @defaultValue `'submit'` */
@@ -29,7 +30,10 @@ export interface SubmitRunnerOptions {
    * farm only through the rendered job yaml. @defaultValue WITHHELD_ENV
    */
   readonly withheldEnv?: readonly string[];
-  /** Values to replace with `[REDACTED]` in all output (AI key, …); the account token is found by itself. */
+  /**
+   * Configured secret values to replace with `[REDACTED]` in everything kept from a run (AI key,
+   * base URL, model, …); the account's values are read from its files and found by key by themselves.
+   */
   readonly secrets: readonly string[];
   /** At most this many submits run at once in this process; one HOME each. */
   readonly concurrency: number;
@@ -129,7 +133,7 @@ export class SubmitRunner {
 
   private async spawn(args: readonly string[], home: string, options: RunOptions): Promise<SubmitOutcome> {
     const argv = [this.command, ...args];
-    const secrets = [...this.secrets, ...(await loadAccountSecrets(this.realHome))];
+    const redactor = new SecretRedactor([...this.secrets, ...(await loadAccountSecrets(this.realHome))]);
     const env = { ...this.inheritedEnv(), ...this.env, HOME: home };
     const wait = (options.startAt ?? 0) - performance.now();
     if (wait >= 1) await sleep(wait);
@@ -155,15 +159,16 @@ export class SubmitRunner {
     const timedOut = await timeout.settle();
 
     const durationMs = Math.round(performance.now() - started);
-    const full = redactSecrets(raw.text(), secrets);
-    const output = keepTail(full, MAX_KEPT_OUTPUT_CHARS);
-    const parsed = parseSubmitOutput(full);
+    const rawText = raw.text();
+    // Parse first: redacting a short secret (a token of `0`) could rewrite `got job id=0` itself.
+    const parsed = parseSubmitOutput(rawText);
+    const output = keepTail(redactor.redact(rawText), MAX_KEPT_OUTPUT_CHARS);
     const lastLine = lastOutputLine(output);
     const fail = (kind: SubmitFailureKind, reason: string, cause?: unknown): SubmitFailedError =>
       new SubmitFailedError(
         {
           kind,
-          reason: oneLine(redactSecrets(reason, secrets)),
+          reason: oneLine(redactor.redact(reason)),
           output,
           durationMs,
           command: argv,
@@ -187,11 +192,12 @@ export class SubmitRunner {
       throw fail('exit', `submit exited with code ${result.exitCode}${lastLine === undefined ? ' and printed nothing' : `: ${lastLine}`}`);
     }
     if (isAcceptedJobId(parsed.jobId)) {
+      // These land in Redis (job return value, decisions) and the batch log: no secret in them either.
       return {
         ok: true,
-        jobId: parsed.jobId,
-        ...(parsed.resultRoot !== undefined && { resultRoot: parsed.resultRoot }),
-        ...(parsed.submitId !== undefined && { submitId: parsed.submitId }),
+        jobId: redactor.redact(parsed.jobId),
+        ...(parsed.resultRoot !== undefined && { resultRoot: redactor.redact(parsed.resultRoot) }),
+        ...(parsed.submitId !== undefined && { submitId: redactor.redact(parsed.submitId) }),
         output,
         durationMs,
         startedAt,

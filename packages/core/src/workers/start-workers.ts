@@ -18,6 +18,7 @@ import { createSubmitProcessor } from '../submit/submit-processor.js';
 import { submitJobDataSchema, targetKey } from '../submit/submit-job.js';
 import { normalizeProjectName } from '../release/project-name.js';
 import { SubmitRunner } from '../submit/submit-runner.js';
+import { configuredSecretValues } from '../logging/secret-redaction.js';
 
 export interface StartWorkersOptions {
   /** Which queues this process serves. */
@@ -89,7 +90,8 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
         'submit.command is not an executable on PATH: every submit will fail until lkp-tests is installed (or set submit.dryRun: true)',
       );
     }
-    const secrets = [config.secrets.aiApiKey].filter((s): s is string => Boolean(s));
+    // Every configured secret (AI key, base URL, model, …), so none is kept from submit's output.
+    const secrets = configuredSecretValues(config);
     const jobYamlPath = await renderJobYaml({
       templatePath: config.submit.jobYaml,
       outDir: join(config.dataDir, 'rendered'),
