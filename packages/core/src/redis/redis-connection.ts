@@ -26,19 +26,27 @@ export type RedisTarget =
       readonly tls: boolean;
     };
 
-const CLUSTER_URL = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?#]+)\/?$/;
+// The userinfo runs to the LAST `@`: a password may hold a raw `@` (WHATWG URL parsing allows it).
+const CLUSTER_URL = /^(rediss?)\+cluster:\/\/(?:(.*)@)?([^/?#@]+)\/?$/;
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /** Reads a Redis URL; a `+cluster` scheme lists seed nodes of a Redis Cluster. */
 export function parseRedisTarget(url: string): RedisTarget {
+  const userInfo = splitUserInfo(url)?.userInfo;
+  // `new URL` (ioredis) ends the host at the first `/`, `?` or `#`: a raw one in a password would
+  // make part of the password the host name, which then shows up in connection errors.
+  if (userInfo !== undefined && /[/?#]/.test(userInfo)) {
+    throw new ConfigError(`Redis URL ${redactRedisUrl(url)}: percent-encode \`/\`, \`?\` and \`#\` in the password (%2F, %3F, %23)`);
+  }
   const cluster = CLUSTER_URL.exec(url);
   if (!cluster) return { kind: 'server', url };
-  const [, scheme, userInfo, hostList = ''] = cluster;
+  const [, scheme, clusterUserInfo, hostList = ''] = cluster;
   const nodes = hostList.split(',').map((hostPort) => {
     const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(hostPort.trim());
     if (!match) throw new ConfigError(`Redis Cluster URL ${redactRedisUrl(url)}: expected host:port seed nodes, got ${JSON.stringify(hostPort)}`);
     return { host: (match[1] ?? '').replace(/^\[|\]$/g, ''), port: Number(match[2]) };
   });
-  const [username, password] = userInfo === undefined ? [] : userInfo.split(':').map(decodeURIComponent);
+  const [username, password] = clusterUserInfo === undefined ? [] : splitCredentials(url, clusterUserInfo);
   return {
     kind: 'cluster',
     nodes,
@@ -48,9 +56,44 @@ export function parseRedisTarget(url: string): RedisTarget {
   };
 }
 
-/** The URL with any password replaced, safe for messages and logs. */
+/** `user:pass` split at the first colon (a password may hold more), each percent-decoded. */
+function splitCredentials(url: string, userInfo: string): [string, string | undefined] {
+  const colon = userInfo.indexOf(':');
+  const decode = (text: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch (error) {
+      throw new ConfigError(`Redis URL ${redactRedisUrl(url)}: malformed %-escape in the credentials`, { cause: error });
+    }
+  };
+  return colon === -1 ? [decode(userInfo), undefined] : [decode(userInfo.slice(0, colon)), decode(userInfo.slice(colon + 1))];
+}
+
+/** Everything between `scheme://` and the last `@`, or undefined when there is no `@`. */
+function splitUserInfo(url: string): { scheme: string; userInfo: string; rest: string } | undefined {
+  const scheme = SCHEME.exec(url)?.[0] ?? '';
+  const afterScheme = url.slice(scheme.length);
+  const at = afterScheme.lastIndexOf('@');
+  if (at === -1) return undefined;
+  return { scheme, userInfo: afterScheme.slice(0, at), rest: afterScheme.slice(at) };
+}
+
+/**
+ * The URL with any password replaced, safe for messages and logs. Parsed by hand, not with
+ * `new URL`: a raw `@`, `/`, `:` or `#` in a password must not move the boundary. Everything
+ * up to the last `@` is credentials; only a plain user name before the first `:` is kept.
+ * A `password=` query parameter (ioredis reads one) is masked too.
+ */
 export function redactRedisUrl(url: string): string {
-  return url.replace(/^([a-z+]+:\/\/)([^@/]*:)[^@/]*@/i, '$1$2***@');
+  const parts = splitUserInfo(url);
+  let redacted = url;
+  if (parts) {
+    const colon = parts.userInfo.indexOf(':');
+    const user = colon === -1 ? undefined : parts.userInfo.slice(0, colon);
+    const kept = user !== undefined && /^[\w.~%!$&'()*+,;=-]*$/.test(user) ? `${user}:***` : '***';
+    redacted = `${parts.scheme}${kept}${parts.rest}`;
+  }
+  return redacted.replace(/([?&]password=)[^&]*/gi, '$1***');
 }
 
 /**
