@@ -109,7 +109,7 @@ describe('crash suite', () => {
     const dir = await mkdtemp(join(tmpdir(), 'pypi-watch-chaos-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const redisDir = join(dir, 'redis');
-    // A fixed port, so the restarted server keeps the URL every worker was given.
+    // A fixed port (and, on restart, the same password), so the restarted server keeps the URL every worker was given.
     const port = await findFreePort();
     let redisServer: EmbeddedRedis = await startEmbeddedRedis({ dir: redisDir, appendOnly: true, port });
     cleanups.push(() => redisServer.stop());
@@ -212,7 +212,7 @@ describe('crash suite', () => {
           await fleet.ready();
           await redisServer.stop();
           await sleep(500 + Math.floor(random() * 1000));
-          redisServer = await startEmbeddedRedis({ dir: redisDir, appendOnly: true, port });
+          redisServer = await startEmbeddedRedis({ dir: redisDir, appendOnly: true, port, password: redisServer.password });
           redisRestarts++;
           break;
       }

@@ -3,9 +3,10 @@
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/load-config.js';
+import { UntrustedRedisError } from './errors.js';
 import type { Logger } from './logging/logger.js';
 import { createQueues, type Queues } from './queues/queues.js';
-import { findRunningEmbeddedRedis, startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded-redis.js';
+import { probeEmbeddedRedis, startEmbeddedRedis, type EmbeddedRedis, type EmbeddedRedisProbe } from './redis/embedded-redis.js';
 import { connectRedis, redactRedisUrl } from './redis/redis-connection.js';
 
 export interface Runtime {
@@ -13,6 +14,7 @@ export interface Runtime {
   readonly logger: Logger;
   /** For pypi-watch's own keys (cursor, dedupe, poll state). BullMQ gets the same connection. */
   readonly redis: Redis;
+  /** May carry a password (the embedded server's always does): log it through `redactRedisUrl`. */
   readonly redisUrl: string;
   readonly queues: Queues;
   /** Set when this process started the embedded redis-server (and so stops it on close). */
@@ -25,6 +27,13 @@ export interface OpenRuntimeOptions {
   readonly logger: Logger;
   /** Name on the Redis connection (CLIENT LIST), e.g. `pypi-watch:worker`. */
   readonly connectionName?: string;
+  /**
+   * When the embedded server's endpoint file is stale (something that is not our redis-server
+   * answers on its port), start a fresh server instead of refusing. `pypi-watch start` sets it:
+   * it owns the embedded server. It still refuses while the process the file names runs.
+   * @defaultValue false (refuse with UntrustedRedisError)
+   */
+  readonly replaceStaleEmbeddedRedis?: boolean;
 }
 
 /** `<dataDir>/redis`: where the embedded server keeps its AOF and endpoint file. */
@@ -38,13 +47,21 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   let url = config.redis.url;
   if (url === undefined) {
     const dir = embeddedRedisDir(config);
-    url = await findRunningEmbeddedRedis(dir);
-    if (url) {
-      logger.debug({ redis: url }, 'using the embedded redis-server another pypi-watch process runs');
+    const found = await probeEmbeddedRedis(dir);
+    if (found.state === 'ours') {
+      url = found.url;
+      logger.debug({ redis: redactRedisUrl(url) }, 'using the embedded redis-server another pypi-watch process runs');
     } else {
+      if (found.state === 'untrusted') {
+        if (!options.replaceStaleEmbeddedRedis || found.pidRunning) throw untrustedError(found, options.replaceStaleEmbeddedRedis === true);
+        logger.warn(
+          { staleEndpoint: { port: found.port, reason: found.reason }, dir },
+          'the embedded redis-server endpoint file is stale and another process answers on its port: starting a fresh server',
+        );
+      }
       embedded = await startEmbeddedRedis({ dir });
       url = embedded.url;
-      logger.info({ redis: url, dir }, 'started embedded redis-server');
+      logger.info({ redis: redactRedisUrl(url), dir }, 'started embedded redis-server');
     }
   }
   let redis: Redis;
@@ -82,4 +99,18 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
       }
     },
   };
+}
+
+function untrustedError(found: Extract<EmbeddedRedisProbe, { state: 'untrusted' }>, replacing: boolean): UntrustedRedisError {
+  const what = `${found.endpointFile} names port ${found.port}, but the server answering there is not the redis-server pypi-watch started: ${found.reason}.`;
+  if (replacing) {
+    return new UntrustedRedisError(
+      `${what} Not starting a second one while process ${found.pid} named in that file is still running: ` +
+        `stop it, or delete the file if that process is not pypi-watch's redis-server.`,
+    );
+  }
+  return new UntrustedRedisError(
+    `${what} Refusing to use it. If pypi-watch's own redis-server is gone, \`pypi-watch start\` starts a fresh one; ` +
+      `otherwise find out what listens on port ${found.port}.`,
+  );
 }

@@ -1,15 +1,26 @@
 // Runs a private `redis-server` child for single-machine use (no `redis.url`) and for tests.
+//
+// Other local users must not reach it: it listens on 127.0.0.1 only, wants a password that is
+// fresh on every start and lives only in 0600 files of a 0700 folder (redis.conf, endpoint.json),
+// never on the command line, which every user can read in `ps` and /proc/PID/cmdline.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { RedisNotInstalledError, RedisUnavailableError } from '../errors.js';
+import { ConfigError, RedisNotInstalledError, RedisUnavailableError } from '../errors.js';
+import { embeddedRedisUrl, endpointPath, writeEndpoint } from './embedded-endpoint.js';
+import { parseInfo } from './embedded-redis-probe.js';
 import { findFreePort } from './free-port.js';
+import { ensurePrivateDir, writePrivateFile } from './private-file.js';
+import { renderRedisConfig, type RedisConfigEntries } from './redis-config-file.js';
+
+export { findRunningEmbeddedRedis, probeEmbeddedRedis, type EmbeddedRedisProbe } from './embedded-redis-probe.js';
 
 export interface EmbeddedRedisOptions {
-  /** Folder for the AOF files, the log and `endpoint.json`. Created if missing. */
+  /** Folder for the AOF files, the log, `redis.conf` and `endpoint.json`. Created if missing, made 0700. */
   readonly dir: string;
   /** Append-only persistence, so queued jobs survive a restart. @defaultValue true */
   readonly appendOnly?: boolean;
@@ -19,31 +30,39 @@ export interface EmbeddedRedisOptions {
   readonly startTimeoutMs?: number;
   /** The `redis-server` executable. @defaultValue `redis-server` from PATH */
   readonly executable?: string;
-  /** Extra `--key value` arguments, e.g. `['--cluster-enabled', 'yes']`. */
+  /** Extra `--key value` arguments, e.g. `['--cluster-enabled', 'yes']`. On the command line: nothing secret. */
   readonly extraArgs?: readonly string[];
+  /**
+   * The password to require: give an earlier run's `password` to restart under clients that hold
+   * its URL. 16-512 printable ASCII characters, no spaces.
+   * @defaultValue 32 random bytes as hex, fresh on every start
+   */
+  readonly password?: string;
 }
 
 export interface EmbeddedRedis {
+  /** `redis://:PASSWORD@127.0.0.1:PORT`: it carries the password, so log it through `redactRedisUrl`. */
   readonly url: string;
   readonly port: number;
   readonly pid: number;
+  /** The `requirepass` of this run. */
+  readonly password: string;
+  /** INFO server `run_id` of this run, also in `endpoint.json`: what proves the server is this one. */
+  readonly runId: string;
   /** Stops the server (SIGTERM: it flushes the AOF first) and waits for it to exit. */
   stop(): Promise<void>;
   /** Kills the server without letting it flush (for crash tests). */
   kill(): Promise<void>;
 }
 
-/** What a running embedded server publishes so other commands on the same data dir can share it. */
-interface EndpointFile {
-  readonly port: number;
-  readonly pid: number;
-}
-
-const ENDPOINT_FILE = 'endpoint.json';
+const CONFIG_FILE = 'redis.conf';
 const PORT_ATTEMPTS = 5;
 
 export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise<EmbeddedRedis> {
-  await mkdir(options.dir, { recursive: true });
+  if (options.password !== undefined && !/^[\x21-\x7e]{16,512}$/.test(options.password)) {
+    throw new ConfigError('Expected the embedded Redis `password` option to be 16-512 printable ASCII characters without spaces');
+  }
+  await ensurePrivateDir(options.dir);
   let lastError: unknown;
   for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
     const port = options.port ?? (await findFreePort());
@@ -60,23 +79,29 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
   throw lastError;
 }
 
+function configEntries(options: EmbeddedRedisOptions, port: number, password: string): RedisConfigEntries {
+  return [
+    ['port', String(port)],
+    ['bind', '127.0.0.1'],
+    ['protected-mode', 'yes'],
+    ['requirepass', password],
+    ['dir', options.dir],
+    ['appendonly', options.appendOnly === false ? 'no' : 'yes'],
+    ['appendfsync', 'everysec'],
+    ['save', ''],
+    ['daemonize', 'no'],
+    // BullMQ needs its keys kept: evicting them would lose jobs silently.
+    ['maxmemory-policy', 'noeviction'],
+    ['logfile', join(options.dir, 'redis.log')],
+  ];
+}
+
 async function launch(options: EmbeddedRedisOptions, port: number): Promise<EmbeddedRedis> {
   const executable = options.executable ?? 'redis-server';
-  const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', options.dir,
-    '--appendonly', options.appendOnly === false ? 'no' : 'yes',
-    '--appendfsync', 'everysec',
-    '--save', '',
-    '--daemonize', 'no',
-    '--protected-mode', 'yes',
-    // BullMQ needs its keys kept: evicting them would lose jobs silently.
-    '--maxmemory-policy', 'noeviction',
-    '--logfile', join(options.dir, 'redis.log'),
-    ...(options.extraArgs ?? []),
-  ];
-  const child = spawn(executable, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const password = options.password ?? randomBytes(32).toString('hex');
+  const configFile = join(options.dir, CONFIG_FILE);
+  await writePrivateFile(configFile, renderRedisConfig(configEntries(options, port, password)));
+  const child = spawn(executable, [configFile, ...(options.extraArgs ?? [])], { stdio: ['ignore', 'ignore', 'pipe'] });
   const spawnError = once(child, 'spawn').then(
     () => undefined,
     (error: NodeJS.ErrnoException) => error,
@@ -96,9 +121,12 @@ async function launch(options: EmbeddedRedisOptions, port: number): Promise<Embe
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const url = `redis://127.0.0.1:${port}`;
+  const url = embeddedRedisUrl(port, password);
+  const pid = child.pid ?? 0;
+  let runId: string;
   try {
     await waitForPing(url, child, options.startTimeoutMs ?? 10_000);
+    runId = await readRunId(url, pid);
   } catch (error) {
     child.kill('SIGKILL');
     const log = await readFile(join(options.dir, 'redis.log'), 'utf8').catch(() => '');
@@ -107,23 +135,16 @@ async function launch(options: EmbeddedRedisOptions, port: number): Promise<Embe
       cause: error,
     });
   }
-  const endpoint: EndpointFile = { port, pid: child.pid ?? 0 };
-  await writeFile(join(options.dir, ENDPOINT_FILE), JSON.stringify(endpoint));
+  await writeEndpoint(options.dir, { port, pid, runId, password });
   const exited = once(child, 'exit');
   const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill(signal);
       await exited;
     }
-    await rm(join(options.dir, ENDPOINT_FILE), { force: true });
+    await rm(endpointPath(options.dir), { force: true });
   };
-  return {
-    url,
-    port,
-    pid: child.pid ?? 0,
-    stop: () => stopWith('SIGTERM'),
-    kill: () => stopWith('SIGKILL'),
-  };
+  return { url, port, pid, password, runId, stop: () => stopWith('SIGTERM'), kill: () => stopWith('SIGKILL') };
 }
 
 async function waitForPing(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -133,6 +154,25 @@ async function waitForPing(url: string, child: ChildProcess, timeoutMs: number):
     if (await ping(url)) return;
     if (Date.now() > deadline) throw new Error(`no answer to PING within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * The run_id of the server we just started, checked to be our child's: whoever answered PING on
+ * this port must also be the process we spawned (a port race could have let another one in).
+ */
+async function readRunId(url: string, pid: number): Promise<string> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const fields = parseInfo(await client.info('server'));
+    const runId = fields.get('run_id') ?? '';
+    if (!/^[0-9a-f]{40}$/.test(runId)) throw new Error('INFO server shows no run_id');
+    if (fields.get('process_id') !== String(pid)) throw new Error(`the server answering is not process ${pid}`);
+    return runId;
+  } finally {
+    client.disconnect();
   }
 }
 
@@ -154,20 +194,4 @@ export async function ping(url: string, timeoutMs = 1000): Promise<boolean> {
   } finally {
     client.disconnect();
   }
-}
-
-/**
- * The URL of an embedded server that another pypi-watch process already runs on this data dir
- * (e.g. `pypi-watch status` next to `pypi-watch start`), or undefined when none answers.
- */
-export async function findRunningEmbeddedRedis(dir: string): Promise<string | undefined> {
-  let endpoint: EndpointFile;
-  try {
-    endpoint = JSON.parse(await readFile(join(dir, ENDPOINT_FILE), 'utf8')) as EndpointFile;
-  } catch {
-    return undefined;
-  }
-  if (!Number.isInteger(endpoint.port)) return undefined;
-  const url = `redis://127.0.0.1:${endpoint.port}`;
-  return (await ping(url)) ? url : undefined;
 }
