@@ -1,5 +1,5 @@
-// The dashboard in a real headless Chromium: basic auth, the three queues with the counts `status` reports,
-// the job schedulers, and retrying a failed submit from the board.
+// The dashboard in a real headless Chromium: basic auth, the queues with the counts `status` reports,
+// the job schedulers, retrying a failed submit and adding a job from the board, all under the dashboard's CSP.
 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,8 +39,14 @@ afterAll(async () => {
   await h?.close();
 });
 
+/** What Chromium refused under the dashboard's Content-Security-Policy, page by page. */
+const violations: string[] = [];
+
 async function openPage(path: string): Promise<Page> {
   const page = await chromium.context.newPage();
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(`${page.url()}: ${message.text()}`);
+  });
   // The board's stylesheet links Google Fonts; no test should wait on the internet.
   await page.route(/^https?:\/\/fonts\.(googleapis|gstatic)\.com\//, (route) => route.abort());
   await page.goto(new URL(path, h.dashboard.url).href);
@@ -110,6 +116,26 @@ describe('dashboard in a browser', () => {
     await page.close();
   });
 
+  test("adds a job from the board's Add job dialog (a same-origin JSON POST the CSRF check lets through)", async () => {
+    const page = await openPage('/ui/queue/cleanup');
+    await page.locator('button[class*="trigger"]').click();
+    await page.getByRole('menuitem', { name: 'Add job' }).click();
+    await page.locator('#add-job-form input[name="jobName"]').fill('added-from-the-board');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const added = await waitFor(
+      async () => (await h.runtime.queues.cleanup.getJobs(['waiting', 'delayed', 'prioritized'])).find((job) => job.name === 'added-from-the-board'),
+      { what: 'the job added from the board' },
+    );
+    expect(added.data).toEqual({});
+    await added.remove();
+    await page.close();
+  });
+
+  test('the board runs under the Content-Security-Policy: nothing refused but the Google Fonts stylesheet', () => {
+    expect(violations.length).toBeGreaterThan(0); // the console listener does see violations
+    for (const violation of violations) expect(violation).toMatch(/Loading the stylesheet 'https:\/\/fonts\.googleapis\.com\//);
+  });
+
   test('refuses requests without credentials or with a wrong password; /healthz stays open', async () => {
     const url = (path: string) => new URL(path, h.dashboard.url).href;
     const anonymous = await fetch(url('/ui/'));
@@ -134,3 +160,4 @@ describe('dashboard in a browser', () => {
     expect(h.logs.text()).not.toContain(DASHBOARD_PASSWORD);
   });
 });
+
