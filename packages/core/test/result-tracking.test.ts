@@ -104,7 +104,7 @@ describe('following builds to their results', () => {
       timeoutMs: 20_000,
     });
     const report = await store.report(0);
-    expect(report.byStatus).toEqual({ success: 3, failure: 4, 'gave-up': 1, unmapped: 0 });
+    expect(report.byStatus).toEqual({ success: 3, failure: 4, 'gave-up': 1, unmapped: 0, unreadable: 0 });
     expect(report.byFailureKind).toMatchObject({ 'repo-outage': 2, 'missing-dependency': 1, 'spec-needs-repair': 1 });
     expect(report.installFailures).toBe(1);
     expect(report.successRate).toBeCloseTo(3 / 7);
@@ -133,7 +133,7 @@ describe('following builds to their results', () => {
     expect(story.map((e) => e.decision.kind)).toEqual(['submitted', 'result', 'resubmitted', 'submitted', 'result']);
 
     const metrics = await new MetricsStore({ redis: runtime.redis, keyPrefix: bullPrefix(setup.prefix) }).snapshot();
-    expect(metrics.results).toEqual({ success: 3, failure: 4, 'gave-up': 1, unmapped: 0 });
+    expect(metrics.results).toEqual({ success: 3, failure: 4, 'gave-up': 1, unmapped: 0, unreadable: 0 });
     expect(metrics.resultFailureKinds).toMatchObject({ 'repo-outage': 2 });
     // Waiting builds never held a worker slot: the result jobs sat in `delayed` between checks.
     expect(logs.lines.some((l) => l.msg === 'build not finished; checking again later')).toBe(true);

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 
 export const RELEASE_COUNTERS = ['found', 'invalid', 'filtered', 'duplicate', 'queued'] as const;
 export const SUBMIT_COUNTERS = ['succeeded', 'failed', 'retried'] as const;
-export const RESULT_COUNTERS = ['success', 'failure', 'gave-up', 'unmapped'] as const;
+export const RESULT_COUNTERS = ['success', 'failure', 'gave-up', 'unmapped', 'unreadable'] as const;
 export type ResultCounter = (typeof RESULT_COUNTERS)[number];
 export type ReleaseCounter = (typeof RELEASE_COUNTERS)[number];
 export type SubmitCounter = (typeof SUBMIT_COUNTERS)[number];

@@ -1,9 +1,9 @@
 // Reads a farm result folder and says where the build is, and for a finished one, how it went.
 // The markers are the ones operators' own script used (issue "Follow each release to its result").
 
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { scanFileFor } from './file-scan.js';
+import { FsGate } from './fs-gate.js';
+import { openResultFolder, type ResultReadOptions } from './result-folder.js';
+import { UnreadableResultError, type UnreadableReason } from './result-read-errors.js';
 
 export const FAILURE_KINDS = [
   'repo-outage',
@@ -18,6 +18,8 @@ export type FailureKind = (typeof FAILURE_KINDS)[number];
 export type ResultState =
   | { readonly state: 'waiting' }
   | { readonly state: 'running' }
+  /** Final: the folder or a file in it is not safe to read (a FIFO, a symlink, outside the root, a hung mount). */
+  | { readonly state: 'unreadable'; readonly reason: UnreadableReason; readonly file?: string }
   | {
       readonly state: 'done';
       readonly status: 'success' | 'failure';
@@ -41,20 +43,46 @@ const BUILD_LOG = {
   badToken: 'Dependency tokens must begin with alpha-numeric',
 } as const;
 
-export async function classifyResultFolder(dir: string): Promise<ResultState> {
-  if (!(await exists(dir))) return { state: 'waiting' };
-  const outputPath = join(dir, 'output');
-  const outputStat = await stat(outputPath).catch(() => undefined);
+export interface ClassifyOptions extends Partial<ResultReadOptions> {
+  /** The mapped local root the folder must resolve inside. @defaultValue the folder itself */
+  readonly root?: string;
+}
+
+/**
+ * The folder is hostile input (anyone on the farm writes to it): only regular files inside `root`
+ * are read, and anything else ends as `unreadable` with its reason instead of being followed.
+ */
+export async function classifyResultFolder(dir: string, options: ClassifyOptions = {}): Promise<ResultState> {
+  const read: ResultReadOptions = {
+    gate: options.gate ?? new FsGate(),
+    ...(options.maxScanBytes === undefined ? {} : { maxScanBytes: options.maxScanBytes }),
+  };
+  try {
+    return await classify(dir, options.root ?? dir, read);
+  } catch (error) {
+    if (!(error instanceof UnreadableResultError)) throw error;
+    return { state: 'unreadable', reason: error.reason, ...(error.file === undefined ? {} : { file: error.file }) };
+  }
+}
+
+async function classify(dir: string, root: string, read: ResultReadOptions): Promise<ResultState> {
+  const folder = await openResultFolder(dir, root, read);
+  if (!folder) return { state: 'waiting' };
+  const outputStat = await folder.file('output');
   if (!outputStat) return { state: 'running' };
 
-  const output = await scanFileFor(outputPath, Object.values(OUTPUT));
-  const started = await stat(join(dir, 'job.yaml')).catch(() => undefined);
+  const output = await folder.scan('output', Object.values(OUTPUT));
+  // Only its mtime is used: a job.yaml that is not a plain file just leaves the duration out.
+  const started = await folder.file('job.yaml').catch((error: unknown) => {
+    if (error instanceof UnreadableResultError && error.reason !== 'timeout') return undefined;
+    throw error;
+  });
   const buildDurationMs = started ? Math.max(0, Math.round(outputStat.mtimeMs - started.mtimeMs)) : undefined;
   const timing = buildDurationMs === undefined ? {} : { buildDurationMs };
   if (output.has(OUTPUT.success)) {
     return { state: 'done', status: 'success', installed: !output.has(OUTPUT.installFailed), ...timing };
   }
-  const buildLog = await scanFileFor(join(dir, 'build.log'), Object.values(BUILD_LOG));
+  const buildLog = await folder.scan('build.log', Object.values(BUILD_LOG));
   return { state: 'done', status: 'failure', kind: failureKind(output, buildLog), ...timing };
 }
 
@@ -66,12 +94,4 @@ function failureKind(output: Set<string>, buildLog: Set<string>): FailureKind {
   if (output.has(OUTPUT.aiSkipped)) return 'ai-repair-skipped';
   if (output.has(OUTPUT.requirementsRepaired)) return 'requirements-repaired';
   return 'other';
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
 }

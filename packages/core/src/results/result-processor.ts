@@ -9,9 +9,10 @@ import type { MetricsStore } from '../metrics/metrics-store.js';
 import { SUBMIT_JOB_NAME, submitJobId, targetKey, type SubmitJobData } from '../submit/submit-job.js';
 import type { BuildOutcome } from './build-outcome.js';
 import { appendResultToBatch } from './result-batch-files.js';
+import { FsGate } from './fs-gate.js';
 import { classifyResultFolder } from './result-classifier.js';
 import { resultJobDataSchema } from './result-job.js';
-import { localResultPath } from './result-path.js';
+import { resolveResultPath } from './result-path.js';
 import type { ResultStore } from './result-store.js';
 
 export interface ResultProcessorOptions {
@@ -31,6 +32,10 @@ export interface ResultProcessorOptions {
   readonly logger: Logger;
   /** @defaultValue 1 h */
   readonly maxIntervalMs?: number;
+  /** Each filesystem call on the result mount fails (the build: `unreadable`, `timeout`) after this (ms). @defaultValue 10000 */
+  readonly readTimeoutMs?: number;
+  /** Bytes read at most from one result file. @defaultValue 256 MiB */
+  readonly maxScanBytes?: number;
   /** @defaultValue Date.now */
   readonly now?: () => number;
 }
@@ -40,12 +45,20 @@ export type ResultJobResult = BuildOutcome;
 export function createResultProcessor(options: ResultProcessorOptions) {
   const now = options.now ?? Date.now;
   const maxIntervalMs = options.maxIntervalMs ?? 3_600_000;
+  // One per process: however many result jobs run, at most two fs calls (of libuv's four threads)
+  // are on the farm mount at once, so a hung mount can never stall submit's file work.
+  const gate = new FsGate({ maxInFlight: 2, ...(options.readTimeoutMs === undefined ? {} : { timeoutMs: options.readTimeoutMs }) });
+  const read = { gate, ...(options.maxScanBytes === undefined ? {} : { maxScanBytes: options.maxScanBytes }) };
+  const emptyPathMap = Object.keys(options.pathMap).length === 0;
+  if (emptyPathMap) {
+    options.logger.warn({ queue: 'result' }, 'results.pathMap is empty: build results are not followed (set e.g. {"/srv": "/srv"} to read them)');
+  }
 
   return async function processResult(job: Job, token?: string): Promise<ResultJobResult> {
     const data = resultJobDataSchema.parse(job.data);
     const target = targetKey(data.target);
     const log = options.logger.child({ queue: 'result', jobId: job.id, release: { name: data.name, version: data.version }, target });
-    const local = localResultPath(data.resultRoot, options.pathMap);
+    const local = resolveResultPath(data.resultRoot, options.pathMap);
     const base = {
       name: data.name,
       normalized: data.normalized,
@@ -61,10 +74,17 @@ export function createResultProcessor(options: ResultProcessorOptions) {
     let outcome: BuildOutcome;
     if (local === undefined) {
       outcome = { ...base, status: 'unmapped', finishedAt: now() };
-      log.warn({ resultRoot: data.resultRoot }, 'no results.pathMap entry maps this result_root; not following it');
+      log.warn(
+        { resultRoot: data.resultRoot, emptyPathMap },
+        emptyPathMap ? 'results.pathMap is empty; not following this result_root' : 'no results.pathMap entry maps this result_root; not following it',
+      );
     } else {
-      const state = await classifyResultFolder(local);
-      if (state.state !== 'done') {
+      const state = await classifyResultFolder(local.path, { root: local.root, ...read });
+      if (state.state === 'unreadable') {
+        // Final: a hostile or broken folder does not get better by waiting, and is never followed.
+        outcome = { ...base, status: 'unreadable', finishedAt: now(), unreadable: { reason: state.reason, ...(state.file ? { file: state.file } : {}) } };
+        log.warn({ resultRoot: data.resultRoot, reason: state.reason, file: state.file }, 'result folder is not safe to read; not reading it');
+      } else if (state.state !== 'done') {
         if (now() - data.submittedAt < options.giveUpAfterMs) {
           const delay = Math.min(options.everyMs * 2 ** data.checks, maxIntervalMs);
           await job.updateData({ ...data, checks: data.checks + 1 });
@@ -93,13 +113,19 @@ export function createResultProcessor(options: ResultProcessorOptions) {
       {
         subject: data.normalized,
         ...(data.version === undefined ? {} : { version: data.version }),
-        decision: { kind: 'result', target, status: outcome.status, ...(outcome.kind ? { failureKind: outcome.kind } : {}) },
+        decision: { kind: 'result', target, status: outcome.status, ...failureKindOf(outcome) },
       },
     ]);
     log.info({ status: outcome.status, kind: outcome.kind, buildDurationMs: outcome.buildDurationMs }, 'build result');
     if (outcome.kind === 'repo-outage') await resubmitAfterOutage(options, data, target, log);
     return outcome;
   };
+}
+
+/** The decision's detail: the failure kind, or for an unreadable folder why (`not-a-regular-file: output`). */
+function failureKindOf(outcome: BuildOutcome): { failureKind?: string } {
+  if (outcome.unreadable) return { failureKind: [outcome.unreadable.reason, outcome.unreadable.file].filter(Boolean).join(': ') };
+  return outcome.kind ? { failureKind: outcome.kind } : {};
 }
 
 /** A farm repo outage is not the package's fault: submit it again, a bounded number of times. */

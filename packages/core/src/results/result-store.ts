@@ -17,7 +17,7 @@ export interface BuildReport {
   readonly failing: readonly BuildOutcome[];
 }
 
-const STATUSES: readonly OutcomeStatus[] = ['success', 'failure', 'gave-up', 'unmapped'];
+const STATUSES: readonly OutcomeStatus[] = ['success', 'failure', 'gave-up', 'unmapped', 'unreadable'];
 
 export class ResultStore {
   readonly #redis: Redis;
