@@ -21,7 +21,8 @@ export interface HostHeader {
 
 /** The name and port of a `Host` header (or an Origin's host part), or undefined when it is not one. */
 export function parseHostHeader(header: string | undefined): HostHeader | undefined {
-  const match = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?$/i.exec(header?.trim() ?? '');
+  // Underscores too: Compose service names may hold them, and browsers send them as they are.
+  const match = /^(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(?::(\d{1,5}))?$/i.exec(header?.trim() ?? '');
   if (!match?.[1]) return undefined;
   const port = match[2] === undefined ? undefined : Number(match[2]);
   if (port !== undefined && port > 65_535) return undefined;

@@ -77,12 +77,6 @@ export class LoginThrottle {
     this.#summary ??= setTimeout(() => this.#logSummary(), this.#windowMs).unref();
   }
 
-  /** Logs what is pending now instead of at the end of the window (at shutdown). */
-  flush(): void {
-    if (this.#summary) clearTimeout(this.#summary);
-    this.#logSummary();
-  }
-
   #slotOf(key: string): string {
     return this.#windows.has(key) || this.#windows.size < this.#maxClients ? key : OVERFLOW;
   }

@@ -1,11 +1,14 @@
 // DNS rebinding and CSRF through the real dashboard: forged Host, Origin and Sec-Fetch-Site headers sent with node:http.
 
 import { connect } from 'node:net';
+import { ConfigError } from '@pypi-watch/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createTestSetup } from '../../../packages/core/test/support/test-config.js';
 import { basicAuthHeader, createDashboardHarness, DASHBOARD_PASSWORD, DASHBOARD_USER, type DashboardHarness } from './support/dashboard-harness.js';
 import { rawRequest, type RawRequest } from './support/raw-request.js';
 
 const PUBLIC_NAME = 'dashboard.example.org';
+const COMPOSE_PEER_NAME = 'pypi_watch_dashboard';
 const ADD = '/ui/api/queues/submit/add';
 const JOB = JSON.stringify({ name: 'forged', data: { name: 'evil', normalized: 'evil', version: '6.6.6' }, options: {} });
 
@@ -13,7 +16,7 @@ let open: DashboardHarness;
 let locked: DashboardHarness;
 
 beforeAll(async () => {
-  open = await createDashboardHarness({ config: { dashboard: { allowedHosts: [PUBLIC_NAME] } } });
+  open = await createDashboardHarness({ config: { dashboard: { allowedHosts: [PUBLIC_NAME, COMPOSE_PEER_NAME] } } });
   locked = await createDashboardHarness({ env: { DASHBOARD_PASSWORD, DASHBOARD_USER } });
 }, 60_000);
 
@@ -67,7 +70,7 @@ describe('DNS rebinding: only our own Host names are answered', () => {
     expect((await send(locked, { path: '/healthz', headers: { host: 'evil.example' } })).status).toBe(421);
   });
 
-  test.each(['localhost', 'LOCALHOST', 'localhost:PORT', '127.0.0.1', '127.0.0.1:PORT', '127.42.0.9:PORT', '[::1]', '[::1]:PORT', 'localhost.:PORT', PUBLIC_NAME, `${PUBLIC_NAME.toUpperCase()}:443`])(
+  test.each(['localhost', 'LOCALHOST', 'localhost:PORT', '127.0.0.1', '127.0.0.1:PORT', '127.42.0.9:PORT', '[::1]', '[::1]:PORT', 'localhost.:PORT', PUBLIC_NAME, `${PUBLIC_NAME.toUpperCase()}:443`, `${COMPOSE_PEER_NAME}:3000`])(
     'Host %j is answered',
     async (host) => {
       const response = await send(open, { path: '/ui/api/queues', headers: { host: host.replace('PORT', port(open)) } });
@@ -78,6 +81,23 @@ describe('DNS rebinding: only our own Host names are answered', () => {
 
   test('the configured name is answered only by the dashboard that lists it', async () => {
     expect((await send(locked, { path: '/healthz', headers: { host: PUBLIC_NAME } })).status).toBe(421);
+  });
+});
+
+describe('dashboard.allowedHosts', () => {
+  test.each(['https://dashboard.example.org', 'dashboard.example.org:443', 'dashboard.example.org/ui', '*.example.org', '', 'a b'])(
+    '%j is a config error naming the key',
+    async (name) => {
+      const refused = createTestSetup({ dashboard: { allowedHosts: [name] } });
+      await expect(refused).rejects.toBeInstanceOf(ConfigError);
+      await expect(refused).rejects.toThrow(/dashboard\.allowedHosts\.0.*host name/);
+    },
+  );
+
+  test('defaults to none', async () => {
+    const setup = await createTestSetup({});
+    expect(setup.config.dashboard.allowedHosts).toEqual([]);
+    await setup.remove();
   });
 });
 
