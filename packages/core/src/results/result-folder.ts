@@ -90,26 +90,28 @@ export class ResultFolder {
       throw error;
     }
     const opened = handle;
-    let pending = false;
+    // Set while a call on the handle is outstanding: FileHandle.close waits for those, so after a
+    // timed-out call the handle is closed in the background instead of awaited.
+    let outstanding = false;
+    const onHandle = async <T>(call: () => Promise<T>): Promise<T> => {
+      outstanding = true;
+      const value = await gate.run(call, name);
+      outstanding = false;
+      return value;
+    };
     try {
       // What was opened, not what lstat saw: the entry may have been swapped in between.
-      const info = await gate.run(() => opened.stat(), name);
+      const info = await onHandle(() => opened.stat());
       if (!info.isFile()) throw new UnreadableResultError('not-a-regular-file', name);
       await this.#checkStillInside(path, info, name);
       return await scanFor(
-        async (buffer, position, length) => {
-          pending = true;
-          const { bytesRead } = await gate.run(() => opened.read(buffer, 0, length, position), name);
-          pending = false;
-          return bytesRead;
-        },
+        async (buffer, position, length) => (await onHandle(() => opened.read(buffer, 0, length, position))).bytesRead,
         needles,
         { maxBytes: this.#maxScanBytes },
       );
     } finally {
-      // FileHandle.close waits for pending calls: after a timed-out read, close in the background.
-      const closing = opened.close().catch(() => undefined);
-      if (!pending) await closing;
+      if (outstanding) void opened.close().catch(() => undefined);
+      else await gate.run(() => opened.close(), name).catch(() => undefined);
     }
   }
 
