@@ -31,10 +31,16 @@ export async function startDashboard(runtime: Runtime, options: DashboardAppOpti
   server.on('error', (err) => logger.error({ err }, 'dashboard server error'));
   const address = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  const { allowedHosts, readOnly } = config.dashboard;
   logger.info(
-    { url, auth: config.secrets.dashboardPassword ? 'basic' : 'none', readOnly: config.dashboard.readOnly, loopback: isLoopbackHost(host) },
+    { url, auth: config.secrets.dashboardPassword ? 'basic' : 'none', readOnly, loopback: isLoopbackHost(host), allowedHosts },
     'dashboard listening',
   );
+  // A name in allowedHosts means a proxy serves the board to other machines: without a password,
+  // only that proxy's own authentication stands in front of retry, add and clean.
+  if (allowedHosts.length > 0 && !config.secrets.dashboardPassword) {
+    logger.warn({ allowedHosts }, 'dashboard: dashboard.allowedHosts is set but DASHBOARD_PASSWORD is not; anyone the proxy lets through can change the queues');
+  }
 
   let closing: Promise<void> | undefined;
   return {

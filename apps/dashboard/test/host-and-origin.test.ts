@@ -79,6 +79,11 @@ describe('DNS rebinding: only our own Host names are answered', () => {
     },
   );
 
+  test('allowedHosts without a password is logged as a warning at start', () => {
+    expect(open.logs.lines).toContainEqual(expect.objectContaining({ level: 40, allowedHosts: [PUBLIC_NAME, COMPOSE_PEER_NAME], msg: expect.stringMatching(/DASHBOARD_PASSWORD/) }));
+    expect(locked.logs.lines.filter((line) => line.level === 40)).toEqual([]);
+  });
+
   test('the configured name is answered only by the dashboard that lists it', async () => {
     expect((await send(locked, { path: '/healthz', headers: { host: PUBLIC_NAME } })).status).toBe(421);
   });
