@@ -154,9 +154,9 @@ async function rawAddBulkOnce(context: BenchContext, releases: number): Promise<
   }
 }
 
-/** Names and versions shaped like FakePypi.publishGenerated's (`pkg-<serial>`, `1.0.<n>`). */
+/** Names and versions shaped like FakePypi.publishGenerated's (`pkg-<serial>`, `1.0.<n>`; 2 events a release: new release + sdist). */
 function generatedReleases(releases: number): FakeRelease[] {
-  return Array.from({ length: releases }, (_, index) => ({ name: `pkg-${1001 + index}`, version: `1.0.${index}` }));
+  return Array.from({ length: releases }, (_, index) => ({ name: `pkg-${1001 + 2 * index}`, version: `1.0.${index}` }));
 }
 
 function submitJobs(config: Config, releases: readonly FakeRelease[]) {
