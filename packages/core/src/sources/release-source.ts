@@ -1,14 +1,28 @@
 // The contract every release source (PyPI changelog, PyPI RSS) fulfils for the poll worker.
 
+/**
+ * What one changelog entry or feed item means for building:
+ * - `new`: the release exists (`new release`, or an RSS item); files may follow.
+ * - `sdist`: an sdist is on PyPI now (`add source file …`): what the farm builds from.
+ * - `file`: any other file (`add py3 file …whl`, `add cp312 file …`, eggs): the release exists.
+ * - `withdrawn`: yanked, removed or quarantined (a release, or with version `''` a whole project).
+ * - `restored`: unyanked or quarantine cleared (a release, or with version `''` a whole project).
+ */
+export type ReleaseAction = 'new' | 'sdist' | 'file' | 'withdrawn' | 'restored';
+
+/** Why a `withdrawn` or `restored` event happened. */
+export type WithdrawalReason = 'yanked' | 'removed' | 'quarantined';
+
 /** One change PyPI reported. Name and version are raw: validating them is the caller's job. */
 export interface ReleaseEvent {
   readonly name: string;
-  /** Empty for a `remove project` withdrawal, which covers every version. */
+  /** Empty for a project-level `withdrawn`/`restored` event (`remove project`, `project quarantined`, …). */
   readonly version: string;
   /** When PyPI recorded it (unix seconds). */
   readonly timestamp: number;
-  /** `withdrawn` covers removed releases, removed projects and yanked releases. */
-  readonly action: 'new' | 'withdrawn';
+  readonly action: ReleaseAction;
+  /** Set on `withdrawn` and `restored` events. */
+  readonly reason?: WithdrawalReason;
   /** The changelog serial; RSS events have none. */
   readonly serial?: number;
 }
@@ -34,6 +48,11 @@ export interface FetchResult<C> {
    * continues from the new cursor next time; the RSS feed cannot, so releases were missed.
    */
   readonly capped: boolean;
+  /**
+   * RSS only: the newest release seen by the previous fetch is no longer in the feed's window, so
+   * releases between the two may have been missed (the feed cannot be paged). Changelog: always false.
+   */
+  readonly gap: boolean;
   readonly rejected: readonly RejectedEntry[];
 }
 
