@@ -178,7 +178,7 @@ describe('BatchLog', () => {
 describe('who may read what is written', () => {
   const mode = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
 
-  test('batch folders are 0700 and their files 0600, not the umask's 0755 and 0644', async () => {
+  test('batch folders are 0700 and their files 0600, not the umask default 0755 and 0644', async () => {
     const dir = await tempDir();
     const logDir = join(dir, 'log');
     const log = new BatchLog({ logDir });
