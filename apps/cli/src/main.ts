@@ -3,7 +3,9 @@
 
 import { CommanderError } from 'commander';
 import { PypiWatchError } from '@pypi-watch/core/errors';
+import { terminalText } from '@pypi-watch/core/terminal-text';
 import { buildProgram } from './program.js';
+import { guardTerminalOutput } from './terminal-guard.js';
 import { UsageError } from './usage-error.js';
 
 /** 0 done, 1 failed (or enqueue skipped invalid entries), 2 usage error. */
@@ -19,15 +21,16 @@ async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2;
     }
+    // Messages quote what they refuse (a name, a version, a farm answer): escaped before they reach the terminal.
     if (error instanceof UsageError) {
-      process.stderr.write(`pypi-watch: ${error.message}\n(run \`pypi-watch --help\` for usage)\n`);
+      process.stderr.write(`pypi-watch: ${terminalText(error.message, { multiline: true })}\n(run \`pypi-watch --help\` for usage)\n`);
       return 2;
     }
     if (error instanceof PypiWatchError) {
-      process.stderr.write(`pypi-watch: ${error.message}\n`);
+      process.stderr.write(`pypi-watch: ${terminalText(error.message, { multiline: true })}\n`);
       return 1;
     }
-    process.stderr.write(`pypi-watch: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    process.stderr.write(`pypi-watch: unexpected error: ${terminalText((error as Error).stack ?? String(error), { multiline: true })}\n`);
     return 1;
   }
 }
@@ -35,6 +38,7 @@ async function main(argv: readonly string[]): Promise<number> {
 /** How long a finished command waits for its event loop to empty before it exits anyway. */
 const EXIT_GRACE_MS = 3000;
 
+guardTerminalOutput();
 process.exitCode = await main(process.argv.slice(2));
 // Every command closes what it opened, so the process normally ends here by itself. A library
 // can still leave a socket behind: BullMQ 6.7 may reconnect a Redis Cluster worker's blocking

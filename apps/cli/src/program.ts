@@ -2,6 +2,7 @@
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isQueueName, QUEUE_NAMES, type QueueName } from '@pypi-watch/core/queue-names';
+import { terminalText } from '@pypi-watch/core/terminal-text';
 
 // Commands load their modules on use: `status` need not load the dashboard's web stack, and
 // `--help` or a usage error answers without loading BullMQ at all.
@@ -53,6 +54,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('Watch PyPI for new releases and submit one RPM build per release to the Compass-CI farm.')
     .showHelpAfterError('(run `pypi-watch --help` for usage)')
     .showSuggestionAfterError(true)
+    // commander quotes the offending argument in its errors: escaped, like every message we print.
+    // Set before the subcommands are added, which copy it.
+    .configureOutput({ outputError: (text, write) => write(terminalText(text, { multiline: true })) })
     .exitOverride();
 
   program

@@ -24,6 +24,7 @@ export {
   type RejectedRequest,
   type ParsedRequests,
 } from './release/package-list.js';
+export { terminalText, terminalJson, terminalJsonText, terminalStreamText, type TerminalTextOptions } from './text/terminal-text.js';
 export { enqueueSubmits, type EnqueueSubmitsOptions, type EnqueueSubmitsResult, type ReleaseToSubmit } from './enqueue/enqueue-submits.js';
 export { submitJobId, submitJobDataSchema, SUBMIT_JOB_NAME, type SubmitJobData } from './submit/submit-job.js';
 export { SubmitTargets, targetId, forbiddenJobKeyReason, type SubmitTarget } from './submit/submit-targets.js';

@@ -1,4 +1,4 @@
-// Configured secret values never reach a log line, whatever key or message carries them.
+// Configured secret values never reach a log line, whatever key or message carries them; nor do raw terminal controls.
 
 import { Writable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
@@ -44,6 +44,14 @@ describe('createLogger with secrets', () => {
     logger.info({ note: `model ${MODEL}` }, `calling ${BASE_URL}`);
     expect(text()).toContain(BASE_URL);
     expect(text()).toContain(MODEL);
+  });
+
+  test('C1 and bidi characters from feed text reach no line raw; the line still parses to the same text', () => {
+    const { logger, text, lines } = capture();
+    const version = '1.0\u009b2J\u009d0;t\u202eevil\u001b[2J';
+    logger.warn({ release: { version } }, `yanked ${version}`);
+    expect(text()).not.toMatch(/[\u001b\u007f-\u009f\u202a-\u202e]/);
+    expect(lines()).toEqual([expect.objectContaining({ msg: `yanked ${version}`, release: { version } })]);
   });
 
   test('configuredSecretValues lists the AI key, base URL, model and dashboard password that are set', () => {

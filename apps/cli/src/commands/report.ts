@@ -1,6 +1,6 @@
 // `pypi-watch report [--since 7d] [--json]`: how the builds went.
 
-import { bullPrefix, formatDuration, parseDuration, ResultStore, type BuildReport } from '@pypi-watch/core';
+import { bullPrefix, formatDuration, parseDuration, ResultStore, terminalJson, terminalText, type BuildReport } from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
 import { UsageError } from '../usage-error.js';
 
@@ -12,7 +12,7 @@ export async function reportCommand(options: { config?: string; since: string; j
   try {
     const store = new ResultStore({ redis: runtime.redis, keyPrefix: bullPrefix(context.config.redis.prefix) });
     const report = await store.report(Date.now() - sinceMs);
-    process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, options.since));
+    process.stdout.write(options.json ? `${terminalJson(report, 2)}\n` : formatReport(report, options.since));
   } finally {
     await runtime.close();
   }
@@ -38,5 +38,6 @@ export function formatReport(report: BuildReport, since: string): string {
     lines.push('', 'failing packages:');
     for (const o of report.failing) lines.push(`  ${o.name} ${o.version ?? ''}  ${o.kind ?? 'other'}  ${o.resultRoot}`);
   }
-  return `${lines.join('\n')}\n`;
+  // Names, versions, targets and result roots come from the feed and the farm: one escaped line each.
+  return `${lines.map((line) => terminalText(line)).join('\n')}\n`;
 }

@@ -1,6 +1,6 @@
 // `pypi-watch why NAME[==VERSION]`: everything pypi-watch decided about a release, and why.
 
-import { bullPrefix, checkProjectName, DecisionLog, describeDecision, invalidSubject, printable } from '@pypi-watch/core';
+import { bullPrefix, checkProjectName, DecisionLog, describeDecision, invalidSubject, printable, terminalJson, terminalText } from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
 import { UsageError } from '../usage-error.js';
 
@@ -22,18 +22,22 @@ export async function whyCommand(spec: string, options: { config?: string; json?
     });
     const story = await decisions.story(subject, version);
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ name: rawName, version: version ?? null, story }, null, 2)}\n`);
+      // Versions, reasons and names come from the feed: C1 and bidi characters as \u escapes, same JSON.
+      process.stdout.write(`${terminalJson({ name: rawName, version: version ?? null, story }, 2)}\n`);
       return;
     }
     const label = printable(version === undefined ? rawName : `${rawName}==${version}`);
     if (story.length === 0) {
       process.stdout.write(
-        `${label}: nothing recorded. pypi-watch has not seen it within dedupe.ttl` +
-          `${name.ok ? '' : `, and it is not a valid PyPI project name (${name.reason})`}.\n`,
+        terminalText(
+          `${label}: nothing recorded. pypi-watch has not seen it within dedupe.ttl` +
+            `${name.ok ? '' : `, and it is not a valid PyPI project name (${name.reason})`}.`,
+        ) + '\n',
       );
       return;
     }
-    process.stdout.write(`${label}:\n${story.map((entry) => `  ${describeDecision(entry)}`).join('\n')}\n`);
+    // One line per entry, each escaped: a yanked version can hold `ESC]0;…BEL` or a CSI sequence.
+    process.stdout.write(`${label}:\n${story.map((entry) => `  ${terminalText(describeDecision(entry))}`).join('\n')}\n`);
   } finally {
     await runtime.close();
   }

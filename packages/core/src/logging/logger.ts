@@ -1,6 +1,7 @@
 // One pino logger per process, with secret redaction configured once at start-up.
 
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { terminalJsonText } from '../text/terminal-text.js';
 import { SecretRedactor } from './secret-redaction.js';
 
 export type { Logger } from 'pino';
@@ -48,10 +49,10 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  if (options.secrets !== undefined && options.secrets.length > 0) {
-    const redactor = new SecretRedactor(options.secrets);
-    pinoOptions.hooks = { streamWrite: (line) => redactor.redactJson(line) };
-  }
+  // Lines are read on terminals (`docker logs`, a one-shot command's stderr) and carry feed text:
+  // pino escapes C0 itself, this escapes C1 and bidi characters too (same JSON once parsed).
+  const redactor = options.secrets !== undefined && options.secrets.length > 0 ? new SecretRedactor(options.secrets) : undefined;
+  pinoOptions.hooks = { streamWrite: (line) => terminalJsonText(redactor === undefined ? line : redactor.redactJson(line)) };
   if (options.destination === 'stderr') return pino(pinoOptions, pino.destination(2));
   return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
 }
