@@ -103,7 +103,7 @@ describe('ChangelogSource', () => {
 
   test('maps every action PyPI writes, with <nil/> versions on project-level ones; the rest only move the serial', async () => {
     const { cursor } = await source().fetchSince(undefined);
-    const t = 1_775_100_000;
+    const t = Math.floor(Date.now() / 1000) - 3600; // after the fake's history, so later events are t+1, t+2, …
     fake.publish([{ name: 'alpha', version: '1.0', timestamp: t, files: ['bdist_wheel', 'sdist'] }]); // +1 +2 +3
     fake.addFile('alpha', '1.0', 'bdist_wheel'); // +4, a later wheel
     fake.publish([{ name: 'alpha', version: '1.0', action: 'add cp312 file alpha-1.0-cp312-cp312-manylinux_2_17_x86_64.whl' }]); // +5

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createReleaseSource, type RssSourceConfig } from '../src/sources/create-source.js';
@@ -35,6 +37,11 @@ function titles(items: readonly (ReleaseEvent | FakeRelease)[]): string[] {
   return items.map((item) => `${item.name} ${item.version}`);
 }
 
+/** Newer than the fake's history (it starts two days back), and not in the future. */
+function anHourAgo(): number {
+  return Math.floor(Date.now() / 1000) - 3600;
+}
+
 function feedRequests(): string[] {
   return fake.requests.map((request) => request.path);
 }
@@ -70,7 +77,7 @@ describe('RssSource', () => {
   });
 
   test('late releases in the cursor second are returned, known ones are not', async () => {
-    const t = 1_775_500_000;
+    const t = anHourAgo();
     fake.publish(['a', 'b', 'c'].map((name) => ({ name, version: '1.0', timestamp: t })));
     const { cursor } = await source().fetchSince(undefined);
     expect(cursor).toMatchObject({ time: t, namesAtTime: ['c 1.0', 'b 1.0', 'a 1.0'] });
@@ -85,7 +92,7 @@ describe('RssSource', () => {
   });
 
   test('a stored cursor of the old shape ({ time, namesAtTime }) still works', async () => {
-    const t = 1_775_600_000;
+    const t = anHourAgo();
     fake.publish(['a', 'b'].map((name) => ({ name, version: '2.0', timestamp: t })));
     fake.publish([{ name: 'next', version: '1.0', timestamp: t }]);
     const result = await source().fetchSince({ time: t, namesAtTime: ['b 2.0', 'a 2.0'] });
@@ -114,7 +121,7 @@ describe('RssSource', () => {
   });
 
   test('the gap is found with an old-shape cursor too, and 250 releases in one second are just a bigger gap', async () => {
-    const t = 1_775_700_000;
+    const t = anHourAgo();
     fake.publish([{ name: 'seen', version: '1.0', timestamp: t }]);
     const burst = fake.publishGenerated(250, { sameSecond: 250, startTime: t + 10 });
     const result = await source().fetchSince({ time: t, namesAtTime: ['seen 1.0'] });
@@ -213,5 +220,24 @@ describe('parseRfc822', () => {
     expect(parseRfc822('2026-04-09T21:37:00Z')).toBeUndefined();
     expect(parseRfc822('Thu, 09 Foo 2026 21:37:00 GMT')).toBeUndefined();
     expect(parseRfc822('Thu, 09 Apr 2026 25:37:00 GMT')).toBeUndefined();
+  });
+});
+
+describe('RssSource against a hostile feed', () => {
+  test('a feed of 150,000 items (far past the 100 PyPI serves) is read without blowing the stack, and the cursor stays bounded', async () => {
+    const item = (index: number): string => `<item><title>p${index} 1.0</title><pubDate>Thu, 09 Apr 2026 21:37:00 GMT</pubDate></item>`;
+    const body = `<?xml version="1.0"?><rss version="2.0"><channel>${Array.from({ length: 150_000 }, (_, index) => item(index)).join('')}</channel></rss>`;
+    const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/xml' }).end(body));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const from = createReleaseSource({ type: 'rss', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      const result = await from.fetchSince({ time: 0, namesAtTime: [] });
+      expect(result.events).toHaveLength(150_000);
+      expect(result.cursor.seen!.length).toBeLessThanOrEqual(500);
+      expect(JSON.stringify(result.cursor).length).toBeLessThan(64 * 1024);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -82,13 +82,15 @@ export class PypiJsonClient implements ReleaseFilesLookup {
       throw new JsonApiFormatError(`GET /${path} returned JSON that is not a PyPI release${where}`, { cause: parsed.error });
     }
     const { info, urls } = parsed.data;
-    const uploads = urls.map((file) => Date.parse(file.upload_time_iso_8601 ?? '')).filter((ms) => Number.isFinite(ms));
+    // A loop, not Math.min(...): a hostile answer may list more files than a call has arguments.
+    let firstUploadAt = Number.POSITIVE_INFINITY;
+    for (const file of urls) firstUploadAt = Math.min(firstUploadAt, Date.parse(file.upload_time_iso_8601 ?? '') || Number.POSITIVE_INFINITY);
     return {
       found: true,
       hasSdist: urls.some((file) => file.packagetype === 'sdist' && file.yanked !== true),
       yanked: info.yanked === true,
       ...(lastSerial === undefined ? {} : { lastSerial }),
-      ...(uploads.length === 0 ? {} : { firstUploadAt: Math.min(...uploads) }),
+      ...(Number.isFinite(firstUploadAt) ? { firstUploadAt } : {}),
     };
   }
 

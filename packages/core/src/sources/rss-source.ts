@@ -82,7 +82,7 @@ export class RssSource implements ReleaseSource<RssCursor> {
     const known = knownTitles(cursor);
     // With the last window known, anything in it or newer that was not in it is new (late commits
     // included); with only an old-shape cursor, what is newer than its second.
-    const floor = poisoned ? Number.NEGATIVE_INFINITY : cursor.seen !== undefined && cursor.seen.length > 0 ? Math.min(...cursor.seen.map(([, time]) => time)) : cursor.time;
+    const floor = poisoned ? Number.NEGATIVE_INFINITY : cursor.seen !== undefined && cursor.seen.length > 0 ? extreme(cursor.seen.map(([, time]) => time), 'min') : cursor.time;
     const fresh = items.filter((item) => item.time >= floor && !known.has(item.title));
     const gap = !poisoned && this.#isGap(cursor, known, items);
     // Feed order is newest first: reversed, a second's releases come oldest first too.
@@ -116,7 +116,7 @@ export class RssSource implements ReleaseSource<RssCursor> {
   #isGap(cursor: RssCursor, known: ReadonlySet<string>, items: readonly RssItem[]): boolean {
     if (known.size === 0 || items.length === 0) return false;
     if (items.some((item) => known.has(item.title))) return false;
-    const oldest = Math.min(...items.map((item) => item.time));
+    const oldest = extreme(items.map((item) => item.time), 'min');
     if (oldest < cursor.time) return false;
     this.#logger?.warn(
       { cursorTime: cursor.time, oldestInFeed: oldest, items: items.length },
@@ -133,14 +133,14 @@ function knownTitles(cursor: RssCursor): Set<string> {
 
 function nextCursor(cursor: RssCursor | undefined, items: readonly RssItem[]): RssCursor {
   if (items.length === 0) return cursor ?? { time: 0, namesAtTime: [], seen: [] };
-  const headTime = Math.max(...items.map((item) => item.time));
+  const headTime = extreme(items.map((item) => item.time), 'max');
   // A head older than the cursor is a stale (CDN-cached) copy: the cursor never moves back.
   const time = Math.max(headTime, cursor?.time ?? 0);
   const titlesAtTime = items.filter((item) => item.time === time).map((item) => item.title);
   const namesAtTime = time === cursor?.time ? [...new Set([...cursor.namesAtTime, ...titlesAtTime])] : titlesAtTime;
   // Keep what was seen back to this feed's oldest item: all of this window, plus the fresher window
   // of an earlier fetch when this one is stale, so neither comes back as new next time.
-  const oldest = Math.min(...items.map((item) => item.time));
+  const oldest = extreme(items.map((item) => item.time), 'min');
   const merged = new Map<string, number>();
   for (const item of items) merged.set(item.title, item.time);
   for (const [title, seenAt] of cursor?.seen ?? []) if (seenAt >= oldest && !merged.has(title)) merged.set(title, seenAt);
@@ -149,4 +149,11 @@ function nextCursor(cursor: RssCursor | undefined, items: readonly RssItem[]): R
     .sort((a, b) => b[1] - a[1])
     .slice(0, MAX_SEEN);
   return { time, namesAtTime: namesAtTime.filter((title) => title.length <= MAX_TITLE_CHARS).slice(0, MAX_SEEN), seen };
+}
+
+/** Math.min/max without spreading: a hostile feed of 150,000 items would overflow the call stack. */
+function extreme(values: readonly number[], which: 'min' | 'max'): number {
+  let result = which === 'min' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  for (const value of values) result = which === 'min' ? Math.min(result, value) : Math.max(result, value);
+  return result;
 }

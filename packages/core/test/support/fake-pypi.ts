@@ -69,7 +69,9 @@ export class FakePypi {
   readonly #jsonStaleAt = new Map<string, number>();
   readonly #yankReasons = new Map<number, string>();
   #serial = 1000;
-  #clock = 1_775_000_000; // Apr 2026, so generated dates look like PyPI's
+  // Two days ago: recent enough for the sdist gate (filters.sdistWait counts from a release's time),
+  // with room for 170,000 one-second-apart releases before dates reach the future.
+  #clock = Math.floor(Date.now() / 1000) - 2 * 86_400;
   #changelogPageSize = 50_000;
   #failures: FailureKind[] = [];
   #server: Server | undefined;
