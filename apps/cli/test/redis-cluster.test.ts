@@ -17,7 +17,7 @@ import { runCli, spawnCli, stopCli } from './support/cli-process.js';
 import { createCliSetup } from './support/cli-setup.js';
 
 const run = promisify(execFile);
-// Every node requires the same password (an embedded redis-server always has one), so one URL reaches them all.
+// Every node wants the same user and password (an embedded redis-server always has them), so one URL reaches them all.
 const PASSWORD = randomBytes(32).toString('hex');
 let dir: string;
 const nodes: EmbeddedRedis[] = [];
@@ -35,10 +35,10 @@ beforeAll(async () => {
       }),
     );
   }
-  await run('redis-cli', ['-a', PASSWORD, '--no-auth-warning', '--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+  await run('redis-cli', ['--user', 'pypi-watch', '-a', PASSWORD, '--no-auth-warning', '--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
   await waitFor(
     async () => {
-      const infos = await Promise.all(nodes.map((n) => run('redis-cli', ['-a', PASSWORD, '--no-auth-warning', '-p', String(n.port), 'cluster', 'info'])));
+      const infos = await Promise.all(nodes.map((n) => run('redis-cli', ['--user', 'pypi-watch', '-a', PASSWORD, '--no-auth-warning', '-p', String(n.port), 'cluster', 'info'])));
       return infos.every((info) => info.stdout.includes('cluster_state:ok'));
     },
     { what: 'cluster_state:ok on every node', timeoutMs: 20_000, intervalMs: 200 },
@@ -54,7 +54,7 @@ describe('Redis Cluster', () => {
   test('poll, enqueue and two worker processes run through a redis+cluster:// URL', async () => {
     const pypi = new FakePypi();
     const baseUrl = await pypi.start();
-    const url = `redis+cluster://:${PASSWORD}@127.0.0.1:${nodes[0]?.port},127.0.0.1:${nodes[1]?.port}`;
+    const url = `redis+cluster://pypi-watch:${PASSWORD}@127.0.0.1:${nodes[0]?.port},127.0.0.1:${nodes[1]?.port}`;
     const setup = await createCliSetup({ source: { type: 'changelog', baseUrl, pagePause: 0 }, submit: { concurrency: 4, rateLimit: { max: 1000 } } }, { embedded: true });
     const env = { ...setup.env, REDIS_URL: url };
     const started = Date.now();
@@ -83,7 +83,7 @@ describe('Redis Cluster', () => {
       }, { timeoutMs: 60_000, intervalMs: 500, what: '62 completed' });
 
       // Every key of this deployment hashes to the one slot of its hash tag.
-      const cluster = new Cluster([{ host: '127.0.0.1', port: nodes[0]?.port ?? 0 }], { redisOptions: { password: PASSWORD } });
+      const cluster = new Cluster([{ host: '127.0.0.1', port: nodes[0]?.port ?? 0 }], { redisOptions: { username: 'pypi-watch', password: PASSWORD } });
       await cluster.ping();
       const keys: string[] = [];
       for (const node of cluster.nodes('master')) keys.push(...(await node.keys(`{${setup.prefix}}*`)));

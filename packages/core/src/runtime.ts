@@ -6,7 +6,7 @@ import type { Config } from './config/load-config.js';
 import { UntrustedRedisError } from './errors.js';
 import type { Logger } from './logging/logger.js';
 import { createQueues, type Queues } from './queues/queues.js';
-import { probeEmbeddedRedis, startEmbeddedRedis, type EmbeddedRedis, type EmbeddedRedisProbe } from './redis/embedded-redis.js';
+import { probeEmbeddedRedis, processRunning, startEmbeddedRedis, type EmbeddedRedis, type EmbeddedRedisProbe } from './redis/embedded-redis.js';
 import { connectRedis, redactRedisUrl } from './redis/redis-connection.js';
 
 export interface Runtime {
@@ -45,11 +45,13 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   const { config, logger } = options;
   let embedded: EmbeddedRedis | undefined;
   let url = config.redis.url;
+  let reconnectWhile: (() => boolean) | undefined;
   if (url === undefined) {
     const dir = embeddedRedisDir(config);
     const found = await probeEmbeddedRedis(dir);
     if (found.state === 'ours') {
       url = found.url;
+      reconnectWhile = embeddedServerAlive(logger, found.endpoint.port, () => processRunning(found.endpoint.pid));
       logger.debug({ redis: redactRedisUrl(url) }, 'using the embedded redis-server another pypi-watch process runs');
     } else {
       if (found.state === 'untrusted') {
@@ -61,12 +63,13 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
       }
       embedded = await startEmbeddedRedis({ dir });
       url = embedded.url;
+      reconnectWhile = embeddedServerAlive(logger, embedded.port, embedded.isRunning);
       logger.info({ redis: redactRedisUrl(url), dir }, 'started embedded redis-server');
     }
   }
   let redis: Redis;
   try {
-    redis = await connectRedis({ url, connectionName: options.connectionName ?? 'pypi-watch' });
+    redis = await connectRedis({ url, connectionName: options.connectionName ?? 'pypi-watch', ...(reconnectWhile ? { reconnectWhile } : {}) });
   } catch (error) {
     await embedded?.stop();
     throw error;
@@ -113,4 +116,20 @@ function untrustedError(found: Extract<EmbeddedRedisProbe, { state: 'untrusted' 
     `${what} Refusing to use it. If pypi-watch's own redis-server is gone, \`pypi-watch start\` starts a fresh one; ` +
       `otherwise find out what listens on port ${found.port}.`,
   );
+}
+
+/**
+ * Reconnect to the embedded server only while its process lives: once it is gone, another local
+ * user may bind its port, and an open redis-server there would take our AUTH and then our jobs.
+ */
+function embeddedServerAlive(logger: Logger, port: number, running: () => boolean): () => boolean {
+  let reported = false;
+  return () => {
+    const alive = running();
+    if (!alive && !reported) {
+      reported = true;
+      logger.error({ redis: { port } }, 'the embedded redis-server has exited: not reconnecting to whatever listens on its port now');
+    }
+    return alive;
+  };
 }

@@ -50,10 +50,10 @@ async function crash(server: EmbeddedRedis): Promise<void> {
   await waitFor(() => !running(server.pid), { what: `pid ${server.pid} to be gone` });
 }
 
-/** A redis-server of someone else's on `port`: no password, or one of its own. */
-async function plainRedisServer(port: number, dir: string, password?: string): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
-  const child = spawn('redis-server', password === undefined ? args : [...args, '--requirepass', password], { stdio: 'ignore' });
+/** A redis-server of someone else's on `port`: no password unless `extraArgs` set one. */
+async function plainRedisServer(port: number, dir: string, extraArgs: readonly string[] = []): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs];
+  const child = spawn('redis-server', args, { stdio: 'ignore' });
   cleanups.push(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
@@ -171,7 +171,7 @@ describe('a stale endpoint file (our server died, something else listens on its 
     const dir = await tempDir();
     const server = await started(dir);
     await crash(server);
-    await plainRedisServer(server.port, await tempDir(), 'f'.repeat(64));
+    await plainRedisServer(server.port, await tempDir(), ['--requirepass', 'f'.repeat(64)]);
 
     expect(await probeEmbeddedRedis(dir)).toMatchObject({ state: 'untrusted', reason: expect.stringMatching(/refuses the password/) });
     expect(await findRunningEmbeddedRedis(dir)).toBeUndefined();
@@ -181,8 +181,8 @@ describe('a stale endpoint file (our server died, something else listens on its 
     const dir = await tempDir();
     const server = await started(dir);
     await crash(server);
-    // A real redis-server set up with our very password: only the identity recorded at start tells it apart.
-    const impostor = await plainRedisServer(server.port, await tempDir(), server.password);
+    // A real redis-server set up with our very user and password: only the identity recorded at start tells it apart.
+    const impostor = await plainRedisServer(server.port, await tempDir(), ['--user', 'default', 'off', '--user', 'pypi-watch', 'on', `>${server.password}`, '~*', '&*', '+@all']);
     expect(await probeEmbeddedRedis(dir)).toMatchObject({ state: 'untrusted', reason: expect.stringMatching(/run_id/) });
     impostor.kill('SIGKILL');
     await once(impostor, 'exit');
@@ -268,5 +268,45 @@ describe('openRuntime on a stale endpoint file', () => {
     expect(error).toBeInstanceOf(UntrustedRedisError);
     expect((error as Error).message).toContain(`process ${impostor.pid}`);
     expect((error as Error).message).toMatch(/still running/);
+  });
+});
+
+describe('when the embedded server dies under a running command', () => {
+  /** Crashes the server, puts an open redis-server on its port, and tries to write through `runtime`. */
+  async function writeAfterImpostor(runtime: Awaited<ReturnType<typeof openRuntime>>, server: { port: number; pid: number }): Promise<unknown> {
+    process.kill(server.pid, 'SIGKILL');
+    await waitFor(() => !running(server.pid), { what: `pid ${server.pid} to be gone` });
+    await plainRedisServer(server.port, await tempDir());
+    // Longer than the reconnect backoff's first steps, so a client that reconnects has done so.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    return Promise.race([
+      runtime.redis.set('{trust-test}:after-crash', '1').then(() => 'written', (e: unknown) => e),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 3000)),
+    ]);
+  }
+
+  test('the process that started it does not reconnect to whatever listens on its port next', async () => {
+    const root = await tempDir();
+    const logs = captureLogs();
+    const runtime = await openRuntime({ config: await embeddedConfig(join(root, 'var')), logger: logs.logger });
+    cleanups.push(() => runtime.close());
+    const server = runtime.embedded;
+    if (!server) throw new Error('expected an embedded server');
+    const outcome = await writeAfterImpostor(runtime, server);
+    expect(outcome).toBeInstanceOf(Error);
+    expect(await keyCount(server.port)).toBe(0);
+    expect(logs.lines).toContainEqual(expect.objectContaining({ level: 50, redis: { port: server.port } }));
+  });
+
+  test('a command that joined it does not reconnect either', async () => {
+    const root = await tempDir();
+    const config = await embeddedConfig(join(root, 'var'));
+    const server = await started(embeddedRedisDir(config));
+    const runtime = await openRuntime({ config, logger: captureLogs().logger });
+    cleanups.push(() => runtime.close());
+    expect(runtime.embedded).toBeUndefined();
+    const outcome = await writeAfterImpostor(runtime, server);
+    expect(outcome).toBeInstanceOf(Error);
+    expect(await keyCount(server.port)).toBe(0);
   });
 });

@@ -33,6 +33,21 @@ describe('embedded redis-server', () => {
     client.disconnect();
   });
 
+  test('keeps MULTI/EXEC writes (BullMQ uses them) across an AOF restart, whatever its ACL users', async () => {
+    const dir = await tempDir();
+    let server: EmbeddedRedis = await startEmbeddedRedis({ dir });
+    let client = new Redis(server.url);
+    await client.multi().set('in-exec', 'yes').incr('counter').exec();
+    client.disconnect();
+    await server.stop();
+
+    server = await startEmbeddedRedis({ dir });
+    cleanups.push(() => server.stop());
+    client = new Redis(server.url);
+    expect(await client.mget('in-exec', 'counter')).toEqual(['yes', '1']);
+    client.disconnect();
+  });
+
   test('publishes its endpoint for other commands on the same data dir', async () => {
     const dir = await tempDir();
     expect(await findRunningEmbeddedRedis(dir)).toBeUndefined();

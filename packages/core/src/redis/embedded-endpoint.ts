@@ -16,11 +16,13 @@ export interface EmbeddedEndpoint {
    * a copy of the AOF can show it. Absent in files written by older versions.
    */
   readonly runId?: string;
-  /** The `requirepass` of this run (fresh on every start). Absent in files written by older versions. */
+  /** The password of this run's ACL user (fresh on every start). Absent in files written by older versions. */
   readonly password?: string;
 }
 
 export const ENDPOINT_FILE = 'endpoint.json';
+/** The ACL user clients of the embedded server log in as (the default user's password is never used). */
+export const EMBEDDED_REDIS_USER = 'pypi-watch';
 
 export function endpointPath(dir: string): string {
   return join(dir, ENDPOINT_FILE);
@@ -51,5 +53,5 @@ export async function readEndpoint(dir: string): Promise<EmbeddedEndpoint | unde
 
 /** The loopback URL a client of the embedded server connects with (the password percent-encoded). */
 export function embeddedRedisUrl(port: number, password: string): string {
-  return `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  return `redis://${EMBEDDED_REDIS_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
 }

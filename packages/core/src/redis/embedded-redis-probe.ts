@@ -2,8 +2,9 @@
 // The file can be stale (the server died) while another local user's process listens on its port.
 
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Redis, ReplyError } from 'ioredis';
-import { embeddedRedisUrl, endpointPath, readEndpoint, type EmbeddedEndpoint } from './embedded-endpoint.js';
+import { EMBEDDED_REDIS_USER, embeddedRedisUrl, endpointPath, readEndpoint, type EmbeddedEndpoint } from './embedded-endpoint.js';
 
 export type EmbeddedRedisProbe =
   /** No endpoint file, or nothing listens on its port any more: no embedded server runs. */
@@ -87,13 +88,13 @@ async function challenge(endpoint: EmbeddedEndpoint, timeoutMs: number): Promise
     const ping = await answer(client.call('PING'));
     if (ping.ok) return 'it answers commands without a password';
     if (!ping.refusal?.startsWith('NOAUTH')) return 'it does not ask for a password the way redis-server does';
-    const bogus = await answer(client.call('AUTH', randomBytes(32).toString('hex')));
+    const bogus = await answer(client.call('AUTH', EMBEDDED_REDIS_USER, randomBytes(32).toString('hex')));
     if (bogus.ok) return 'it accepts a wrong password';
     if (bogus.refusal === undefined) return 'it does not answer AUTH the way redis-server does';
     if (endpoint.password === undefined || endpoint.runId === undefined) {
       return 'the endpoint file holds no password or run_id (written by an older pypi-watch)';
     }
-    const auth = await answer(client.call('AUTH', endpoint.password));
+    const auth = await answer(client.call('AUTH', EMBEDDED_REDIS_USER, endpoint.password));
     if (!auth.ok || auth.value !== 'OK') return 'it refuses the password pypi-watch gave its redis-server';
     const info = await answer(client.call('INFO', 'server'));
     if (!info.ok || typeof info.value !== 'string') return 'it does not answer INFO the way redis-server does';
@@ -131,15 +132,23 @@ export function parseInfo(text: string): Map<string, string> {
 }
 
 /**
- * Whether `pid` exists. EPERM means another user's process: never our redis-server, which runs
- * as us, so it counts as gone.
+ * Whether `pid` is a live process. EPERM means another user's process: never our redis-server,
+ * which runs as us, so it counts as gone. So does a zombie (Linux /proc state Z or X): it has
+ * exited and its port is free for anyone, though it still has a pid until its parent reaps it.
  */
-function processRunning(pid: number): boolean {
-  if (pid <= 0) return false;
+export function processRunning(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return true; // no /proc (not Linux): kill(0) is all we can know
+  }
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
 }

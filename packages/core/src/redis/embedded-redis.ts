@@ -11,13 +11,13 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { ConfigError, RedisNotInstalledError, RedisUnavailableError } from '../errors.js';
-import { embeddedRedisUrl, endpointPath, writeEndpoint } from './embedded-endpoint.js';
-import { parseInfo } from './embedded-redis-probe.js';
+import { EMBEDDED_REDIS_USER, embeddedRedisUrl, endpointPath, writeEndpoint } from './embedded-endpoint.js';
+import { parseInfo, processRunning } from './embedded-redis-probe.js';
 import { findFreePort } from './free-port.js';
 import { ensurePrivateDir, writePrivateFile } from './private-file.js';
 import { renderRedisConfig, type RedisConfigEntries } from './redis-config-file.js';
 
-export { findRunningEmbeddedRedis, probeEmbeddedRedis, type EmbeddedRedisProbe } from './embedded-redis-probe.js';
+export { findRunningEmbeddedRedis, probeEmbeddedRedis, processRunning, type EmbeddedRedisProbe } from './embedded-redis-probe.js';
 
 export interface EmbeddedRedisOptions {
   /** Folder for the AOF files, the log, `redis.conf` and `endpoint.json`. Created if missing, made 0700. */
@@ -41,14 +41,16 @@ export interface EmbeddedRedisOptions {
 }
 
 export interface EmbeddedRedis {
-  /** `redis://:PASSWORD@127.0.0.1:PORT`: it carries the password, so log it through `redactRedisUrl`. */
+  /** `redis://pypi-watch:PASSWORD@127.0.0.1:PORT`: it carries the password, so log it through `redactRedisUrl`. */
   readonly url: string;
   readonly port: number;
   readonly pid: number;
-  /** The `requirepass` of this run. */
+  /** The password of this run's ACL user `pypi-watch` (what clients log in as). */
   readonly password: string;
   /** INFO server `run_id` of this run, also in `endpoint.json`: what proves the server is this one. */
   readonly runId: string;
+  /** False once the server process has exited, whoever stopped it. */
+  isRunning(): boolean;
   /** Stops the server (SIGTERM: it flushes the AOF first) and waits for it to exit. */
   stop(): Promise<void>;
   /** Kills the server without letting it flush (for crash tests). */
@@ -56,6 +58,7 @@ export interface EmbeddedRedis {
 }
 
 const CONFIG_FILE = 'redis.conf';
+export { EMBEDDED_REDIS_USER };
 const PORT_ATTEMPTS = 5;
 
 export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise<EmbeddedRedis> {
@@ -84,7 +87,14 @@ function configEntries(options: EmbeddedRedisOptions, port: number, password: st
     ['port', String(port)],
     ['bind', '127.0.0.1'],
     ['protected-mode', 'yes'],
-    ['requirepass', password],
+    // Clients log in as a named ACL user: ioredis then sends `AUTH pypi-watch <password>` on every
+    // reconnect, which any other redis-server refuses (WRONGPASS), while a bare `AUTH <password>`
+    // to an open server only earns a warning and the connection carries on. The default user keeps
+    // every permission (Redis 7.0 replays MULTI/EXEC from the AOF as the default user and drops
+    // them, i.e. BullMQ's jobs, if it may not run them) but sits behind a second random password
+    // that nothing ever sends.
+    ['user', 'default', 'on', `>${randomBytes(32).toString('hex')}`, '~*', '&*', '+@all'],
+    ['user', EMBEDDED_REDIS_USER, 'on', `>${password}`, '~*', '&*', '+@all'],
     ['dir', options.dir],
     ['appendonly', options.appendOnly === false ? 'no' : 'yes'],
     ['appendfsync', 'everysec'],
@@ -137,14 +147,16 @@ async function launch(options: EmbeddedRedisOptions, port: number): Promise<Embe
   }
   await writeEndpoint(options.dir, { port, pid, runId, password });
   const exited = once(child, 'exit');
+  // A zombie (exited, not yet reaped) counts as gone: its port is already free for anyone.
+  const isRunning = (): boolean => child.exitCode === null && child.signalCode === null && processRunning(pid);
   const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (isRunning()) {
       child.kill(signal);
       await exited;
     }
     await rm(endpointPath(options.dir), { force: true });
   };
-  return { url, port, pid, password, runId, stop: () => stopWith('SIGTERM'), kill: () => stopWith('SIGKILL') };
+  return { url, port, pid, password, runId, isRunning, stop: () => stopWith('SIGTERM'), kill: () => stopWith('SIGKILL') };
 }
 
 async function waitForPing(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {

@@ -14,6 +14,12 @@ export interface RedisConnectionOptions {
   readonly connectionName?: string;
   /** How long the first connection may take before start-up fails. @defaultValue 5000 (ms) */
   readonly connectTimeoutMs?: number;
+  /**
+   * Asked before every reconnect (by copies BullMQ makes too): false stops reconnecting. For the
+   * embedded server: once its process is gone, whatever listens on its port next is not it.
+   * @defaultValue always reconnect
+   */
+  readonly reconnectWhile?: () => boolean;
 }
 
 export type RedisTarget =
@@ -104,7 +110,9 @@ export function redactRedisUrl(url: string): string {
  * key of ours shares the `{prefix}` hash tag, so multi-key commands and scripts stay in one slot.
  */
 export function createRedisClient(options: RedisConnectionOptions): Redis {
-  const retryStrategy = (times: number): number => Math.min(100 * 2 ** Math.min(times, 6), 5000);
+  const reconnectWhile = options.reconnectWhile;
+  const retryStrategy = (times: number): number | null =>
+    reconnectWhile && !reconnectWhile() ? null : Math.min(100 * 2 ** Math.min(times, 6), 5000);
   const common: RedisOptions = {
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
