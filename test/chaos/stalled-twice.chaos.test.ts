@@ -20,6 +20,7 @@ import {
   enqueueSubmits,
   loadConfig,
   submitJobId,
+  targetId,
 } from '../../packages/core/src/index.js';
 import { readSubmitCalls } from '../../packages/core/test/support/standin-submit.js';
 import { waitFor } from '../../packages/core/test/support/wait-for.js';
@@ -48,7 +49,7 @@ describe('crash suite', () => {
     const batchId = batchIdFor(new Date());
     await new BatchLog({ logDir: config.paths.logDir }).create(batchId);
     await enqueueSubmits({ queue: queues.submit, releases: [{ name, normalized: name, version: '1.0' }], targets: [target], batchId, origin: 'enqueue' });
-    const jobId = submitJobId(name, '1.0', target, batchId);
+    const jobId = submitJobId(name, '1.0', targetId(target), batchId);
     const queueKey = `${bullPrefix(setup.prefix)}:submit`;
 
     const workers: Array<ReturnType<typeof spawnCli>> = [];

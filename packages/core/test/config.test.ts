@@ -36,7 +36,7 @@ describe('loadConfig', () => {
     expect(config.redis).toEqual({ prefix: 'pypi-watch' });
     expect(config.dataDir).toBe(join(dir, 'var'));
     expect(config.source).toEqual({ type: 'changelog', baseUrl: 'https://pypi.org', every: 1_800_000, maxPages: 200, pagePause: 500, timeout: 30_000, retries: 3 });
-    expect(config.filters).toEqual({ prereleases: false, deny: [], allow: [] });
+    expect(config.filters).toEqual({ prereleases: false, deny: [], allow: [], requireSdist: true, sdistWait: 14 * 86_400_000, minAge: 0 });
     expect(config.dedupe.ttl).toBe(30 * 86_400_000);
     expect(config.submit).toEqual({
       command: 'submit',
@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       backoff: 10_000,
       timeout: 600_000,
       dryRun: false,
+      coalesce: true,
       lockDuration: 30_000,
       maxStalledCount: 3,
     });
@@ -150,5 +151,18 @@ describe('loadConfig', () => {
     const message = errorOf(() => loadConfig({ file, env: {}, cwd: dir })).message;
     expect(message).toMatch(/submit\.targets\.0\.os arch/);
     expect(message).toMatch(/submit\.params\.k: got "--rm"/);
+  });
+
+  test.each([
+    ['targets', 'submit:\n  targets: [{ os_arch: aarch64, SCHED_HOST: evil.example }]\n', /submit\.targets\.0\.SCHED_HOST.*not allowed/],
+    ['targets', 'submit:\n  targets: [{ os_arch: aarch64, my_token: x }]\n', /submit\.targets\.0\.my_token.*not allowed/],
+    ['params', 'submit:\n  params: { base_url: "https://elsewhere/v1" }\n', /submit\.params\.base_url.*not allowed/],
+    ['params', 'submit:\n  params: { api_key: k }\n', /submit\.params\.api_key.*not allowed/],
+    ['params', 'submit:\n  params: { sched_port: "80" }\n', /submit\.params\.sched_port.*not allowed/],
+    ['params', 'submit:\n  params: { lab: x, ai_model: y }\n', /submit\.params\.lab.*not allowed[\s\S]*submit\.params\.ai_model/],
+    ['targets', 'submit:\n  targets: [{ repo_addr: other }]\n', /submit\.targets\.0\.repo_addr.*not allowed/],
+  ])('a scheduler or secret key in submit.%s is a config error naming it', async (_where, yaml, expected) => {
+    const file = await configFile(yaml);
+    expect(errorOf(() => loadConfig({ file, env: {}, cwd: dir })).message).toMatch(expected);
   });
 });

@@ -1,6 +1,7 @@
 // The one schema for pypi-watch's config file. Unknown keys are errors; every default lives here.
 
 import { z } from 'zod';
+import { forbiddenJobKeyReason } from '../submit/submit-targets.js';
 import { DURATION_HELP, parseDuration } from './duration.js';
 
 const duration = (min = 0) =>
@@ -27,7 +28,12 @@ const argValue = z
   .refine((v) => v.length > 0 && !/[\0\r\n]/.test(v) && !v.startsWith('-'), {
     message: 'expected a non-empty value without newlines or NUL that does not start with `-`',
   });
-const argMap = z.record(argKey, argValue);
+const argMap = z.record(argKey, argValue).superRefine((map, ctx) => {
+  for (const key of Object.keys(map)) {
+    const reason = forbiddenJobKeyReason(key);
+    if (reason !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `key ${key} is not allowed here: ${reason}` });
+  }
+});
 
 const regexSource = z.string().refine(
   (source) => {
@@ -80,6 +86,12 @@ export const configSchema = z.strictObject({
       deny: z.array(regexSource).default([]),
       allow: z.array(regexSource).default([]),
       allowFile: z.string().min(1).optional(),
+      /** Queue a release only once an sdist (what the farm builds from) is on PyPI. */
+      requireSdist: z.boolean().default(true),
+      /** A release still without an sdist this long after it appeared is decided "no sdist" for good. */
+      sdistWait: duration(60_000).default(14 * 86_400_000),
+      /** Cool-down: a release becomes buildable only once it is this old; 0 is off. */
+      minAge: duration().default(0),
     })
     .prefault({}),
   dedupe: z.strictObject({ ttl: duration(60_000).default(30 * 86_400_000) }).prefault({}),
@@ -101,6 +113,8 @@ export const configSchema = z.strictObject({
       backoff: duration().default(10_000),
       timeout: duration(1).default(10 * 60_000),
       dryRun: z.boolean().default(false),
+      /** Latest wins: a newer version joins a not-yet-started submit of the same project and target. */
+      coalesce: z.boolean().default(true),
       /**
        * How long a worker's claim on a running submit lasts without renewal (renewed every half of it
        * while the process lives); a killed worker's submit returns to the queue within about twice this.

@@ -7,8 +7,20 @@ export type Decision =
   | { readonly kind: 'invalid'; readonly reason: string }
   | { readonly kind: 'filtered'; readonly rule: string }
   | { readonly kind: 'duplicate'; readonly detail: string }
-  | { readonly kind: 'queued'; readonly origin: 'poll' | 'enqueue'; readonly batchId: string; readonly jobs: number }
-  | { readonly kind: 'withdrawn'; readonly detail: string }
+  | {
+      readonly kind: 'queued';
+      readonly origin: 'poll' | 'enqueue';
+      readonly batchId: string;
+      readonly jobs: number;
+      /** Latest wins: the not-yet-started submit jobs this release joined instead of getting its own. */
+      readonly joined?: readonly string[];
+    }
+  | { readonly kind: 'waiting'; readonly since: number; readonly detail?: string }
+  | { readonly kind: 'held'; readonly until: number }
+  | { readonly kind: 'no-sdist'; readonly since: number }
+  | { readonly kind: 'superseded'; readonly by: string }
+  | { readonly kind: 'withdrawn'; readonly detail: string; readonly reason?: string; readonly afterSubmit?: boolean }
+  | { readonly kind: 'restored'; readonly reason: string; readonly detail: string }
   | { readonly kind: 'submitted'; readonly target: string; readonly farmJobId: string; readonly resultRoot?: string }
   | { readonly kind: 'submit-failed'; readonly target: string; readonly reason: string; readonly final: boolean }
   | { readonly kind: 'result'; readonly target: string; readonly status: string; readonly failureKind?: string }
@@ -88,9 +100,23 @@ export function describeDecision(entry: DecisionEntry): string {
       case 'duplicate':
         return `not queued again: ${d.detail}`;
       case 'queued':
-        return `queued by ${d.origin} as ${d.jobs} submit job(s) in ${d.batchId}`;
+        return d.joined && d.joined.length > 0
+          ? `queued by ${d.origin}: joined the waiting submit job(s) ${d.joined.join(', ')} (latest wins: the farm builds the newest)`
+          : `queued by ${d.origin} as ${d.jobs} submit job(s) in ${d.batchId}`;
+      case 'waiting':
+        return `waiting for sdist since ${new Date(d.since).toISOString()}${d.detail ? ` (${d.detail})` : ''}`;
+      case 'held':
+        return `held by filters.minAge until ${new Date(d.until).toISOString()}`;
+      case 'no-sdist':
+        return `not built: no sdist on PyPI since ${new Date(d.since).toISOString()} (filters.sdistWait ran out)`;
+      case 'superseded':
+        return `not built on its own: superseded by ${d.by} (the farm builds the newest)`;
       case 'withdrawn':
-        return `withdrawn on PyPI: ${d.detail}`;
+        return d.afterSubmit
+          ? `built, then ${d.reason ?? 'withdrawn'} upstream: ${d.detail} (the RPM may need pulling)`
+          : `withdrawn on PyPI: ${d.detail}`;
+      case 'restored':
+        return `restored on PyPI (${d.reason}): ${d.detail}`;
       case 'submitted':
         return `submitted for ${d.target}: farm job ${d.farmJobId}${d.resultRoot ? `, result_root ${d.resultRoot}` : ''}`;
       case 'submit-failed':

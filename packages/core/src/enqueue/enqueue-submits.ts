@@ -3,6 +3,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SUBMIT_JOB_NAME, submitJobId, type SubmitJobData } from '../submit/submit-job.js';
+import { SubmitTargets, type SubmitTarget } from '../submit/submit-targets.js';
 
 export interface ReleaseToSubmit {
   readonly name: string;
@@ -13,6 +14,7 @@ export interface ReleaseToSubmit {
 export interface EnqueueSubmitsOptions {
   readonly queue: Queue;
   readonly releases: readonly ReleaseToSubmit[];
+  /** `submit.targets` as configured; each job names its target by id. */
   readonly targets: ReadonlyArray<Readonly<Record<string, string>>>;
   readonly batchId: string;
   readonly origin: SubmitJobData['origin'];
@@ -37,19 +39,36 @@ const CHUNKS_IN_FLIGHT = 4;
  * the same batch is safe because every id is derived from the release, so added ones are no-ops.
  */
 export async function enqueueSubmits(options: EnqueueSubmitsOptions): Promise<EnqueueSubmitsResult> {
+  const targets = new SubmitTargets(options.targets).all;
+  const jobs = options.releases.flatMap((release) => targets.map((target) => submitJob(release, target, options.batchId, options.origin)));
+  return addSubmitJobs(options.queue, jobs, options);
+}
+
+export interface SubmitJobToAdd {
+  readonly name: typeof SUBMIT_JOB_NAME;
+  readonly data: SubmitJobData;
+  readonly opts: { readonly jobId: string };
+}
+
+/** The job of one release on one target; its id is derived from both, so adding it twice is a no-op. */
+export function submitJob(release: ReleaseToSubmit, target: SubmitTarget, batchId: string, origin: SubmitJobData['origin']): SubmitJobToAdd {
+  const data: SubmitJobData = {
+    name: release.name,
+    ...(release.version === undefined ? {} : { version: release.version }),
+    target: target.id,
+    batchId,
+    origin,
+  };
+  return { name: SUBMIT_JOB_NAME, data, opts: { jobId: submitJobId(release.normalized, release.version, target.id, batchId) } };
+}
+
+/** Adds jobs in `addBulk` chunks, several in flight. */
+export async function addSubmitJobs(
+  queue: Queue,
+  jobs: readonly SubmitJobToAdd[],
+  options: Pick<EnqueueSubmitsOptions, 'countExistingWith' | 'chunkSize'> = {},
+): Promise<EnqueueSubmitsResult> {
   const chunkSize = options.chunkSize ?? 1000;
-  const jobs = options.releases.flatMap((release) =>
-    options.targets.map((target) => {
-      const data: SubmitJobData = {
-        name: release.name,
-        ...(release.version === undefined ? {} : { version: release.version }),
-        target: { ...target },
-        batchId: options.batchId,
-        origin: options.origin,
-      };
-      return { name: SUBMIT_JOB_NAME, data, opts: { jobId: submitJobId(release.normalized, release.version, target, options.batchId) } };
-    }),
-  );
   let alreadyQueued = 0;
   let next = 0;
   let failed = false;
@@ -61,9 +80,9 @@ export async function enqueueSubmits(options: EnqueueSubmitsOptions): Promise<En
       next += chunkSize;
       try {
         if (options.countExistingWith) {
-          alreadyQueued += await countExistingJobs(options.countExistingWith, options.queue, chunk.map((job) => job.opts.jobId));
+          alreadyQueued += await countExistingJobs(options.countExistingWith, queue, chunk.map((job) => job.opts.jobId));
         }
-        await options.queue.addBulk(chunk);
+        await queue.addBulk(chunk as Array<{ name: string; data: SubmitJobData; opts: { jobId: string } }>);
       } catch (error) {
         failed = true; // send no more chunks; the ones in flight finish, then the first error is thrown
         throw error;

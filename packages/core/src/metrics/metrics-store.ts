@@ -3,7 +3,9 @@
 
 import type { Redis } from 'ioredis';
 
-export const RELEASE_COUNTERS = ['found', 'invalid', 'filtered', 'duplicate', 'queued'] as const;
+export const RELEASE_COUNTERS = ['found', 'invalid', 'filtered', 'duplicate', 'queued', 'waiting', 'superseded', 'no-sdist'] as const;
+/** Why a release that was already submitted left PyPI (its RPM may need pulling). */
+export const WITHDRAWAL_REASONS = ['yanked', 'removed', 'quarantined'] as const;
 export const SUBMIT_COUNTERS = ['succeeded', 'failed', 'retried'] as const;
 export const RESULT_COUNTERS = ['success', 'failure', 'gave-up', 'unmapped', 'unreadable'] as const;
 export type ResultCounter = (typeof RESULT_COUNTERS)[number];
@@ -27,6 +29,10 @@ export interface MetricsSnapshot {
   readonly resultFailureKinds: Record<string, number>;
   /** When the last poll succeeded (ms since epoch), if one has. */
   readonly lastSuccessfulPollAt: number | undefined;
+  /** RSS polls whose last-seen release had fallen off the feed's window. */
+  readonly feedGaps: number;
+  /** Releases withdrawn upstream after their submit, by reason. */
+  readonly builtThenWithdrawn: Record<(typeof WITHDRAWAL_REASONS)[number], number>;
 }
 
 export class MetricsStore {
@@ -41,9 +47,23 @@ export class MetricsStore {
     this.#histogram = `${keyPrefix}:metrics:submit-duration`;
   }
 
-  async recordPoll(counts: Readonly<Record<ReleaseCounter, number>>, at: Date): Promise<void> {
+  async recordPoll(
+    counts: Readonly<Partial<Record<ReleaseCounter, number>>> & {
+      readonly gap?: boolean;
+      readonly builtThenWithdrawn?: Readonly<Partial<Record<(typeof WITHDRAWAL_REASONS)[number], number>>>;
+    },
+    at: Date,
+  ): Promise<void> {
     const pipeline = this.#redis.pipeline();
-    for (const name of RELEASE_COUNTERS) if (counts[name] > 0) pipeline.hincrby(this.#counters, `releases:${name}`, counts[name]);
+    for (const name of RELEASE_COUNTERS) {
+      const count = counts[name] ?? 0;
+      if (count > 0) pipeline.hincrby(this.#counters, `releases:${name}`, count);
+    }
+    if (counts.gap) pipeline.hincrby(this.#counters, 'feed:gaps', 1);
+    for (const reason of WITHDRAWAL_REASONS) {
+      const count = counts.builtThenWithdrawn?.[reason] ?? 0;
+      if (count > 0) pipeline.hincrby(this.#counters, `built-then-withdrawn:${reason}`, count);
+    }
     pipeline.hset(this.#counters, 'poll:last-success-ms', at.getTime());
     await pipeline.exec();
   }
@@ -88,6 +108,11 @@ export class MetricsStore {
           .map(([field, value]) => [field.slice('result-kind:'.length), Number(value)]),
       ),
       lastSuccessfulPollAt: lastPoll === undefined ? undefined : Number(lastPoll),
+      feedGaps: num(counters['feed:gaps']),
+      builtThenWithdrawn: Object.fromEntries(WITHDRAWAL_REASONS.map((reason) => [reason, num(counters[`built-then-withdrawn:${reason}`])])) as Record<
+        (typeof WITHDRAWAL_REASONS)[number],
+        number
+      >,
     };
   }
 }

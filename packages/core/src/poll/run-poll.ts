@@ -1,21 +1,27 @@
-// One poll: fetch → validate → filter → dedupe → update list → enqueue → mark seen → advance cursor.
-// The order is the "nothing lost" guarantee: a crash at any step replays safely on the next poll.
+// One poll: fetch → read events → withdrawals → gate (sdist, cool-down) → dedupe → queue (latest
+// wins) → mark seen → gate bookkeeping → cursor. The order is the "nothing lost" guarantee: a crash
+// at any step replays safely on the next poll, since every write before the cursor is idempotent.
 
 import type { Queue } from 'bullmq';
-import { BatchLog, batchIdFor } from '../batch/batch-log.js';
-import { writeUpdateList } from '../batch/update-list.js';
-import { invalidSubject, type DecisionLog, type DecisionRecord } from '../decisions/decision-log.js';
-import { releaseKey, type DedupeStore } from '../dedupe/dedupe-store.js';
-import { enqueueSubmits, type ReleaseToSubmit } from '../enqueue/enqueue-submits.js';
+import type { BatchLog } from '../batch/batch-log.js';
+import type { PendingLatest } from '../coalesce/pending-latest.js';
+import type { BuiltThenWithdrawn } from '../decisions/built-then-withdrawn.js';
+import type { DecisionLog, DecisionRecord } from '../decisions/decision-log.js';
+import type { DedupeStore } from '../dedupe/dedupe-store.js';
+import type { GateEntry, GateStore } from '../gate/gate-store.js';
+import type { GateCandidate, SdistGate } from '../gate/sdist-gate.js';
 import type { Logger } from '../logging/logger.js';
 import type { MetricsStore } from '../metrics/metrics-store.js';
-import { printable } from '../release/package-list.js';
-import { checkProjectName } from '../release/project-name.js';
 import type { ReleaseFilter } from '../release/release-filter.js';
-import { checkVersion } from '../release/version.js';
-import type { ReleaseEvent, ReleaseSource } from '../sources/release-source.js';
-import { removeWithdrawnJobs, type Withdrawal } from './withdrawals.js';
+import type { ReleaseSource } from '../sources/release-source.js';
+import type { SubmitTargets } from '../submit/submit-targets.js';
+import { readPollEvents, type PollRelease } from './poll-events.js';
 import type { PollState } from './poll-state.js';
+import { queueReleases, type BuildableRelease } from './queue-releases.js';
+import { applyUpstreamChanges } from './withdrawals.js';
+
+/** Steps after which the crash tests kill the process (see `PollDeps.checkpoint`). */
+export type PollStep = 'fetched' | 'update-list' | 'enqueued' | 'marked-seen' | 'cursor-saved';
 
 export interface PollDeps {
   readonly source: ReleaseSource<unknown>;
@@ -23,14 +29,27 @@ export interface PollDeps {
   readonly dedupe: DedupeStore;
   readonly filter: ReleaseFilter;
   readonly submitQueue: Queue;
-  readonly targets: ReadonlyArray<Readonly<Record<string, string>>>;
+  readonly targets: SubmitTargets;
+  readonly gate: SdistGate;
+  readonly gateStore: GateStore;
+  /** Set when `submit.coalesce` is on. */
+  readonly pending?: PendingLatest;
+  /** Used for withdrawals even when coalescing is off (jobs queued while it was on). */
+  readonly pendingForWithdrawals: PendingLatest;
+  readonly builtThenWithdrawn: BuiltThenWithdrawn;
+  /** `filters.sdistWait` (ms): how long a withdrawn release stays restorable. */
+  readonly restorableMs: number;
   readonly batchLog: BatchLog;
   readonly updateListDir: string;
   readonly logger: Logger;
   readonly metrics: MetricsStore;
   readonly decisions: DecisionLog;
+  /** Stored entries looked at per state and poll (re-checks, cool-downs ending, give-ups). @defaultValue 1000 */
+  readonly dueLimit?: number;
   /** @defaultValue () => new Date() */
   readonly now?: () => Date;
+  /** Called right after each step; the crash tests kill the process there. @defaultValue none */
+  readonly checkpoint?: (step: PollStep) => void;
 }
 
 export interface PollRequest {
@@ -50,29 +69,36 @@ export interface PollResult {
   readonly filtered: number;
   /** Seen earlier in this poll or in an earlier one (the dedupe set). */
   readonly duplicate: number;
-  /** New releases queued, each as one job per target. */
+  /** Releases that became buildable and were queued (own job, or joined a waiting one). */
   readonly queued: number;
   readonly queuedJobs: number;
-  /** Withdrawal events (removed or yanked releases and projects), and submit jobs they removed. */
+  /** Of `queued`: joined a not-yet-started job of the same project (latest wins). */
+  readonly joined: number;
+  /** Older versions not built on their own because a newer one was queued with them. */
+  readonly superseded: number;
+  /** Now waiting for an sdist, or held by `filters.minAge`. */
+  readonly waiting: number;
+  readonly held: number;
+  /** Given up: still no sdist after `filters.sdistWait`. */
+  readonly noSdist: number;
+  /** Withdrawal events (yank, removal, quarantine), and submit jobs they removed. */
   readonly withdrawn: number;
   readonly withdrawnJobsRemoved: number;
+  /** Restoration events (unyank, quarantine cleared). */
+  readonly restored: number;
+  /** Withdrawals of releases already submitted (see `report`). */
+  readonly builtThenWithdrawn: number;
   readonly cursorBefore: unknown;
   readonly cursorAfter: unknown;
   readonly pages: number;
   /** The fetch hit its page cap; see the source's warning. */
   readonly capped: boolean;
+  /** RSS: the last-seen release fell off the feed's window; releases may have been missed. */
+  readonly gap: boolean;
   /** How far the cursor trails PyPI's head: serials (changelog) or seconds (rss). */
   readonly lag: number;
   readonly batchId?: string;
   readonly updateList?: string;
-}
-
-/**
- * Fault injection for the crash tests: `PYPI_WATCH_KILL_AFTER_STEP=<step>` SIGKILLs this process
- * right after that step, exactly as an OOM kill or power cut would. Unset in normal operation.
- */
-function checkpoint(step: 'fetched' | 'update-list' | 'enqueued' | 'marked-seen' | 'cursor-saved'): void {
-  if (process.env.PYPI_WATCH_KILL_AFTER_STEP === step) process.kill(process.pid, 'SIGKILL');
 }
 
 export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promise<PollResult> {
@@ -81,135 +107,208 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
   const log = deps.logger.child({ queue: 'poll', source: deps.source.type });
   const cursorBefore = request.sinceCursor ?? (await deps.state.readCursor(deps.source.type));
   const fetched = await deps.source.fetchSince(cursorBefore);
-  checkpoint('fetched');
-
-  let invalid = fetched.rejected.length;
+  deps.checkpoint?.('fetched');
   for (const entry of fetched.rejected) log.warn({ entry: { raw: entry.raw }, reason: entry.reason }, 'skipped unreadable feed entry');
-  let filtered = 0;
-  let duplicate = 0;
-  let found = 0;
-  const candidates = new Map<string, ReleaseToSubmit & { version: string }>();
-  const withdrawals: Withdrawal[] = [];
-  const decisions: DecisionRecord[] = [];
-  // For a `remove project` event: its candidates without scanning them all (withdrawals are many).
-  const keysByProject = new Map<string, string[]>();
-
-  for (const event of fetched.events) {
-    const name = checkProjectName(event.name);
-    if (!name.ok) {
-      if (event.action === 'new') found++;
-      invalid++;
-      log.warn({ entry: rawEntry(event), reason: name.reason }, 'skipped invalid project name');
-      decisions.push({ subject: invalidSubject(String(event.name)), decision: { kind: 'invalid', reason: name.reason } });
-      continue;
-    }
-    if (event.action === 'withdrawn') {
-      const version = event.version === '' ? undefined : event.version;
-      withdrawals.push({ normalized: name.normalized, name: name.name, ...(version === undefined ? {} : { version }) });
-      decisions.push({
-        subject: name.normalized,
-        ...(version === undefined ? {} : { version }),
-        decision: { kind: 'withdrawn', detail: version === undefined ? 'project removed' : 'release removed or yanked' },
-      });
-      // Published and withdrawn within one poll: never queue it.
-      if (version !== undefined) {
-        candidates.delete(releaseKey(name.normalized, version));
-      } else {
-        for (const key of keysByProject.get(name.normalized) ?? []) candidates.delete(key);
-      }
-      continue;
-    }
-    found++;
-    const version = checkVersion(event.version);
-    if (!version.ok) {
-      invalid++;
-      log.warn({ entry: rawEntry(event), reason: version.reason }, 'skipped invalid version');
-      decisions.push({ subject: name.normalized, version: event.version.slice(0, 100), decision: { kind: 'invalid', reason: version.reason } });
-      continue;
-    }
-    const verdict = deps.filter.check({ normalized: name.normalized, isPrerelease: version.isPrerelease });
-    if (!verdict.ok) {
-      filtered++;
-      log.debug({ release: { name: name.name, version: version.version }, rule: verdict.rule }, 'filtered');
-      decisions.push({ subject: name.normalized, version: version.version, decision: { kind: 'filtered', rule: verdict.rule } });
-      continue;
-    }
-    const key = releaseKey(name.normalized, version.version);
-    if (candidates.has(key)) {
-      duplicate++;
-      decisions.push({ subject: name.normalized, version: version.version, decision: { kind: 'duplicate', detail: 'listed twice in one poll' } });
-      continue;
-    }
-    candidates.set(key, { name: name.name, normalized: name.normalized, version: version.version });
-    const projectKeys = keysByProject.get(name.normalized);
-    if (projectKeys) projectKeys.push(key);
-    else keysByProject.set(name.normalized, [key]);
+  if (fetched.gap) {
+    log.warn({ cursorBefore }, 'RSS gap: the last-seen release is no longer in the feed, releases in between were missed; use source.type: changelog');
   }
 
-  const unseen = candidates.size === 0 ? new Set<string>() : await deps.dedupe.filterUnseen([...candidates.keys()]);
-  duplicate += candidates.size - unseen.size;
-  const fresh = [...candidates].filter(([key]) => unseen.has(key)).map(([, release]) => release);
-  for (const [key, release] of candidates) {
-    if (!unseen.has(key)) {
+  const events = readPollEvents(fetched.events, deps.filter, log);
+  const decisions: DecisionRecord[] = [...events.decisions];
+  const changes = await applyUpstreamChanges(
+    {
+      submitQueue: deps.submitQueue,
+      targets: deps.targets,
+      pending: deps.pendingForWithdrawals,
+      gate: deps.gateStore,
+      decisions: deps.decisions,
+      restorableMs: deps.restorableMs,
+      log,
+      now: () => now().getTime(),
+    },
+    events.changes,
+    events.releases,
+  );
+  decisions.push(...changes.decisions);
+
+  // Releases of this poll: withdrawn ones are remembered (restorable); seen ones are duplicates.
+  const inPoll = [...events.releases.values()];
+  const live = inPoll.filter((release) => release.withdrawn === undefined);
+  const unseen = live.length === 0 ? new Set<string>() : await deps.dedupe.filterUnseen(live.map((release) => release.key));
+  let duplicate = 0;
+  for (const release of live) {
+    if (unseen.has(release.key)) continue;
+    // A release's file events after it was queued are expected; only a repeated `new release` is news.
+    if (release.sawNew) {
+      duplicate++;
       decisions.push({ subject: release.normalized, version: release.version, decision: { kind: 'duplicate', detail: 'already seen within dedupe.ttl' } });
     }
   }
+  const fresh = live.filter((release) => unseen.has(release.key));
+  // A release whose `new release` came in an earlier poll may be at the gate: its sdist arrives now.
+  const stored = await deps.gateStore.getMany(fresh.filter((release) => !release.sawNew).map((release) => release.key));
+  const candidates: GateCandidate[] = [];
+  for (const release of fresh) {
+    const entry = stored.get(release.key);
+    if (entry?.state === 'withdrawn') continue; // a file added to a yanked release: it stays withdrawn
+    if (entry?.state === 'held' || (entry && !release.sawSdist)) continue; // nothing new for it
+    candidates.push(candidateOf(release, entry, deps.source.type));
+  }
+  for (const { key, entry } of changes.restored) candidates.push({ ...entry, key, lookup: !entry.hasSdist, serial: entry.serial });
 
-  let batchId: string | undefined;
-  let updateList: string | undefined;
-  let queuedJobs = 0;
-  if (fresh.length > 0) {
-    batchId = batchIdFor(started);
-    updateList = await writeUpdateList(deps.updateListDir, fresh.map((release) => release.name), started);
-    checkpoint('update-list');
-    await deps.batchLog.create(batchId);
-    const enqueued = await enqueueSubmits({ queue: deps.submitQueue, releases: fresh, targets: deps.targets, batchId, origin: 'poll' });
-    queuedJobs = enqueued.jobs;
-    checkpoint('enqueued');
-    for (const release of fresh) {
-      decisions.push({
-        subject: release.normalized,
-        version: release.version,
-        decision: { kind: 'queued', origin: 'poll', batchId, jobs: deps.targets.length },
-      });
+  const verdicts = await deps.gate.decide(candidates);
+  // Entries whose time came (re-checks, cool-downs ending, give-ups), except those decided just now.
+  const decidedNow = new Set(candidates.map((candidate) => candidate.key));
+  const due = [...(await deps.gateStore.due(now().getTime(), deps.dueLimit ?? 1000))].filter(([key]) => !decidedNow.has(key));
+  const dueWithdrawnExpired = due.filter(([, entry]) => entry.state === 'withdrawn').map(([key]) => key);
+  const dueLive = due.filter(([, entry]) => entry.state !== 'withdrawn');
+  const dueUnseen = dueLive.length === 0 ? new Set<string>() : await deps.dedupe.filterUnseen(dueLive.map(([key]) => key));
+  const dueKeys = new Set<string>();
+  for (const [key, entry] of dueLive) {
+    // Queued already (a crash between queueing and the gate's bookkeeping): nothing left to decide.
+    if (!dueUnseen.has(key)) dueWithdrawnExpired.push(key);
+    else {
+      dueKeys.add(key);
+      verdicts.push(await deps.gate.decideDue(entry, key));
     }
-    await deps.dedupe.markSeen(fresh.map((release) => releaseKey(release.normalized, release.version)));
-    checkpoint('marked-seen');
   }
 
-  const withdrawnJobsRemoved = withdrawals.length === 0 ? 0 : await removeWithdrawnJobs(deps.submitQueue, deps.targets, withdrawals, log);
+  const buildable: BuildableRelease[] = [];
+  const toStore: Array<{ key: string; entry: GateEntry; dueAt: number }> = [];
+  const noSdist: string[] = [];
+  let waiting = 0;
+  let held = 0;
+  for (const verdict of verdicts) {
+    const { candidate } = verdict;
+    const subject = { subject: candidate.normalized, version: candidate.version };
+    if (verdict.kind === 'buildable') buildable.push(candidate);
+    else if (verdict.kind === 'no-sdist') {
+      noSdist.push(candidate.key);
+      decisions.push({ ...subject, decision: { kind: 'no-sdist', since: candidate.since } });
+    } else {
+      toStore.push({ key: candidate.key, entry: verdict.entry, dueAt: verdict.dueAt });
+      // A re-check that finds it still waiting (or still held) is no news for its story.
+      if (dueKeys.has(candidate.key) && verdict.entry.state !== 'withdrawn') continue;
+      if (verdict.entry.state === 'waiting') {
+        waiting++;
+        decisions.push({ ...subject, decision: { kind: 'waiting', since: candidate.since, ...(verdict.note ? { detail: verdict.note } : {}) } });
+      } else if (verdict.entry.state === 'held') {
+        held++;
+        decisions.push({ ...subject, decision: { kind: 'held', until: verdict.dueAt } });
+      } else {
+        decisions.push({ ...subject, decision: { kind: 'withdrawn', reason: 'yanked', detail: verdict.note ?? 'withdrawn on PyPI' } });
+      }
+    }
+  }
+  // Withdrawn releases of this poll stay restorable (an unyank in a later poll makes them eligible).
+  for (const release of inPoll) {
+    if (release.withdrawn === undefined || !release.sawNew) continue;
+    const entry: GateEntry = {
+      state: 'withdrawn',
+      reason: release.withdrawn,
+      name: release.name,
+      normalized: release.normalized,
+      version: release.version,
+      isPrerelease: release.isPrerelease,
+      since: release.firstAt,
+      hasSdist: release.sawSdist,
+      ...(release.serial === undefined ? {} : { serial: release.serial }),
+      checks: 0,
+    };
+    toStore.push({ key: release.key, entry, dueAt: now().getTime() + deps.restorableMs });
+  }
+  if (toStore.length > 0) await deps.gateStore.put(toStore);
+
+  const queued = await queueReleases(
+    {
+      submitQueue: deps.submitQueue,
+      targets: deps.targets,
+      ...(deps.pending ? { pending: deps.pending } : {}),
+      batchLog: deps.batchLog,
+      updateListDir: deps.updateListDir,
+      checkpoint: (step) => deps.checkpoint?.(step),
+    },
+    buildable,
+    started,
+  );
+  decisions.push(...queued.decisions);
+  const decided = [...buildable.map((release) => release.key), ...noSdist];
+  if (decided.length > 0) await deps.dedupe.markSeen(decided);
+  deps.checkpoint?.('marked-seen');
+  const leaveGate = [...decided, ...dueWithdrawnExpired];
+  if (leaveGate.length > 0) await deps.gateStore.remove(leaveGate);
+
   // Before the cursor moves: a crash here replays the poll, and the story gets the entries again.
   await deps.decisions.record(decisions);
+  await deps.builtThenWithdrawn.record(changes.builtThenWithdrawn);
   await deps.state.writeCursor(deps.source.type, fetched.cursor);
-  checkpoint('cursor-saved');
+  deps.checkpoint?.('cursor-saved');
 
   const result: PollResult = {
     source: deps.source.type,
     startedAt: started.toISOString(),
     durationMs: now().getTime() - started.getTime(),
-    found,
-    invalid,
-    filtered,
+    found: events.found,
+    invalid: events.invalid + fetched.rejected.length,
+    filtered: events.filtered,
     duplicate,
-    queued: fresh.length,
-    queuedJobs,
-    withdrawn: withdrawals.length,
-    withdrawnJobsRemoved,
+    queued: queued.queued,
+    queuedJobs: queued.queuedJobs,
+    joined: queued.joined,
+    superseded: queued.superseded,
+    waiting,
+    held,
+    noSdist: noSdist.length,
+    withdrawn: changes.withdrawn,
+    withdrawnJobsRemoved: changes.jobsRemoved,
+    restored: changes.restoredCount,
+    builtThenWithdrawn: changes.builtThenWithdrawn.length,
     cursorBefore: cursorBefore ?? null,
     cursorAfter: fetched.cursor,
     pages: fetched.pages,
     capped: fetched.capped,
+    gap: fetched.gap,
     lag: fetched.headCursorLag,
-    ...(batchId === undefined ? {} : { batchId }),
-    ...(updateList === undefined ? {} : { updateList }),
+    ...(queued.batchId === undefined ? {} : { batchId: queued.batchId }),
+    ...(queued.updateList === undefined ? {} : { updateList: queued.updateList }),
   };
   await deps.state.writeLastPoll(result);
-  await deps.metrics.recordPoll({ found, invalid, filtered, duplicate, queued: fresh.length }, started);
+  const afterSubmit = { yanked: 0, removed: 0, quarantined: 0 };
+  for (const entry of changes.builtThenWithdrawn) afterSubmit[entry.reason]++;
+  await deps.metrics.recordPoll(
+    {
+      found: result.found,
+      invalid: result.invalid,
+      filtered: result.filtered,
+      duplicate,
+      queued: result.queued,
+      waiting,
+      superseded: result.superseded,
+      'no-sdist': result.noSdist,
+      gap: result.gap,
+      builtThenWithdrawn: afterSubmit,
+    },
+    started,
+  );
   log.info({ result }, 'poll done');
   return result;
 }
 
-/** Untrusted feed data, bounded and nested under a key we own. */
-function rawEntry(event: ReleaseEvent): { name: string; version: string } {
-  return { name: printable(String(event.name)), version: printable(String(event.version)) };
+/** What the gate is asked about a release of this poll (with its stored entry, if it had one). */
+function candidateOf(release: PollRelease, entry: GateEntry | undefined, mode: 'changelog' | 'rss'): GateCandidate {
+  // RSS items carry no file events; a changelog release whose `new release` came before our cursor
+  // (a backfill that starts mid-release) cannot be judged from the files we saw either.
+  const lookup = !release.sawSdist && (mode === 'rss' || (!release.sawNew && entry === undefined));
+  return {
+    key: release.key,
+    name: release.name,
+    normalized: release.normalized,
+    version: release.version,
+    isPrerelease: release.isPrerelease,
+    since: entry?.since ?? release.firstAt,
+    serial: release.serial ?? entry?.serial,
+    hasSdist: release.sawSdist || (entry?.hasSdist ?? false),
+    lookup,
+    checks: entry?.checks ?? 0,
+  };
 }

@@ -24,5 +24,17 @@ export function stateKeys(prefix: string) {
     cursor: `${base}:state:cursor`,
     /** The last poll's result (JSON). */
     lastPoll: `${base}:state:last-poll`,
+    /** Hash `NAME==VERSION` → JSON gate entry: releases waiting for an sdist, held for `filters.minAge`, or withdrawn before a build. */
+    gate: `${base}:gate`,
+    /** Sorted sets of the gate's keys by when each next needs a look (ms): one per gate state. */
+    gateDue: {
+      waiting: `${base}:gate:due:waiting`,
+      held: `${base}:gate:due:held`,
+      withdrawn: `${base}:gate:due:withdrawn`,
+    },
+    /** Hash `NAME|TARGET_ID` → the not-yet-started submit job of that project and target, and the versions it stands for. */
+    latest: `${base}:latest`,
+    /** List of JSON "built, then withdrawn upstream" events, newest last, for `report` (bounded). */
+    withdrawnAfterSubmit: `${base}:withdrawn-after-submit`,
   } as const;
 }

@@ -8,7 +8,8 @@ export const resultJobDataSchema = z.strictObject({
   name: z.string(),
   normalized: z.string(),
   version: z.string().optional(),
-  target: z.record(z.string(), z.string()),
+  /** The submit target's id (see `targetId`). */
+  target: z.string().min(1).max(2000),
   batchId: z.string(),
   farmJobId: z.string(),
   /** The farm's path, as `submit` printed it. */

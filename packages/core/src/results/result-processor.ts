@@ -6,7 +6,7 @@ import type { BatchLog } from '../batch/batch-log.js';
 import { DecisionLog } from '../decisions/decision-log.js';
 import type { Logger } from '../logging/logger.js';
 import type { MetricsStore } from '../metrics/metrics-store.js';
-import { SUBMIT_JOB_NAME, submitJobId, targetKey, type SubmitJobData } from '../submit/submit-job.js';
+import { SUBMIT_JOB_NAME, submitJobId, type SubmitJobData } from '../submit/submit-job.js';
 import type { BuildOutcome } from './build-outcome.js';
 import { appendResultToBatch } from './result-batch-files.js';
 import { FsGate } from './fs-gate.js';
@@ -56,7 +56,7 @@ export function createResultProcessor(options: ResultProcessorOptions) {
 
   return async function processResult(job: Job, token?: string): Promise<ResultJobResult> {
     const data = resultJobDataSchema.parse(job.data);
-    const target = targetKey(data.target);
+    const target = data.target;
     const log = options.logger.child({ queue: 'result', jobId: job.id, release: { name: data.name, version: data.version }, target });
     const local = resolveResultPath(data.resultRoot, options.pathMap);
     const base = {

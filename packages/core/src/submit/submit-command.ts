@@ -2,6 +2,7 @@
 
 import { checkProjectName } from '../release/project-name.js';
 import { SubmitArgumentError } from './submit-errors.js';
+import { forbiddenJobKeyReason } from './submit-targets.js';
 
 export interface SubmitArgsInput {
   /** The rendered job file (see `renderJobYaml`). */
@@ -73,6 +74,8 @@ function checkKey(where: string, key: string): void {
   if (key === RESERVED_KEY) {
     throw new SubmitArgumentError(`${where} key ${RESERVED_KEY} is reserved: it is set from the project name`);
   }
+  const forbidden = forbiddenJobKeyReason(key);
+  if (forbidden !== undefined) throw new SubmitArgumentError(`${where} key ${key} is not allowed: ${forbidden}`);
 }
 
 /**

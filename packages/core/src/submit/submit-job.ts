@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { checkProjectName } from '../release/project-name.js';
+import { checkVersion } from '../release/version.js';
 
 export const SUBMIT_JOB_NAME = 'submit';
 
@@ -9,9 +10,15 @@ export const submitJobDataSchema = z.strictObject({
   /** The project name as PyPI or the list spelled it (already validated). */
   name: z.string().refine((name) => checkProjectName(name).ok, 'not a valid PyPI project name'),
   /** Absent for a manual `enqueue NAME` without `==VERSION`: the farm builds the newest. */
-  version: z.string().max(100).optional(),
-  /** The farm target, every key becoming `key=value`, e.g. `{ os_arch: 'aarch64', testbox: 'vm-2p8g' }`. */
-  target: z.record(z.string(), z.string()),
+  version: z
+    .string()
+    .refine((version) => checkVersion(version).ok, 'not a valid PEP 440 version of at most 100 characters')
+    .optional(),
+  /**
+   * Which of `submit.targets` to build on: its id (see `targetId`), e.g. `os_arch=aarch64,testbox=vm-2p8g`.
+   * Only config turns it into arguments; a map (jobs queued before ids) must equal a configured target.
+   */
+  target: z.union([z.string().min(1).max(2000), z.record(z.string(), z.string())]),
   /** The batch log folder, `submit-log-YYYYMMDD-HHMMSS`. */
   batchId: z.string().regex(/^submit-log-\d{8}-\d{6}$/),
   /** Who queued it. */
@@ -21,13 +28,6 @@ export const submitJobDataSchema = z.strictObject({
 });
 
 export type SubmitJobData = z.infer<typeof submitJobDataSchema>;
-
-/** `os_arch=aarch64,testbox=vm-2p8g`: a target as it appears in job ids and logs. */
-export function targetKey(target: Readonly<Record<string, string>>): string {
-  return Object.entries(target)
-    .map(([key, value]) => `${key}=${value}`)
-    .join(',');
-}
 
 /** BullMQ job ids may not contain `:` (key separator); `%` is escaped so the mapping stays one-to-one. */
 function escapeIdPart(part: string): string {
@@ -39,12 +39,7 @@ function escapeIdPart(part: string): string {
  * same id, so adding it again while the job exists is a no-op. An unversioned manual request is
  * tied to its batch instead: asking again later means "build it again".
  */
-export function submitJobId(
-  normalizedName: string,
-  version: string | undefined,
-  target: Readonly<Record<string, string>>,
-  batchId: string,
-): string {
+export function submitJobId(normalizedName: string, version: string | undefined, targetId: string, batchId: string): string {
   const release = version === undefined ? `latest@${batchId}` : version;
-  return [normalizedName, release, targetKey(target)].map(escapeIdPart).join('|');
+  return [normalizedName, release, targetId].map(escapeIdPart).join('|');
 }

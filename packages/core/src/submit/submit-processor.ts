@@ -3,6 +3,8 @@
 import { performance } from 'node:perf_hooks';
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { BatchLog } from '../batch/batch-log.js';
+import { claimLatest } from '../coalesce/claim-latest.js';
+import type { PendingLatest } from '../coalesce/pending-latest.js';
 import type { DecisionLog } from '../decisions/decision-log.js';
 import { normalizeProjectName } from '../release/project-name.js';
 import { RESULT_JOB_NAME, resultJobId, type ResultJobData } from '../results/result-job.js';
@@ -11,7 +13,8 @@ import type { MetricsStore } from '../metrics/metrics-store.js';
 import { buildSubmitArgs, formatCommandForLog } from './submit-command.js';
 import type { StartPacer } from './start-pacer.js';
 import { SubmitArgumentError, SubmitFailedError } from './submit-errors.js';
-import { submitJobDataSchema, targetKey, type SubmitJobData } from './submit-job.js';
+import { submitJobDataSchema, type SubmitJobData } from './submit-job.js';
+import type { SubmitTargets } from './submit-targets.js';
 import type { SubmitOutcome, SubmitRunner } from './submit-runner.js';
 
 export interface SubmitProcessorOptions {
@@ -21,6 +24,8 @@ export interface SubmitProcessorOptions {
   readonly jobYamlPath: string;
   /** `submit.command`, for the dry-run record. */
   readonly command: string;
+  /** `submit.targets`: a job names one by id; only these become arguments. */
+  readonly targets: SubmitTargets;
   /** `submit.params`: extra `key=value` arguments after the target's. */
   readonly params: Readonly<Record<string, string>>;
   /** `submit.dryRun`: record the exact command in the batch log instead of running it. */
@@ -34,6 +39,8 @@ export interface SubmitProcessorOptions {
    * the queue pauses until one is.
    */
   readonly rateLimit?: { readonly pacer: StartPacer; readonly queue: Queue };
+  /** "Latest wins": a poll-queued job takes the newest version that joined it before it runs. */
+  readonly pending?: PendingLatest;
   /** When set, every successful submit with a `result_root` gets a delayed `result` job. */
   readonly followResults?: { readonly queue: Queue; readonly firstCheckAfterMs: number };
 }
@@ -49,11 +56,18 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       // Data that does not validate will not validate on retry either.
       throw new UnrecoverableError(`invalid submit job data: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
     }
-    const data = parsed.data;
+    let data = parsed.data;
     const log = options.logger.child({ queue: 'submit', jobId: job.id, attempt: job.attemptsMade + 1 });
+    const target = options.targets.resolve(data.target);
+    if (target === undefined) {
+      // Whoever can add a job must not choose farm arguments: only configured targets are built.
+      const reason = 'refused: the job names no target of submit.targets (a job may only name a configured target id)';
+      await options.batchLog.appendFailure(data.batchId, data.name, reason);
+      throw new UnrecoverableError(reason);
+    }
     let args: string[];
     try {
-      args = buildSubmitArgs({ jobYamlPath: options.jobYamlPath, name: data.name, target: data.target, params: options.params });
+      args = buildSubmitArgs({ jobYamlPath: options.jobYamlPath, name: data.name, target: target.args, params: options.params });
     } catch (error) {
       // Arguments that are refused now are refused on every retry.
       if (error instanceof SubmitArgumentError) {
@@ -63,6 +77,7 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       throw error;
     }
     if (options.dryRun) {
+      if (options.pending) data = await claimLatest(options.pending, job, data, target.id, options.decisions, log);
       const at = new Date();
       const command = [options.command, ...args];
       await options.batchLog.appendCommand(data.batchId, { name: data.name, command, output: '(dry run: not executed)', attempt: 1, at });
@@ -80,6 +95,8 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       }
       startAt = performance.now() + start.startInMs;
     }
+    // After the start is reserved: a job sent back by the rate limit must still take later releases.
+    if (options.pending) data = await claimLatest(options.pending, job, data, target.id, options.decisions, log);
     const at = new Date();
 
     let outcome: SubmitOutcome;
@@ -94,10 +111,10 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       if (finalAttempt) await options.batchLog.appendFailure(data.batchId, data.name, error.reason);
       await options.metrics.recordSubmit(finalAttempt ? 'failed' : 'retried', error.durationMs);
       await options.decisions.record([
-        { ...subjectOf(data), decision: { kind: 'submit-failed', target: targetKey(data.target), reason: error.reason, final: finalAttempt } },
+        { ...subjectOf(data), decision: { kind: 'submit-failed', target: target.id, reason: error.reason, final: finalAttempt } },
       ]);
       log.warn(
-        { release: { name: data.name, version: data.version }, target: targetKey(data.target), kind: error.kind, reason: error.reason, finalAttempt },
+        { release: { name: data.name, version: data.version }, target: target.id, kind: error.kind, reason: error.reason, finalAttempt },
         finalAttempt ? 'submit failed for good' : 'submit failed, will retry',
       );
       if (error.accountRefused) throw new UnrecoverableError(error.reason);
@@ -112,7 +129,7 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       await options.decisions.record([
         {
           ...subjectOf(data),
-          decision: { kind: 'submitted', target: targetKey(data.target), farmJobId: outcome.jobId, ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}) },
+          decision: { kind: 'submitted', target: target.id, farmJobId: outcome.jobId, ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}) },
         },
       ]);
       if (options.followResults && outcome.resultRoot && job.id) {
@@ -120,7 +137,7 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
           name: data.name,
           normalized: normalizeProjectName(data.name),
           ...(data.version === undefined ? {} : { version: data.version }),
-          target: data.target,
+          target: target.id,
           batchId: data.batchId,
           farmJobId: outcome.jobId,
           resultRoot: outcome.resultRoot,
@@ -136,7 +153,7 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       log.error({ err: error, farmJobId: outcome.jobId }, 'submitted, but could not record it (batch log, metrics, decision log or result job)');
     }
     log.info(
-      { release: { name: data.name, version: data.version }, target: targetKey(data.target), farmJobId: outcome.jobId, resultRoot: outcome.resultRoot, startedAt: outcome.startedAt, durationMs: outcome.durationMs },
+      { release: { name: data.name, version: data.version }, target: target.id, farmJobId: outcome.jobId, resultRoot: outcome.resultRoot, startedAt: outcome.startedAt, durationMs: outcome.durationMs },
       'submitted',
     );
     return { dryRun: false, jobId: outcome.jobId, durationMs: outcome.durationMs, ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}) };

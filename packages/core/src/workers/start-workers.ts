@@ -9,13 +9,15 @@ import { MetricsStore } from '../metrics/metrics-store.js';
 import { createResultProcessor } from '../results/result-processor.js';
 import { ResultStore } from '../results/result-store.js';
 import { createPoller } from '../poll/poller.js';
-import { bullPrefix, type QueueName } from '../queues/queue-names.js';
+import { PendingLatest } from '../coalesce/pending-latest.js';
+import { bullPrefix, stateKeys, type QueueName } from '../queues/queue-names.js';
 import type { Runtime } from '../runtime.js';
 import { renderJobYaml } from '../submit/job-yaml.js';
 import { findExecutable } from '../submit/find-executable.js';
 import { StartPacer } from '../submit/start-pacer.js';
 import { createSubmitProcessor } from '../submit/submit-processor.js';
-import { submitJobDataSchema, targetKey } from '../submit/submit-job.js';
+import { submitJobDataSchema } from '../submit/submit-job.js';
+import { SubmitTargets } from '../submit/submit-targets.js';
 import { normalizeProjectName } from '../release/project-name.js';
 import { SubmitRunner } from '../submit/submit-runner.js';
 import { configuredSecretValues } from '../logging/secret-redaction.js';
@@ -41,6 +43,7 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
   const batchLog = new BatchLog({ logDir: config.paths.logDir });
   const metrics = new MetricsStore({ redis: runtime.redis, keyPrefix: prefix });
   const decisions = new DecisionLog({ redis: runtime.redis, keyPrefix: prefix, ttlMs: config.dedupe.ttl });
+  const targets = new SubmitTargets(config.submit.targets);
 
   const add = (name: QueueName, processor: Processor, extra: Partial<WorkerOptions> = {}): Worker => {
     const worker = new Worker(name, processor, { connection: runtime.redis, prefix, autorun: true, ...extra });
@@ -73,7 +76,7 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
           {
             subject: normalizeProjectName(data.data.name),
             ...(data.data.version === undefined ? {} : { version: data.data.version }),
-            decision: { kind: 'submit-failed', target: targetKey(data.data.target), reason, final: true },
+            decision: { kind: 'submit-failed', target: targets.resolve(data.data.target)?.id ?? '(unknown target)', reason, final: true },
           },
         ]);
       }
@@ -114,6 +117,8 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
       batchLog,
       jobYamlPath,
       command: config.submit.command,
+      targets,
+      pending: new PendingLatest({ redis: runtime.redis, key: stateKeys(config.redis.prefix).latest, jobKeyPrefix: runtime.queues.submit.toKey('') }),
       params: config.submit.params,
       dryRun: config.submit.dryRun,
       logger,

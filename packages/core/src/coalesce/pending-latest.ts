@@ -1,0 +1,204 @@
+// "Latest wins": the farm builds the newest version of a project whenever a job for it runs, so a
+// newer release joins a submit job of the same project and target that has not started yet.
+// One Redis hash field per project and target while such a job waits; its worker takes it at start.
+
+import { createHash } from 'node:crypto';
+import { compare } from '@renovatebot/pep440';
+import type { Redis } from 'ioredis';
+
+export interface PendingLatestOptions {
+  readonly redis: Redis;
+  /** The hash (`stateKeys(prefix).latest`). */
+  readonly key: string;
+  /** BullMQ's key of a submit job, less its id (`queue.toKey('')`), to tell a live job from a gone one. */
+  readonly jobKeyPrefix: string;
+}
+
+export interface JoinRequest {
+  readonly normalized: string;
+  readonly targetId: string;
+  /** The job this release gets if nothing is pending to join. */
+  readonly jobId: string;
+  readonly name: string;
+  readonly version: string;
+}
+
+/** What a pending job stands for when its worker takes it. */
+export interface PendingVersions {
+  readonly jobId: string;
+  readonly name: string;
+  /** In the order they joined; the first is the job's own. */
+  readonly versions: readonly string[];
+  /** The stored value, for the compare-and-delete. */
+  readonly raw: string;
+}
+
+interface LuaScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function luaScript(source: string): LuaScript {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+// Value layout: job id, name, then the versions, one a line (none of them can hold a newline).
+// A field whose job is gone or finished (a crash between this script and the add, a job removed by
+// hand) is not joined: the release gets its own job, so nothing is lost to a stale field.
+const JOIN_SCRIPT = luaScript(`
+local out = {}
+for i = 2, #ARGV, 4 do
+  local field, jobId, name, version = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local current = redis.call('HGET', KEYS[1], field)
+  local result = ''
+  if current then
+    local pendingJob = string.sub(current, 1, string.find(current, '\\n', 1, true) - 1)
+    if pendingJob == jobId then
+      result = 'own'
+    else
+      local jobKey = ARGV[1] .. pendingJob
+      if redis.call('EXISTS', jobKey) == 1 and redis.call('HEXISTS', jobKey, 'finishedOn') == 0 then
+        local nameEnd = string.find(current, '\\n', string.len(pendingJob) + 2, true)
+        local versions = '\\n' .. string.sub(current, nameEnd + 1) .. '\\n'
+        if not string.find(versions, '\\n' .. version .. '\\n', 1, true) then
+          redis.call('HSET', KEYS[1], field, current .. '\\n' .. version)
+        end
+        result = pendingJob
+      end
+    end
+  end
+  if result == '' then
+    redis.call('HSET', KEYS[1], field, jobId .. '\\n' .. name .. '\\n' .. version)
+  end
+  if result == 'own' then result = '' end
+  out[#out + 1] = result
+end
+return out
+`);
+
+/** The field if it is this job's and something joined it; deleted at once when nothing did. */
+const CLAIM_SCRIPT = luaScript(`
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if not current then return false end
+if current == ARGV[3] then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  return false
+end
+if string.sub(current, 1, string.len(ARGV[2]) + 1) ~= ARGV[2] .. '\\n' then return false end
+return current
+`);
+
+const DELETE_IF_SCRIPT = luaScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  return 1
+end
+return 0
+`);
+
+/** Drops one version (ARGV[2]; '' for all) from the field; returns {job id, versions left}. */
+const WITHDRAW_SCRIPT = luaScript(`
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if not current then return false end
+local lines = {}
+for line in string.gmatch(current, '[^\\n]+') do lines[#lines + 1] = line end
+local kept = { lines[1], lines[2] }
+for i = 3, #lines do
+  if ARGV[2] ~= '' and lines[i] ~= ARGV[2] then kept[#kept + 1] = lines[i] end
+end
+if #kept == 2 then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], table.concat(kept, '\\n'))
+end
+return { lines[1], #kept - 2 }
+`);
+
+/** Fields per join call: one round trip, a few ms of Redis time. */
+const JOIN_CHUNK = 1000;
+
+export function pendingField(normalized: string, targetId: string): string {
+  return `${normalized}|${targetId}`;
+}
+
+/** The newest of PEP 440 versions (the farm builds the newest); unparseable ones sort first. */
+export function newestVersion(versions: readonly string[]): string | undefined {
+  let newest: string | undefined;
+  for (const version of versions) {
+    if (newest === undefined) newest = version;
+    else if (safeCompare(version, newest) > 0) newest = version;
+  }
+  return newest;
+}
+
+function safeCompare(a: string, b: string): number {
+  try {
+    return compare(a, b);
+  } catch {
+    return 0;
+  }
+}
+
+export class PendingLatest {
+  readonly #redis: Redis;
+  readonly #key: string;
+  readonly #jobKeyPrefix: string;
+
+  constructor(options: PendingLatestOptions) {
+    this.#redis = options.redis;
+    this.#key = options.key;
+    this.#jobKeyPrefix = options.jobKeyPrefix;
+  }
+
+  /**
+   * For each release: the id of the pending job it joined, or undefined when it must be added as
+   * its own job (now recorded as the pending one). Add those jobs after this call; a crash between
+   * the two leaves a field whose job is missing, which the next join treats as absent.
+   */
+  async join(requests: readonly JoinRequest[]): Promise<Array<string | undefined>> {
+    const joined: Array<string | undefined> = [];
+    for (let start = 0; start < requests.length; start += JOIN_CHUNK) {
+      const chunk = requests.slice(start, start + JOIN_CHUNK);
+      const args = chunk.flatMap((r) => [pendingField(r.normalized, r.targetId), r.jobId, r.name, r.version]);
+      const reply = (await this.#eval(JOIN_SCRIPT, [this.#jobKeyPrefix, ...args])) as string[];
+      for (const id of reply) joined.push(id === '' ? undefined : id);
+    }
+    return joined;
+  }
+
+  /**
+   * Called by the worker about to run `jobId`: undefined when nothing joined it (the field, if any,
+   * is gone now); otherwise every version it stands for. Store the newest in the job, then `release`.
+   */
+  async claim(request: JoinRequest): Promise<PendingVersions | undefined> {
+    const field = pendingField(request.normalized, request.targetId);
+    const alone = `${request.jobId}\n${request.name}\n${request.version}`;
+    const raw = (await this.#eval(CLAIM_SCRIPT, [field, request.jobId, alone])) as string | null;
+    if (raw === null) return undefined;
+    const [jobId = '', name = '', ...versions] = raw.split('\n');
+    return { jobId, name, versions, raw };
+  }
+
+  /** Deletes the field if it still holds `claimed`; false when a release joined meanwhile (claim again). */
+  async release(normalized: string, targetId: string, claimed: PendingVersions): Promise<boolean> {
+    return (await this.#eval(DELETE_IF_SCRIPT, [pendingField(normalized, targetId), claimed.raw])) === 1;
+  }
+
+  /**
+   * A withdrawn release (or with `version` undefined, project) leaves the pending job of that project
+   * and target. Returns that job and how many versions it still stands for (0: remove the job).
+   */
+  async withdraw(normalized: string, targetId: string, version: string | undefined): Promise<{ jobId: string; versionsLeft: number } | undefined> {
+    const reply = (await this.#eval(WITHDRAW_SCRIPT, [pendingField(normalized, targetId), version ?? ''])) as [string, number] | null;
+    return reply === null ? undefined : { jobId: reply[0], versionsLeft: Number(reply[1]) };
+  }
+
+  async #eval(script: LuaScript, args: readonly string[]): Promise<unknown> {
+    try {
+      return await this.#redis.evalsha(script.sha, 1, this.#key, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return this.#redis.eval(script.source, 1, this.#key, ...args);
+    }
+  }
+}
