@@ -10,6 +10,7 @@ import {
   openRuntime,
   SUBMIT_JOB_NAME,
   submitJobId,
+  targetId,
   type Config,
   type SubmitJobData,
 } from '../packages/core/src/index.js';
@@ -164,8 +165,8 @@ function submitJobs(config: Config, releases: readonly FakeRelease[]) {
   return releases.flatMap((release) =>
     config.submit.targets.map((target) => {
       const normalized = normalizeProjectName(release.name);
-      const data: SubmitJobData = { name: release.name, version: release.version, target: { ...target }, batchId, origin: 'poll' };
-      return { name: SUBMIT_JOB_NAME, data, opts: { jobId: submitJobId(normalized, release.version, target, batchId) } };
+      const data: SubmitJobData = { name: release.name, version: release.version, target: targetId(target), batchId, origin: 'poll' };
+      return { name: SUBMIT_JOB_NAME, data, opts: { jobId: submitJobId(normalized, release.version, targetId(target), batchId) } };
     }),
   );
 }
