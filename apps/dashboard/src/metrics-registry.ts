@@ -67,6 +67,25 @@ export function createDashboardMetrics(runtime: Runtime, options: DashboardMetri
     },
   });
   new Counter({
+    name: 'pypi_watch_feed_gaps_total',
+    help: 'RSS polls whose last-seen release had fallen off the 100-item feed, so releases in between were missed (source.type: changelog has none).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(current().snapshot.feedGaps);
+    },
+  });
+  new Counter({
+    name: 'pypi_watch_built_then_withdrawn_total',
+    help: 'Releases yanked, removed or quarantined upstream after pypi-watch had submitted them (the RPM may need pulling).',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of Object.entries(current().snapshot.builtThenWithdrawn)) this.inc({ reason }, count);
+    },
+  });
+  new Counter({
     name: 'pypi_watch_submits_total',
     help: 'Submit attempts by outcome: succeeded, failed for good, or failed and retried.',
     labelNames: ['outcome'],

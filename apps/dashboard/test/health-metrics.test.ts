@@ -165,10 +165,19 @@ describe('/metrics', () => {
     expect(after.value('pypi_watch_submit_duration_seconds_sum')).toBeGreaterThan(0);
 
     const metrics = new MetricsStore({ redis: h.runtime.redis, keyPrefix: bullPrefix(h.setup.config.redis.prefix) });
-    await metrics.recordPoll({ found: 5, invalid: 1, filtered: 1, duplicate: 1, queued: 2 }, new Date(Date.now() - 30_000));
+    expect(after.value('pypi_watch_feed_gaps_total')).toBe(0);
+    expect(after.value('pypi_watch_built_then_withdrawn_total', { reason: 'yanked' })).toBe(0);
+    await metrics.recordPoll(
+      { found: 5, invalid: 1, filtered: 1, duplicate: 1, queued: 2, waiting: 3, gap: true, builtThenWithdrawn: { yanked: 2, quarantined: 1 } },
+      new Date(Date.now() - 30_000),
+    );
     const polled = await scrape(h);
     expect(polled.value('pypi_watch_releases_total', { outcome: 'found' })).toBe(5);
     expect(polled.value('pypi_watch_releases_total', { outcome: 'queued' })).toBe(2);
+    expect(polled.value('pypi_watch_releases_total', { outcome: 'waiting' })).toBe(3);
+    expect(polled.value('pypi_watch_feed_gaps_total')).toBe(1);
+    expect(polled.value('pypi_watch_built_then_withdrawn_total', { reason: 'yanked' })).toBe(2);
+    expect(polled.value('pypi_watch_built_then_withdrawn_total', { reason: 'quarantined' })).toBe(1);
     expect(polled.value('pypi_watch_seconds_since_last_poll')).toBeGreaterThanOrEqual(30);
     expect(polled.value('pypi_watch_seconds_since_last_poll')).toBeLessThan(60);
   });

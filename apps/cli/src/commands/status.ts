@@ -1,6 +1,6 @@
 // `pypi-watch status [--json]`: per-queue job counts, schedules and the poller's state.
 
-import { formatDuration, readStatus, type Status } from '@pypi-watch/core';
+import { formatDuration, readStatus, terminalJson, terminalText, type Status } from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
 
 export async function statusCommand(options: { config?: string; json?: boolean }): Promise<void> {
@@ -8,7 +8,8 @@ export async function statusCommand(options: { config?: string; json?: boolean }
   const runtime = await openCommandRuntime(context, 'cli');
   try {
     const status = await readStatus({ queues: runtime.queues, redis: runtime.redis, config: context.config });
-    process.stdout.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+    // The cursor and the last poll hold feed text (RSS titles): escaped like every other output.
+    process.stdout.write(options.json ? `${terminalJson(status, 2)}\n` : terminalText(formatStatus(status), { multiline: true }));
   } finally {
     await runtime.close();
   }
@@ -28,7 +29,17 @@ function formatStatus(status: Status): string {
     lines.push(`  ${schedule.queue}/${schedule.id}: every ${every}, next ${next}`);
   }
   lines.push('', `cursor: ${JSON.stringify(status.cursor)}`, `last poll: ${formatLastPoll(status.lastPoll)}`, `dedupe entries: ${status.dedupeSize}`);
+  const { waiting, held, withdrawn } = status.gate;
+  const oldest = status.oldestWaiting ? ` (longest: ${status.oldestWaiting.name} ${status.oldestWaiting.version}, waiting for sdist since ${status.oldestWaiting.since})` : '';
+  lines.push(`gate: ${waiting} waiting for an sdist${oldest}, ${held} held by filters.minAge, ${withdrawn} withdrawn (restorable)`);
+  if (isRecord(status.lastPoll) && status.lastPoll.gap === true) {
+    lines.push('RSS gap: the last poll found its last-seen release gone from the 100-item feed; releases in between were missed (use source.type: changelog)');
+  }
   return `${lines.join('\n')}\n`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }
 
 function formatLastPoll(lastPoll: unknown): string {
@@ -36,6 +47,6 @@ function formatLastPoll(lastPoll: unknown): string {
   const p = lastPoll as Record<string, unknown>;
   return (
     `${String(p.startedAt)}: found ${String(p.found)}, invalid ${String(p.invalid)}, filtered ${String(p.filtered)}, ` +
-    `duplicate ${String(p.duplicate)}, queued ${String(p.queued)}; lag ${String(p.lag)} ${p.source === 'rss' ? 's' : 'serials'}`
+    `duplicate ${String(p.duplicate)}, queued ${String(p.queued)}, waiting ${String(p.waiting ?? 0)}, superseded ${String(p.superseded ?? 0)}; lag ${String(p.lag)} ${p.source === 'rss' ? 's' : 'serials'}`
   );
 }

@@ -3,6 +3,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/load-config.js';
 import { DedupeStore } from '../dedupe/dedupe-store.js';
+import { GateStore, type GateState } from '../gate/gate-store.js';
 import { QUEUE_NAMES, stateKeys, type QueueName } from '../queues/queue-names.js';
 import type { Queues } from '../queues/queues.js';
 import { listSchedules, type ScheduleInfo } from '../scheduler/register-schedules.js';
@@ -17,6 +18,10 @@ export interface Status {
   readonly lastPoll: unknown;
   /** Releases in the dedupe set (seen within `dedupe.ttl`, or expired and not yet trimmed). */
   readonly dedupeSize: number;
+  /** Releases at the gate: waiting for an sdist, held by `filters.minAge`, withdrawn (restorable). */
+  readonly gate: Record<GateState, number>;
+  /** The oldest release still waiting for an sdist, if any. */
+  readonly oldestWaiting?: { readonly name: string; readonly version: string; readonly since: string };
 }
 
 export interface ReadStatusOptions {
@@ -30,13 +35,25 @@ export async function readStatus({ queues, redis, config }: ReadStatusOptions): 
   const keys = stateKeys(config.redis.prefix);
   const dedupe = new DedupeStore({ redis, keyPrefix: keys.base, ttlMs: config.dedupe.ttl });
   const [cursor, lastPoll] = await redis.mget(keys.cursor, keys.lastPoll);
+  const gateStore = new GateStore(redis, keys);
+  const oldest = await oldestWaiting(redis, keys.gateDue.waiting, gateStore);
   return {
     queues: Object.fromEntries(QUEUE_NAMES.map((name, i) => [name, normalizeCounts(counts[i] ?? {})])) as Record<QueueName, JobCounts>,
     schedules: await listSchedules(queues),
     cursor: parseJson(cursor),
     lastPoll: parseJson(lastPoll),
     dedupeSize: await dedupe.size(),
+    gate: await gateStore.counts(),
+    ...(oldest === undefined ? {} : { oldestWaiting: oldest }),
   };
+}
+
+/** The waiting entry due first is, in changelog mode, the one waiting longest (due = since + sdistWait). */
+async function oldestWaiting(redis: Redis, dueKey: string, gate: GateStore): Promise<Status['oldestWaiting']> {
+  const [key] = await redis.zrange(dueKey, 0, 0);
+  if (key === undefined) return undefined;
+  const entry = (await gate.getMany([key])).get(key);
+  return entry && { name: entry.name, version: entry.version, since: new Date(entry.since).toISOString() };
 }
 
 function normalizeCounts(raw: Record<string, number>): JobCounts {
