@@ -12,8 +12,14 @@ afterEach(async () => {
 });
 
 
-describe.each(['changelog', 'rss'] as const)('pypi-watch poll (%s)', (type) => {
-  test('10,000 new releases: each valid, unfiltered one queued once per target; the next poll queues nothing', async () => {
+// RSS holds the newest 100 releases and takes no parameters: its poll sees at most that many.
+describe.each([
+  ['changelog', { good: 9_900, denied: 50, pre: 25, bad: 25 }] as const,
+  // 97 new beside the 3 seen before: the window still holds a seen release, so no gap.
+  ['rss', { good: 85, denied: 4, pre: 4, bad: 4 }] as const,
+])('pypi-watch poll (%s)', (type, n) => {
+  const total = n.good + n.denied + n.pre + n.bad;
+  test(`${total.toLocaleString('en')} new releases: each valid, unfiltered one queued once per target; the next poll queues nothing`, async () => {
     const pypi = new FakePypi();
     const baseUrl = await pypi.start();
     cleanups.push(() => pypi.stop());
@@ -31,27 +37,27 @@ describe.each(['changelog', 'rss'] as const)('pypi-watch poll (%s)', (type) => {
 
     pypi.publishGenerated(3);
     expect(await poll()).toMatchObject({ queued: 0 });
-    const good = pypi.publishGenerated(9_900, { sameSecond: 5 });
-    pypi.publishGenerated(50, { prefix: 'denied', sameSecond: 5 });
+    const good = pypi.publishGenerated(n.good, { sameSecond: 5 });
+    pypi.publishGenerated(n.denied, { prefix: 'denied', sameSecond: 5 });
     pypi.publish([
-      ...Array.from({ length: 25 }, (_, i) => ({ name: `pre-${i}`, version: `1.0rc${i}` })),
-      ...Array.from({ length: 25 }, (_, i) => ({ name: `bad..name-${i}.`, version: '1.0' })),
+      ...Array.from({ length: n.pre }, (_, i) => ({ name: `pre-${i}`, version: `1.0rc${i}` })),
+      ...Array.from({ length: n.bad }, (_, i) => ({ name: `bad..name-${i}.`, version: '1.0' })),
     ]);
 
     const first = await poll();
-    expect(first).toMatchObject({ found: 10_000, invalid: 25, filtered: 75, queued: 9_900, queuedJobs: 19_800, capped: false });
+    expect(first).toMatchObject({ found: total, invalid: n.bad, filtered: n.denied + n.pre, queued: n.good, queuedJobs: 2 * n.good, capped: false, gap: false });
     const ids = await pendingSubmitJobIds(setup);
-    expect(ids).toHaveLength(19_800);
-    expect(new Set(ids).size).toBe(19_800);
+    expect(ids).toHaveLength(2 * n.good);
+    expect(new Set(ids).size).toBe(2 * n.good);
     const names = new Set(ids.map((id) => id.split('|')[0]));
     expect(names).toEqual(new Set(good.map((r) => r.name)));
 
     expect(await poll()).toMatchObject({ found: 0, queued: 0 });
-    expect(await pendingSubmitJobIds(setup)).toHaveLength(19_800);
+    expect(await pendingSubmitJobIds(setup)).toHaveLength(2 * n.good);
 
     const status = await runCli(['status', '--config', setup.configFile], { env: setup.env });
     expect(status.stdout).toMatch(/cursor: \{/);
-    expect(status.stdout).toMatch(/last poll: .*found 0, invalid 0, filtered 0, duplicate 0, queued 0; lag 0/);
-    expect(status.stdout).toContain('dedupe entries: 9900');
+    expect(status.stdout).toMatch(/last poll: .*found 0, invalid 0, filtered 0, duplicate 0, queued 0, waiting 0, superseded 0; lag 0/);
+    expect(status.stdout).toContain(`dedupe entries: ${n.good}`);
   }, 120_000);
 });

@@ -1,6 +1,17 @@
 // `pypi-watch report [--since 7d] [--json]`: how the builds went.
 
-import { bullPrefix, formatDuration, parseDuration, ResultStore, terminalJson, terminalText, type BuildReport } from '@pypi-watch/core';
+import {
+  BuiltThenWithdrawn,
+  bullPrefix,
+  formatDuration,
+  parseDuration,
+  ResultStore,
+  stateKeys,
+  terminalJson,
+  terminalText,
+  type BuildReport,
+  type BuiltThenWithdrawnEntry,
+} from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
 import { UsageError } from '../usage-error.js';
 
@@ -12,13 +23,16 @@ export async function reportCommand(options: { config?: string; since: string; j
   try {
     const store = new ResultStore({ redis: runtime.redis, keyPrefix: bullPrefix(context.config.redis.prefix) });
     const report = await store.report(Date.now() - sinceMs);
-    process.stdout.write(options.json ? `${terminalJson(report, 2)}\n` : formatReport(report, options.since));
+    const withdrawn = await new BuiltThenWithdrawn(runtime.redis, stateKeys(context.config.redis.prefix).withdrawnAfterSubmit).since(Date.now() - sinceMs);
+    process.stdout.write(
+      options.json ? `${terminalJson({ ...report, builtThenWithdrawn: withdrawn }, 2)}\n` : formatReport(report, options.since, withdrawn),
+    );
   } finally {
     await runtime.close();
   }
 }
 
-export function formatReport(report: BuildReport, since: string): string {
+export function formatReport(report: BuildReport, since: string, withdrawn: readonly BuiltThenWithdrawnEntry[] = []): string {
   const lines = [
     `builds finished in the last ${since}: ${report.total}`,
     `  success ${report.byStatus.success} (${(report.successRate * 100).toFixed(1)}% of decided builds; ` +
@@ -28,8 +42,16 @@ export function formatReport(report: BuildReport, since: string): string {
       .filter(([, count]) => count > 0)
       .sort((a, b) => b[1] - a[1])
       .map(([kind, count]) => `    ${kind.padEnd(22)} ${count}`),
-    `  gave up waiting ${report.byStatus['gave-up']}, result path not mapped ${report.byStatus.unmapped}`,
+    `  gave up waiting ${report.byStatus['gave-up']}, result path not mapped ${report.byStatus.unmapped}, ` +
+      `result folder unreadable ${report.byStatus.unreadable ?? 0}`,
   ];
+  if (withdrawn.length > 0) {
+    // Operators pull these RPMs: PyPI no longer offers what the farm built.
+    lines.push('', `built, then withdrawn upstream: ${withdrawn.length}`);
+    for (const entry of withdrawn) {
+      lines.push(`  ${entry.normalized} ${entry.version ?? '(whole project)'}  ${entry.reason}  ${new Date(entry.at).toISOString()}`);
+    }
+  }
   if (report.slowest.length > 0) {
     lines.push('', 'slowest builds:');
     for (const o of report.slowest) lines.push(`  ${formatDuration(o.buildDurationMs ?? 0).padStart(8)}  ${o.name} ${o.version ?? ''} (${o.target})`);
