@@ -1,3 +1,4 @@
+import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
 import { buildSubmitArgs, formatCommandForLog, type SubmitArgsInput } from '../src/submit/submit-command.js';
 import { SubmitArgumentError } from '../src/submit/submit-errors.js';
@@ -29,6 +30,17 @@ describe('buildSubmitArgs', () => {
       'os_version=24.03-LTS',
       'mount_repo_addr=https://example.org/python/$basearch',
     ]);
+  });
+
+  test('quotes a name that YAML 1.1 would read as something else, so Ruby reads the same name back', async () => {
+    const names = ['null', 'On', 'yes', '1e3', '1_000', '0b11', '3to2', '1.0'];
+    const values = names.map((name) => buildSubmitArgs({ jobYamlPath: 'job.yaml', name, target: {}, params: {} })[1]!.slice('repo_addr='.length));
+    expect(values.every((value) => value.startsWith('"'))).toBe(true);
+    // As submit does: each `k=v` is loaded as the YAML text `k: v`.
+    const script = 'require "yaml"; require "json"; puts(ARGV.map { |v| YAML.load("repo_addr: #{v}")["repo_addr"] }.to_json)';
+    const { stdout } = await execa('ruby', ['-e', script, ...values]);
+    expect(JSON.parse(stdout)).toEqual(names);
+    expect(buildSubmitArgs({ jobYamlPath: 'job.yaml', name: 'requests', target: {}, params: {} })[1]).toBe('repo_addr=requests');
   });
 
   test('keeps the name as given (case, dots, underscores)', () => {

@@ -2,6 +2,7 @@
 
 import { checkProjectName } from '../release/project-name.js';
 import { SubmitArgumentError } from './submit-errors.js';
+import { rubySafeString } from './ruby-yaml.js';
 import { forbiddenJobKeyReason } from './submit-targets.js';
 
 export interface SubmitArgsInput {
@@ -35,7 +36,9 @@ export function buildSubmitArgs(input: SubmitArgsInput): string[] {
     throw new SubmitArgumentError(`project name ${quoteForMessage(name)} rejected: ${checked.reason}`);
   }
 
-  const args = [jobYamlPath, `${RESERVED_KEY}=${name}`];
+  // submit loads `k=v` as the YAML 1.1 text `k: v`: a project named `null`, `on`, `1e3` or `1_000`
+  // would reach the farm as nil, true or a number, so such a name goes quoted (most go as they are).
+  const args = [jobYamlPath, `${RESERVED_KEY}=${rubySafeString(name)}`];
   const seen = new Set<string>();
   for (const [where, record] of [
     ['target', target],
