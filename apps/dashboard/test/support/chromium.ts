@@ -1,6 +1,5 @@
-// The system Chromium for browser tests: installed with apt when missing and we are root; never downloaded by Playwright.
+// The system Chromium for browser tests: Debian's, installed before the tests run; never downloaded by Playwright.
 
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,21 +8,10 @@ import { chromium, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-/** Installs Debian's `chromium` package if /usr/bin/chromium is missing; throws with what to do when it cannot. */
+/** Debian's /usr/bin/chromium, which `pnpm test` installs first (test/install-system-packages.sh); a test never runs apt-get. */
 export function ensureChromiumInstalled(): string {
   if (existsSync(CHROMIUM_PATH)) return CHROMIUM_PATH;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`${CHROMIUM_PATH} is missing: run \`sudo apt-get update && sudo apt-get install -y chromium\` and retry.`);
-  }
-  try {
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });
-  } catch (error) {
-    throw new Error(`${CHROMIUM_PATH} is missing and \`apt-get install -y chromium\` failed: ${(error as Error).message}`, { cause: error });
-  }
-  if (!existsSync(CHROMIUM_PATH)) throw new Error(`apt-get installed chromium, but ${CHROMIUM_PATH} is still missing`);
-  return CHROMIUM_PATH;
+  throw new Error(`${CHROMIUM_PATH} is missing: run \`bash test/install-system-packages.sh\` (or \`sudo apt-get install -y chromium\`), or use \`pnpm test\`.`);
 }
 
 export interface LaunchedChromium {

@@ -19,19 +19,10 @@ let dir: string | undefined;
 function ensureRedisServerInstalled(): void {
   try {
     execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-    return;
   } catch {
-    // fall through to the install
+    // `pnpm test` installs it first (test/install-system-packages.sh); a test never runs apt-get.
+    throw new Error('redis-server is not installed: run `bash test/install-system-packages.sh` (or `sudo apt-get install -y redis-server`), or use `pnpm test`.');
   }
-  const isRoot = process.getuid?.() === 0;
-  if (!isRoot) {
-    throw new Error('redis-server is not installed: run `sudo apt-get install -y redis-server` and retry.');
-  }
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-  execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], {
-    stdio: 'inherit',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
 }
 
 export async function setup(project: TestProject): Promise<void> {
