@@ -131,7 +131,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description('prune old batch log folders, update lists and expired dedupe entries now')
     .addOption(configOption())
     .option('--dry-run', 'list what would be removed, remove nothing')
-    .action(cleanupCommand);
+    .action(async (options: { config?: string; dryRun?: boolean }) => {
+      setExitCode(await cleanupCommand(options));
+    });
 
   return program;
 }

@@ -141,7 +141,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Follow every submitted build to its outcome by reading its result folder. */
       enabled: z.boolean().default(true),
-      /** Farm path prefix → where this host mounts it, e.g. `{ "/srv": "/mnt/farm-srv" }`; empty: paths as printed. */
+      /** Farm path prefix → where this host mounts it, e.g. `{ "/srv": "/mnt/farm-srv" }`; results are read only inside a mapped root, so empty follows nothing. */
       pathMap: z.record(z.string().regex(/^\//, 'expected an absolute farm path prefix'), z.string().regex(/^\//, 'expected an absolute local path')).default({}),
       every: duration(100).default(10 * 60_000),
       giveUpAfter: duration(1000).default(2 * 86_400_000),
