@@ -2,11 +2,10 @@
 // Entry point of the `pypi-watch` command: runs the program and maps failures to exit codes.
 
 import { CommanderError } from 'commander';
-import { PypiWatchError } from '@pypi-watch/core/errors';
+import { PypiWatchError, UsageError } from '@pypi-watch/core/errors';
 import { terminalText } from '@pypi-watch/core/terminal-text';
 import { buildProgram } from './program.js';
 import { guardTerminalOutput } from './terminal-guard.js';
-import { UsageError } from './usage-error.js';
 
 /** 0 done, 1 failed (or enqueue skipped invalid entries), 2 usage error. */
 async function main(argv: readonly string[]): Promise<number> {

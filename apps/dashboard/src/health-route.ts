@@ -4,9 +4,8 @@
 // one PING, one count script per queue, and the two small metric hashes. `status`'s dedupe size
 // (a scan of every dedupe shard) and schedule listing stay out of it.
 
-import { bullPrefix, MetricsStore, QUEUE_NAMES, type JobCounts, type QueueName, type Runtime } from '@pypi-watch/core';
+import { bullPrefix, MetricsStore, QUEUE_NAMES, type JobCounts, type QueueName, type Runtime, withTimeout } from '@pypi-watch/core';
 import type { RequestHandler } from 'express';
-import { withTimeout } from './with-timeout.js';
 
 export interface HealthyReport {
   readonly redis: 'ok';

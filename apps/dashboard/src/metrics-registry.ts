@@ -14,9 +14,9 @@ import {
   type MetricsSnapshot,
   type QueueName,
   type Runtime,
+  withTimeout,
 } from '@pypi-watch/core';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { withTimeout } from './with-timeout.js';
 
 /** The job states `pypi_watch_queue_jobs` reports. */
 export const GAUGED_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;

@@ -1,6 +1,7 @@
 // The public face of @pypi-watch/core: everything the apps wire together.
 
 export * from './errors.js';
+export { withTimeout } from './async/with-timeout.js';
 export { loadConfig, type Config, type LoadConfigOptions, type Secrets } from './config/load-config.js';
 export { configSchema, type ConfigInput } from './config/config-schema.js';
 export { parseDuration, formatDuration } from './config/duration.js';
@@ -34,7 +35,6 @@ export { createSubmitProcessor, type SubmitProcessorOptions, type SubmitJobResul
 export { SubmitRunner } from './submit/submit-runner.js';
 export { renderJobYaml } from './submit/job-yaml.js';
 export { buildSubmitArgs, formatCommandForLog } from './submit/submit-command.js';
-export { SubmitFailedError } from './submit/submit-errors.js';
 export { BatchLog, batchIdFor, parseBatchTime } from './batch/batch-log.js';
 export { writeUpdateList, pruneUpdateLists } from './batch/update-list.js';
 export { DedupeStore } from './dedupe/dedupe-store.js';
@@ -43,14 +43,13 @@ export { startWorkers, type StartWorkersOptions, type WorkerSet } from './worker
 export { createPoller, type Poller, type PollJobData, type CreatePollerOptions } from './poll/poller.js';
 export { runPoll, type PollResult, type PollDeps, type PollRequest } from './poll/run-poll.js';
 export { PollState } from './poll/poll-state.js';
-export { PollInProgressError, withPollLock } from './poll/poll-lock.js';
+export { withPollLock } from './poll/poll-lock.js';
 export { ReleaseFilter, loadAllowFile } from './release/release-filter.js';
 export { createReleaseSource } from './sources/create-source.js';
 export type { ReleaseSource, ReleaseEvent, FetchResult } from './sources/release-source.js';
 export { createReleaseFilesLookup, type ReleaseFilesLookupConfig } from './sources/create-source.js';
 export { PypiJsonClient, type PypiJsonClientOptions } from './sources/pypi-json-client.js';
 export type { ReleaseFiles, ReleaseFilesLookup } from './sources/release-files.js';
-export { JsonApiFormatError } from './sources/source-errors.js';
 export { MetricsStore, RELEASE_COUNTERS, SUBMIT_COUNTERS, SUBMIT_DURATION_BUCKETS, type MetricsSnapshot } from './metrics/metrics-store.js';
 export { DecisionLog, describeDecision, invalidSubject, type Decision, type DecisionEntry, type DecisionRecord } from './decisions/decision-log.js';
 export { ResultStore, type BuildReport } from './results/result-store.js';

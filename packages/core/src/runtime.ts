@@ -2,11 +2,13 @@
 
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { settlesWithin } from './async/with-timeout.js';
 import type { Config } from './config/load-config.js';
 import { UntrustedRedisError } from './errors.js';
 import type { Logger } from './logging/logger.js';
 import { createQueues, type Queues } from './queues/queues.js';
-import { probeEmbeddedRedis, processRunning, startEmbeddedRedis, type EmbeddedRedis, type EmbeddedRedisProbe } from './redis/embedded-redis.js';
+import { processAlive } from './process/process-alive.js';
+import { probeEmbeddedRedis, startEmbeddedRedis, type EmbeddedRedis, type EmbeddedRedisProbe } from './redis/embedded-redis.js';
 import { connectRedis, redactRedisUrl } from './redis/redis-connection.js';
 
 export interface Runtime {
@@ -51,7 +53,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
     const found = await probeEmbeddedRedis(dir);
     if (found.state === 'ours') {
       url = found.url;
-      reconnectWhile = embeddedServerAlive(logger, found.endpoint.port, () => processRunning(found.endpoint.pid));
+      reconnectWhile = embeddedServerAlive(logger, found.endpoint.port, () => processAlive(found.endpoint.pid, { otherUsers: 'gone' }));
       logger.debug({ redis: redactRedisUrl(url) }, 'using the embedded redis-server another pypi-watch process runs');
     } else {
       if (found.state === 'untrusted') {
@@ -94,8 +96,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
         () => true,
         () => false,
       );
-      const quitInTime = await Promise.race([quit, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref())]);
-      if (!quitInTime) redis.disconnect();
+      if (!(await settlesWithin(quit, 2000, 'redis QUIT')) || !(await quit)) redis.disconnect();
       if (embedded) {
         await embedded.stop();
         logger.info('stopped embedded redis-server');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
-import { InvalidBatchIdError, InvalidBatchRecordError } from '../src/batch/batch-errors.js';
+import { InvalidBatchIdError, InvalidBatchRecordError } from '../src/errors.js';
 import { BatchLog, batchIdFor, parseBatchTime, validateBatchId } from '../src/batch/batch-log.js';
 import { writeUpdateList } from '../src/batch/update-list.js';
 

@@ -4,7 +4,7 @@ import type { ChangelogCursor, ChangelogSource } from '../src/sources/changelog-
 import { changelogCursorSchema } from '../src/sources/changelog-source.js';
 import { createReleaseSource, type ChangelogSourceConfig } from '../src/sources/create-source.js';
 import type { ReleaseEvent } from '../src/sources/release-source.js';
-import { FeedFormatError, ResponseTooLargeError, XmlRpcFaultError } from '../src/sources/source-errors.js';
+import { FeedFormatError, ResponseTooLargeError, XmlRpcFaultError } from '../src/errors.js';
 import { FakePypi } from './support/fake-pypi.js';
 
 let fake: FakePypi;

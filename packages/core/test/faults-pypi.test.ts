@@ -3,7 +3,7 @@
 // never moves on a failure, nothing is half-queued, and the next good answer resumes from the cursor.
 
 import { afterEach, describe, expect, test } from 'vitest';
-import { FeedFormatError, ResponseTooLargeError, SourceError, XmlRpcFaultError } from '../src/sources/source-errors.js';
+import { FeedFormatError, ResponseTooLargeError, SourceError, XmlRpcFaultError } from '../src/errors.js';
 import { startWorkers } from '../src/workers/start-workers.js';
 import type { FailureKind } from './support/fake-pypi.js';
 import { createPollHarness, type PollHarness } from './support/poll-harness.js';

@@ -3,7 +3,7 @@
 
 import { describe, expect, test } from 'vitest';
 import { FsGate } from '../src/results/fs-gate.js';
-import { UnreadableResultError } from '../src/results/result-read-errors.js';
+import { UnreadableResultError } from '../src/errors.js';
 
 /** A call that settles only when told to, like an fs call on a mount that stopped answering. */
 function stuckCall<T>(value: T) {

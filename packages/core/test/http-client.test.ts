@@ -1,8 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { ConfigError } from '../src/errors.js';
+import { ConfigError, ResponseTooLargeError, SourceError } from '../src/errors.js';
 import { createHttpClient, DEFAULT_USER_AGENT, requestText, type HttpClientOptions } from '../src/sources/http-client.js';
-import { ResponseTooLargeError, SourceError } from '../src/sources/source-errors.js';
 import { FakePypi } from './support/fake-pypi.js';
 
 let fake: FakePypi;

@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { renderJobYaml } from '../src/submit/job-yaml.js';
-import { JobYamlError } from '../src/submit/submit-errors.js';
+import { JobYamlError } from '../src/errors.js';
 
 const LOADER = resolve(import.meta.dirname, 'fixtures/lkp-load-job.rb');
 const SHIPPED_TEMPLATE = resolve(import.meta.dirname, '../../../config/update-pypi.yaml');

@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { renderJobYaml } from '../src/submit/job-yaml.js';
-import { JobYamlError } from '../src/submit/submit-errors.js';
+import { JobYamlError } from '../src/errors.js';
 
 const SHIPPED_TEMPLATE = resolve(import.meta.dirname, '../../../config/update-pypi.yaml');
 const SECRETS = { apiKey: 'sk-test-0123456789', baseUrl: 'https://ai.example.org/v1', aiModel: 'deepseek-v3' };

@@ -2,10 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { InvalidInputError } from '../src/errors.js';
+import { InvalidInputError, JsonApiFormatError, SourceError } from '../src/errors.js';
 import { createReleaseFilesLookup, type ReleaseFilesLookupConfig } from '../src/sources/create-source.js';
 import type { PypiJsonClient } from '../src/sources/pypi-json-client.js';
-import { JsonApiFormatError, SourceError } from '../src/sources/source-errors.js';
 import { FakePypi } from './support/fake-pypi.js';
 
 let fake: FakePypi;

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createReleaseSource } from '../src/sources/create-source.js';
 import type { ReleaseEvent } from '../src/sources/release-source.js';
-import { XmlRpcFaultError } from '../src/sources/source-errors.js';
+import { XmlRpcFaultError } from '../src/errors.js';
 import { decodeMethodCall, decodeMethodResponse, encodeMethodResponse } from '../src/sources/xml-rpc.js';
 
 // The repository's parent holds shared/: packages/core/test → ../../.. is the repo root.

@@ -6,7 +6,7 @@ import { createReleaseSource, type RssSourceConfig } from '../src/sources/create
 import type { ReleaseEvent } from '../src/sources/release-source.js';
 import { parseRfc822 } from '../src/sources/rss-feed.js';
 import { rssCursorSchema, type RssSource } from '../src/sources/rss-source.js';
-import { FeedFormatError, ResponseTooLargeError } from '../src/sources/source-errors.js';
+import { FeedFormatError, ResponseTooLargeError } from '../src/errors.js';
 import { FakePypi, type FakeRelease } from './support/fake-pypi.js';
 
 let fake: FakePypi;

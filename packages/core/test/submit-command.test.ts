@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
 import { buildSubmitArgs, formatCommandForLog, type SubmitArgsInput } from '../src/submit/submit-command.js';
-import { SubmitArgumentError } from '../src/submit/submit-errors.js';
+import { SubmitArgumentError } from '../src/errors.js';
 
 const base: SubmitArgsInput = {
   jobYamlPath: '/var/lib/pypi-watch/jobs/update-pypi.0123456789ab.yaml',

@@ -4,7 +4,7 @@ import { lstat, mkdir, mkdtemp, readFile, readlink, readdir, rm, writeFile } fro
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { SubmitFailedError } from '../src/submit/submit-errors.js';
+import { SubmitFailedError } from '../src/errors.js';
 import { hostFolderPrefix, pruneStaleSubmitHomes } from '../src/submit/submit-homes.js';
 import { SubmitRunner, type SubmitRunnerOptions } from '../src/submit/submit-runner.js';
 

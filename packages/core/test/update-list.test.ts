@@ -2,9 +2,8 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { InvalidBatchRecordError } from '../src/batch/batch-errors.js';
+import { InvalidBatchRecordError, ConfigError } from '../src/errors.js';
 import { pruneUpdateLists, updateListName, writeUpdateList } from '../src/batch/update-list.js';
-import { ConfigError } from '../src/errors.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

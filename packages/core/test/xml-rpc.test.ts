@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createHttpClient } from '../src/sources/http-client.js';
-import { FeedFormatError, SourceError, XmlRpcFaultError } from '../src/sources/source-errors.js';
+import { FeedFormatError, SourceError, XmlRpcFaultError } from '../src/errors.js';
 import { XmlRpcClient, isRateLimitFault } from '../src/sources/xml-rpc-client.js';
 import {
   decodeMethodCall,

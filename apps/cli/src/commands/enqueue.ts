@@ -11,9 +11,9 @@ import {
   parsePackageList,
   type PackageRequest,
   type RejectedRequest,
+  UsageError,
 } from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
-import { UsageError } from '../usage-error.js';
 
 export async function enqueueCommand(specs: string[], options: { config?: string; list?: string[] }): Promise<number> {
   const context = commandContext(options.config, 'oneshot', 'cli');

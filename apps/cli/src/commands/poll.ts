@@ -1,8 +1,7 @@
 // `pypi-watch poll [--since SERIAL]`: one poll now, its result printed.
 
-import { createPoller } from '@pypi-watch/core';
+import { createPoller, UsageError } from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
-import { UsageError } from '../usage-error.js';
 
 export async function pollCommand(options: { config?: string; since?: number; json?: boolean }): Promise<void> {
   const context = commandContext(options.config, 'oneshot', 'cli');

@@ -11,9 +11,9 @@ import {
   terminalText,
   type BuildReport,
   type BuiltThenWithdrawnEntry,
+  UsageError,
 } from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
-import { UsageError } from '../usage-error.js';
 
 export async function reportCommand(options: { config?: string; since: string; json?: boolean }): Promise<void> {
   const sinceMs = parseDuration(options.since);

@@ -1,8 +1,7 @@
 // `pypi-watch why NAME[==VERSION]`: everything pypi-watch decided about a release, and why.
 
-import { bullPrefix, checkProjectName, DecisionLog, describeDecision, invalidSubject, printable, terminalJson, terminalText } from '@pypi-watch/core';
+import { bullPrefix, checkProjectName, DecisionLog, describeDecision, invalidSubject, printable, terminalJson, terminalText, UsageError } from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
-import { UsageError } from '../usage-error.js';
 
 export async function whyCommand(spec: string, options: { config?: string; json?: boolean }): Promise<void> {
   const context = commandContext(options.config, 'oneshot', 'cli');

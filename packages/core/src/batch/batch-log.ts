@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { checkProjectName } from '../release/project-name.js';
 import { formatCommandForLog } from '../submit/submit-command.js';
 import { keepTail } from '../submit/submit-output.js';
-import { InvalidBatchIdError, InvalidBatchRecordError } from './batch-errors.js';
+import { InvalidBatchIdError, InvalidBatchRecordError } from '../errors.js';
 import { localClock, localDay, localIsoTimestamp, parseLocalStamp } from './local-time.js';
 
 const BATCH_ID = /^submit-log-(\d{8})-(\d{6})$/;

@@ -3,9 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError, InvalidBatchRecordError } from '../errors.js';
 import { checkProjectName } from '../release/project-name.js';
-import { InvalidBatchRecordError } from './batch-errors.js';
 import { BATCH_DIR_MODE, BATCH_FILE_MODE } from './batch-log.js';
 import { localClock, localDay } from './local-time.js';
 

@@ -12,6 +12,8 @@ export interface PendingLatestOptions {
   readonly key: string;
   /** BullMQ's key of a submit job, less its id (`queue.toKey('')`), to tell a live job from a gone one. */
   readonly jobKeyPrefix: string;
+  /** How long a claimed job's versions are remembered, for a poll that replays after a crash. @defaultValue 86400000 (ms) */
+  readonly claimedTtlMs?: number;
 }
 
 export interface JoinRequest {
@@ -45,9 +47,17 @@ function luaScript(source: string): LuaScript {
 // Value layout: job id, name, then the versions, one a line (none of them can hold a newline).
 // A field whose job is gone or finished (a crash between this script and the add, a job removed by
 // hand) is not joined: the release gets its own job, so nothing is lost to a stale field.
+// A field its worker has claimed is remembered for a while (`<claimed prefix><field>`): a poll that
+// failed after joining and replays must not give an already built version a job of its own.
+// ARGV: job key prefix, claimed key prefix, then field, job id, name, version per release.
 const JOIN_SCRIPT = luaScript(`
+local function hasVersion(value, version)
+  local first = string.find(value, '\\n', 1, true)
+  local second = string.find(value, '\\n', first + 1, true)
+  return string.find('\\n' .. string.sub(value, second + 1) .. '\\n', '\\n' .. version .. '\\n', 1, true) ~= nil
+end
 local out = {}
-for i = 2, #ARGV, 4 do
+for i = 3, #ARGV, 4 do
   local field, jobId, name, version = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local current = redis.call('HGET', KEYS[1], field)
   local result = ''
@@ -58,13 +68,17 @@ for i = 2, #ARGV, 4 do
     else
       local jobKey = ARGV[1] .. pendingJob
       if redis.call('EXISTS', jobKey) == 1 and redis.call('HEXISTS', jobKey, 'finishedOn') == 0 then
-        local nameEnd = string.find(current, '\\n', string.len(pendingJob) + 2, true)
-        local versions = '\\n' .. string.sub(current, nameEnd + 1) .. '\\n'
-        if not string.find(versions, '\\n' .. version .. '\\n', 1, true) then
+        if not hasVersion(current, version) then
           redis.call('HSET', KEYS[1], field, current .. '\\n' .. version)
         end
         result = pendingJob
       end
+    end
+  end
+  if result == '' then
+    local claimed = redis.call('GET', ARGV[2] .. field)
+    if claimed and hasVersion(claimed, version) then
+      result = string.sub(claimed, 1, string.find(claimed, '\\n', 1, true) - 1)
     end
   end
   if result == '' then
@@ -88,30 +102,34 @@ if string.sub(current, 1, string.len(ARGV[2]) + 1) ~= ARGV[2] .. '\\n' then retu
 return current
 `);
 
+/** Deletes the field if it still holds ARGV[2], remembering it under ARGV[3] for ARGV[4] ms. */
 const DELETE_IF_SCRIPT = luaScript(`
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
   redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('SET', ARGV[3], ARGV[2], 'PX', ARGV[4])
   return 1
 end
 return 0
 `);
 
-/** Drops one version (ARGV[2]; '' for all) from the field; returns {job id, versions left}. */
+/** Drops one version (ARGV[2]; '' for all) from the field; returns {job id, versions left, removed...}. */
 const WITHDRAW_SCRIPT = luaScript(`
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if not current then return false end
 local lines = {}
 for line in string.gmatch(current, '[^\\n]+') do lines[#lines + 1] = line end
 local kept = { lines[1], lines[2] }
+local out = { lines[1], 0 }
 for i = 3, #lines do
-  if ARGV[2] ~= '' and lines[i] ~= ARGV[2] then kept[#kept + 1] = lines[i] end
+  if ARGV[2] ~= '' and lines[i] ~= ARGV[2] then kept[#kept + 1] = lines[i] else out[#out + 1] = lines[i] end
 end
 if #kept == 2 then
   redis.call('HDEL', KEYS[1], ARGV[1])
 else
   redis.call('HSET', KEYS[1], ARGV[1], table.concat(kept, '\\n'))
 end
-return { lines[1], #kept - 2 }
+out[2] = #kept - 2
+return out
 `);
 
 /** Fields per join call: one round trip, a few ms of Redis time. */
@@ -143,11 +161,15 @@ export class PendingLatest {
   readonly #redis: Redis;
   readonly #key: string;
   readonly #jobKeyPrefix: string;
+  readonly #claimedPrefix: string;
+  readonly #claimedTtlMs: number;
 
   constructor(options: PendingLatestOptions) {
     this.#redis = options.redis;
     this.#key = options.key;
     this.#jobKeyPrefix = options.jobKeyPrefix;
+    this.#claimedPrefix = `${options.key}:claimed:`;
+    this.#claimedTtlMs = options.claimedTtlMs ?? 86_400_000;
   }
 
   /**
@@ -160,7 +182,7 @@ export class PendingLatest {
     for (let start = 0; start < requests.length; start += JOIN_CHUNK) {
       const chunk = requests.slice(start, start + JOIN_CHUNK);
       const args = chunk.flatMap((r) => [pendingField(r.normalized, r.targetId), r.jobId, r.name, r.version]);
-      const reply = (await this.#eval(JOIN_SCRIPT, [this.#jobKeyPrefix, ...args])) as string[];
+      const reply = (await this.#eval(JOIN_SCRIPT, [this.#jobKeyPrefix, this.#claimedPrefix, ...args])) as string[];
       for (const id of reply) joined.push(id === '' ? undefined : id);
     }
     return joined;
@@ -181,16 +203,24 @@ export class PendingLatest {
 
   /** Deletes the field if it still holds `claimed`; false when a release joined meanwhile (claim again). */
   async release(normalized: string, targetId: string, claimed: PendingVersions): Promise<boolean> {
-    return (await this.#eval(DELETE_IF_SCRIPT, [pendingField(normalized, targetId), claimed.raw])) === 1;
+    const field = pendingField(normalized, targetId);
+    return (await this.#eval(DELETE_IF_SCRIPT, [field, claimed.raw, this.#claimedPrefix + field, String(this.#claimedTtlMs)])) === 1;
   }
 
   /**
    * A withdrawn release (or with `version` undefined, project) leaves the pending job of that project
-   * and target. Returns that job and how many versions it still stands for (0: remove the job).
+   * and target. Returns that job, how many versions it still stands for (0: remove the job), and the
+   * versions taken out of it (restorable: an unyank must bring each back).
    */
-  async withdraw(normalized: string, targetId: string, version: string | undefined): Promise<{ jobId: string; versionsLeft: number } | undefined> {
-    const reply = (await this.#eval(WITHDRAW_SCRIPT, [pendingField(normalized, targetId), version ?? ''])) as [string, number] | null;
-    return reply === null ? undefined : { jobId: reply[0], versionsLeft: Number(reply[1]) };
+  async withdraw(
+    normalized: string,
+    targetId: string,
+    version: string | undefined,
+  ): Promise<{ jobId: string; versionsLeft: number; removed: string[] } | undefined> {
+    const reply = (await this.#eval(WITHDRAW_SCRIPT, [pendingField(normalized, targetId), version ?? ''])) as [string, number, ...string[]] | null;
+    if (reply === null) return undefined;
+    const [jobId, versionsLeft, ...removed] = reply;
+    return { jobId, versionsLeft: Number(versionsLeft), removed };
   }
 
   async #eval(script: LuaScript, args: readonly string[]): Promise<unknown> {

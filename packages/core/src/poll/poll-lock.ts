@@ -3,15 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import { PypiWatchError } from '../errors.js';
-
-/** Another poll holds the lock. */
-export class PollInProgressError extends PypiWatchError {
-  constructor() {
-    super('ERR_POLL_IN_PROGRESS', 'another poll is running; try again when it has finished');
-    this.name = 'PollInProgressError';
-  }
-}
+import { PollInProgressError } from '../errors.js';
+import { processAlive } from '../process/process-alive.js';
 
 // Compare-and-act, so a lock that expired and was taken by someone else is never touched.
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
@@ -67,10 +60,5 @@ function heldByDeadLocalProcess(value: string): boolean {
     return false;
   }
   if (holder.host !== hostname() || typeof holder.pid !== 'number' || holder.pid === process.pid) return false;
-  try {
-    process.kill(holder.pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !processAlive(holder.pid);
 }

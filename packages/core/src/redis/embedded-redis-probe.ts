@@ -2,8 +2,8 @@
 // The file can be stale (the server died) while another local user's process listens on its port.
 
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Redis, ReplyError } from 'ioredis';
+import { processAlive } from '../process/process-alive.js';
 import { EMBEDDED_REDIS_USER, embeddedRedisUrl, endpointPath, readEndpoint, type EmbeddedEndpoint } from './embedded-endpoint.js';
 
 export type EmbeddedRedisProbe =
@@ -41,7 +41,8 @@ export async function probeEmbeddedRedis(dir: string, options: ProbeOptions = {}
     endpointFile: endpointPath(dir),
     port: endpoint.port,
     pid: endpoint.pid,
-    pidRunning: processRunning(endpoint.pid),
+    // Another user's process is never our redis-server, which runs as us.
+    pidRunning: processAlive(endpoint.pid, { otherUsers: 'gone' }),
     reason: verdict === VERIFIED ? 'the endpoint file holds no password' : verdict,
   };
 }
@@ -129,26 +130,4 @@ export function parseInfo(text: string): Map<string, string> {
     if (colon > 0 && !line.startsWith('#')) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
   }
   return fields;
-}
-
-/**
- * Whether `pid` is a live process. EPERM means another user's process: never our redis-server,
- * which runs as us, so it counts as gone. So does a zombie (Linux /proc state Z or X): it has
- * exited and its port is free for anyone, though it still has a pid until its parent reaps it.
- */
-export function processRunning(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return true; // no /proc (not Linux): kill(0) is all we can know
-  }
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return state !== 'Z' && state !== 'X';
 }

@@ -12,12 +12,13 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { ConfigError, RedisNotInstalledError, RedisUnavailableError } from '../errors.js';
 import { EMBEDDED_REDIS_USER, embeddedRedisUrl, endpointPath, writeEndpoint } from './embedded-endpoint.js';
-import { parseInfo, processRunning } from './embedded-redis-probe.js';
+import { processAlive } from '../process/process-alive.js';
+import { parseInfo } from './embedded-redis-probe.js';
 import { findFreePort } from './free-port.js';
 import { ensurePrivateDir, writePrivateFile } from './private-file.js';
 import { renderRedisConfig, type RedisConfigEntries } from './redis-config-file.js';
 
-export { findRunningEmbeddedRedis, probeEmbeddedRedis, processRunning, type EmbeddedRedisProbe } from './embedded-redis-probe.js';
+export { findRunningEmbeddedRedis, probeEmbeddedRedis, type EmbeddedRedisProbe } from './embedded-redis-probe.js';
 
 export interface EmbeddedRedisOptions {
   /** Folder for the AOF files, the log, `redis.conf` and `endpoint.json`. Created if missing, made 0700. */
@@ -148,7 +149,7 @@ async function launch(options: EmbeddedRedisOptions, port: number): Promise<Embe
   await writeEndpoint(options.dir, { port, pid, runId, password });
   const exited = once(child, 'exit');
   // A zombie (exited, not yet reaped) counts as gone: its port is already free for anyone.
-  const isRunning = (): boolean => child.exitCode === null && child.signalCode === null && processRunning(pid);
+  const isRunning = (): boolean => child.exitCode === null && child.signalCode === null && processAlive(pid, { otherUsers: 'gone' });
   const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
     if (isRunning()) {
       child.kill(signal);

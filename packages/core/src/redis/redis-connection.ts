@@ -1,6 +1,7 @@
 // Redis connections for BullMQ and for pypi-watch's own keys: one server, or a Redis Cluster.
 
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
+import { withTimeout } from '../async/with-timeout.js';
 import { ConfigError, RedisUnavailableError } from '../errors.js';
 
 export interface RedisConnectionOptions {
@@ -150,7 +151,7 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
   };
   client.on('error', onError);
   try {
-    await withTimeout(client.connect().then(() => client.ping()), timeoutMs);
+    await withTimeout(client.connect().then(() => client.ping()), timeoutMs, 'connect and PING');
   } catch (error) {
     client.disconnect();
     const reason = lastError?.message ?? (error as Error).message;
@@ -161,12 +162,4 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
     client.off('error', onError);
   }
   return client;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,7 +1,7 @@
 // What pypi-watch learned about one submitted build, stored per release and summarised in reports.
 
 import type { FailureKind } from './result-classifier.js';
-import type { UnreadableReason } from './result-read-errors.js';
+import type { UnreadableReason } from '../errors.js';
 
 export type OutcomeStatus = 'success' | 'failure' | 'gave-up' | 'unmapped' | 'unreadable';
 

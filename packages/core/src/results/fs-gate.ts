@@ -1,6 +1,6 @@
 // Bounds how many threadpool threads the result reader may hold, and how long it waits for each call.
 
-import { UnreadableResultError } from './result-read-errors.js';
+import { UnreadableResultError } from '../errors.js';
 
 export interface FsGateOptions {
   /**

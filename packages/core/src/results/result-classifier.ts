@@ -3,7 +3,7 @@
 
 import { FsGate } from './fs-gate.js';
 import { openResultFolder, type ResultReadOptions } from './result-folder.js';
-import { UnreadableResultError, type UnreadableReason } from './result-read-errors.js';
+import { UnreadableResultError, type UnreadableReason } from '../errors.js';
 
 export const FAILURE_KINDS = [
   'repo-outage',

@@ -6,7 +6,7 @@ import { lstat, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { scanFor } from './file-scan.js';
 import type { FsGate } from './fs-gate.js';
-import { UnreadableResultError } from './result-read-errors.js';
+import { UnreadableResultError } from '../errors.js';
 
 /**
  * O_NONBLOCK: a FIFO swapped in after the lstat check still opens at once (and then fails the

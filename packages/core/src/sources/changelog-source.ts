@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { meaningOf } from './changelog-actions.js';
 import type { FetchResult, RejectedEntry, ReleaseEvent, ReleaseSource } from './release-source.js';
 import { describeRaw } from './release-source.js';
-import { FeedFormatError } from './source-errors.js';
+import { FeedFormatError } from '../errors.js';
 import type { XmlRpcClient } from './xml-rpc-client.js';
 import type { XmlRpcValue } from './xml-rpc.js';
 

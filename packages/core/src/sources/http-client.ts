@@ -3,8 +3,7 @@
 import got, { HTTPError, RequestError, type Got, type Progress, type RetryObject } from 'got';
 import type { Logger } from 'pino';
 import packageJson from '../../package.json' with { type: 'json' };
-import { ConfigError } from '../errors.js';
-import { ResponseTooLargeError, SourceError } from './source-errors.js';
+import { ConfigError, ResponseTooLargeError, SourceError } from '../errors.js';
 
 export interface HttpClientOptions {
   /** Where PyPI (or a mirror) lives, e.g. `https://pypi.org`; request paths are relative to it. */

@@ -5,11 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Got } from 'got';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, JsonApiFormatError } from '../errors.js';
 import { requestResponse } from './http-client.js';
 import type { ReleaseFiles, ReleaseFilesLookup } from './release-files.js';
 import { describeRaw } from './release-source.js';
-import { JsonApiFormatError } from './source-errors.js';
 
 export interface PypiJsonClientOptions {
   /** HTTP client (from createHttpClient) whose base URL is PyPI's: timeouts, retries, body cap, User-Agent. */

@@ -3,7 +3,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { RejectedEntry } from './release-source.js';
 import { describeRaw } from './release-source.js';
-import { FeedFormatError } from './source-errors.js';
+import { FeedFormatError } from '../errors.js';
 
 export interface RssItem {
   /** `NAME VERSION`, as in the feed: what identifies an item across fetches. */

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Got } from 'got';
 import type { Logger } from 'pino';
 import { requestText } from './http-client.js';
-import { XmlRpcFaultError } from './source-errors.js';
+import { XmlRpcFaultError } from '../errors.js';
 import { decodeMethodResponse, encodeMethodCall, type XmlRpcValue } from './xml-rpc.js';
 
 export interface XmlRpcClientOptions {

@@ -1,7 +1,7 @@
 // XML-RPC wire format: encode a methodCall, decode a methodResponse or fault (and the reverse, for test servers).
 
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { FeedFormatError, XmlRpcFaultError } from './source-errors.js';
+import { FeedFormatError, XmlRpcFaultError } from '../errors.js';
 
 /** A decoded XML-RPC value. `<nil/>` (Python's allow_none extension) decodes to null. */
 export type XmlRpcValue = string | number | boolean | null | readonly XmlRpcValue[] | { readonly [member: string]: XmlRpcValue };

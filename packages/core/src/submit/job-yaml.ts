@@ -5,7 +5,7 @@ import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { isMap, parseDocument } from 'yaml';
 import { stringifyForRuby, unsupportedTags } from './ruby-yaml.js';
-import { JobYamlError } from './submit-errors.js';
+import { JobYamlError } from '../errors.js';
 
 /** Values that must reach the farm job but never a command line, an image or a log. */
 export interface JobYamlSecrets {

@@ -1,7 +1,7 @@
 // The argv of one `submit` call, checked so nothing from a feed can change what submit does.
 
 import { checkProjectName } from '../release/project-name.js';
-import { SubmitArgumentError } from './submit-errors.js';
+import { SubmitArgumentError } from '../errors.js';
 import { rubySafeString } from './ruby-yaml.js';
 import { forbiddenJobKeyReason } from './submit-targets.js';
 

@@ -3,7 +3,8 @@
 import { lstat, mkdir, readdir, rm, symlink } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
-import { SubmitRunnerClosedError } from './submit-errors.js';
+import { SubmitRunnerClosedError } from '../errors.js';
+import { processAlive } from '../process/process-alive.js';
 
 /**
  * submit packs lkp-tests changes into `$HOME/.cache/compass-ci` before every call, and two
@@ -117,20 +118,10 @@ export async function pruneStaleSubmitHomes(homeRoot: string, hostname: string =
     const pidText = entry.slice(prefix.length);
     if (!/^[1-9]\d{0,9}$/.test(pidText)) continue;
     const pid = Number(pidText);
-    if (pid === process.pid || isProcessAlive(pid)) continue;
+    if (pid === process.pid || processAlive(pid)) continue;
     const path = join(homeRoot, entry);
     await rm(path, { recursive: true, force: true });
     removed.push(path);
   }
   return removed;
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else, so it is alive.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

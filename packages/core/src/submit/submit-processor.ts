@@ -12,7 +12,7 @@ import type { Logger } from '../logging/logger.js';
 import type { MetricsStore } from '../metrics/metrics-store.js';
 import { buildSubmitArgs, formatCommandForLog } from './submit-command.js';
 import type { StartPacer } from './start-pacer.js';
-import { SubmitArgumentError, SubmitFailedError } from './submit-errors.js';
+import { SubmitArgumentError, SubmitFailedError } from '../errors.js';
 import { submitJobDataSchema, type SubmitJobData } from './submit-job.js';
 import type { SubmitTargets } from './submit-targets.js';
 import type { SubmitOutcome, SubmitRunner } from './submit-runner.js';

@@ -2,6 +2,7 @@
 
 import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
 import { join } from 'node:path';
+import { settlesWithin } from '../async/with-timeout.js';
 import { BatchLog } from '../batch/batch-log.js';
 import { createCleanupProcessor } from '../cleanup/cleanup.js';
 import { DecisionLog } from '../decisions/decision-log.js';
@@ -179,11 +180,7 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
     workers,
     close: async (timeoutMs) => {
       const graceful = Promise.all(workers.map((worker) => worker.close()));
-      const timedOut = await Promise.race([
-        graceful.then(() => false),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref()),
-      ]);
-      if (timedOut) {
+      if (!(await settlesWithin(graceful, timeoutMs, 'closing the workers'))) {
         logger.warn({ timeoutMs }, 'active jobs did not finish in time; returning them to the queue');
         await Promise.all(workers.map((worker) => worker.close(true)));
       }

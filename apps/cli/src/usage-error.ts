@@ -1,7 +1,0 @@
-/** A mistake in how the command was called: printed with a hint to `--help`, exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
