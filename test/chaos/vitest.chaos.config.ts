@@ -6,9 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+// `@pypi-watch/*` imports read the TypeScript sources (each package's `@pypi-watch/source` export), never dist/.
+const SOURCE_CONDITIONS = ['@pypi-watch/source', 'module', 'node', 'development|production'];
 
 export default defineConfig({
   root: repoRoot,
+  resolve: { conditions: SOURCE_CONDITIONS },
+  ssr: { resolve: { conditions: SOURCE_CONDITIONS } },
   test: {
     include: ['test/chaos/**/*.chaos.test.ts'],
     // The shared test redis-server (never 6379); the crash tests also start their own, to restart it.

@@ -2,11 +2,25 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const BIN = join(REPO_ROOT, 'apps/cli/bin/pypi-watch.js');
+/** What operators run: `node apps/cli/bin/pypi-watch.js`, which starts the build in apps/cli/dist. */
+export const BIN = join(REPO_ROOT, 'apps/cli/bin/pypi-watch.js');
+
+/**
+ * Tests run the command from its TypeScript sources, as the bin would run them once built: tsx (a
+ * devDependency, on no production path) compiles src/main.ts, and the `@pypi-watch/source` condition
+ * makes every `@pypi-watch/*` import read src/ too. So a test always runs the code it sits beside,
+ * never a dist/ left over from an earlier build; bin-dist.test.ts checks the build itself.
+ */
+const SOURCE_ARGS = [
+  '--conditions=@pypi-watch/source',
+  `--import=${pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href}`,
+  join(REPO_ROOT, 'apps/cli/src/main.ts'),
+];
 
 export interface CliResult {
   readonly code: number | null;
@@ -29,7 +43,7 @@ function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 export type CliChild = ChildProcess & { readonly args: readonly string[]; output(): { stdout: string; stderr: string } };
 
 export function spawnCli(args: readonly string[], options: CliOptions = {}): CliChild {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [...SOURCE_ARGS, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
