@@ -307,6 +307,26 @@ describe.each(['Dockerfile.worker', 'Dockerfile.scheduler'])('%s', (file) => {
     expect(JSON.parse(read('package.json')).packageManager).toMatch(/^pnpm@\d+\.\d+\.\d+$/);
   });
 
+  test('the final stage holds the compiled dist/ of every package and production dependencies only', () => {
+    const named = (name: string) => stages.find((stage) => /\bAS (\S+)$/i.exec(stage[0]?.args ?? '')?.[1] === name) ?? [];
+    const copies = final.filter((i) => i.keyword === 'COPY').map((i) => i.args);
+    // node_modules (with the manifests) come from a stage whose only install is --prod, from the lockfile.
+    const appCopy = copies.find((args) => / \/app \/app$/.test(args));
+    const depsStage = named(/--from=(\S+)/.exec(appCopy ?? '')?.[1] ?? '');
+    const depsRun = depsStage.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
+    expect(depsRun).toMatch(/pnpm install --frozen-lockfile --prod( |$)/);
+    expect(depsRun).not.toMatch(/--prod=false|pnpm build|tsc/);
+    expect(depsStage.filter((i) => i.keyword === 'COPY').map((i) => i.args).join('\n')).not.toMatch(/\bsrc\b|^(apps|packages) /m);
+    // dist/ comes from a stage that built it, one COPY per workspace package.
+    const distCopies = copies.filter((args) => /\/dist /.test(args));
+    const buildStage = named(/--from=(\S+)/.exec(distCopies[0] ?? '')?.[1] ?? '');
+    expect(buildStage.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n')).toMatch(/pnpm build\b/);
+    const packages = ['packages/core', ...['cli', 'dashboard', 'scheduler', 'worker'].map((app) => `apps/${app}`)];
+    for (const dir of packages) expect(distCopies, dir).toContainEqual(expect.stringMatching(new RegExp(`/app/${dir}/dist /app/${dir}/dist$`)));
+    // No TypeScript source and no whole-workspace copy reach the final image.
+    for (const args of copies) expect(args).not.toMatch(/\bsrc\b|^(\.|apps|packages|\/app\/(apps|packages)) /);
+  });
+
   test('copies only paths that exist in the repository', () => {
     for (const { args: copy } of instructions.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))) {
       const sources = copy.split(/\s+/).filter((part) => !part.startsWith('--')).slice(0, -1);
@@ -351,10 +371,75 @@ describe.each(['Dockerfile.worker', 'Dockerfile.scheduler'])('%s', (file) => {
   }
 });
 
+/** A TypeScript transpiler or loader, or a .ts entry point, on a command line or in NODE_OPTIONS. */
+const TRANSPILER = /\b(tsx|ts-node|esbuild|swc|babel-node|vite-node)\b|--(import|loader|experimental-loader|require)\b|\.[mc]?ts\b/;
+const WORKSPACE_PACKAGES = ['packages/core', 'apps/cli', 'apps/dashboard', 'apps/scheduler', 'apps/worker'];
+
+describe('no production path starts a TypeScript transpiler', () => {
+  test('the bin runs ../dist/main.js and imports nothing else of ours', () => {
+    const bin = read('apps/cli/bin/pypi-watch.js');
+    expect(bin).toMatch(/new URL\('\.\.\/dist\/main\.js', import\.meta\.url\)/);
+    const imports = [...bin.matchAll(/\bimport\b[^'"\n]*['"]([^'"]+)['"]/g)].map((m) => m[1]);
+    expect(imports).toEqual(['node:fs']);
+    expect(bin.split('\n').filter((line) => !line.startsWith('//')).join('\n')).not.toMatch(TRANSPILER);
+    const cli = JSON.parse(read('apps/cli/package.json')) as { bin: Record<string, string> };
+    expect(cli.bin).toEqual({ 'pypi-watch': 'bin/pypi-watch.js' });
+  });
+
+  test('the root `pypi-watch` script builds, then runs the bin with node', () => {
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['pypi-watch']).toBe('tsc -b tsconfig.build.json && node apps/cli/bin/pypi-watch.js');
+    // A fresh clone's `pnpm install` builds dist/ (prepare), so the bin works right after it.
+    expect(scripts.prepare).toBe('tsc -b tsconfig.build.json');
+  });
+
+  test.each(APP_SERVICES)('compose %s: the image entrypoint with pypi-watch arguments only, no NODE_OPTIONS', (name) => {
+    const app = service(name);
+    expect(app.entrypoint).toBeUndefined();
+    for (const arg of app.command ?? []) expect(arg).not.toMatch(TRANSPILER);
+    expect(Object.keys(app.environment ?? {})).not.toContain('NODE_OPTIONS');
+  });
+
+  test.each(['Dockerfile.worker', 'Dockerfile.scheduler'])('%s: ENTRYPOINT, CMD and ENV of the final stage', (file) => {
+    const final = dockerfile(file).stages.at(-1) ?? [];
+    for (const { keyword, args } of final.filter((i) => ['ENTRYPOINT', 'CMD'].includes(i.keyword))) {
+      for (const arg of JSON.parse(args) as string[]) expect(arg, keyword).not.toMatch(TRANSPILER);
+    }
+    expect(final.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ')).not.toMatch(/NODE_OPTIONS/);
+  });
+
+  test('no workspace package has a transpiler among its production dependencies, nor does the lockfile reach one from them', () => {
+    for (const dir of WORKSPACE_PACKAGES) {
+      const manifest = JSON.parse(read(`${dir}/package.json`)) as { dependencies?: Record<string, string> };
+      expect(Object.keys(manifest.dependencies ?? {}).filter((name) => TRANSPILER.test(name) || name === 'typescript'), dir).toEqual([]);
+    }
+    // Walk the lockfile from every importer's dependencies (not devDependencies): what `pnpm install --prod` installs.
+    const lock = parse(read('pnpm-lock.yaml')) as {
+      importers: Record<string, { dependencies?: Record<string, { version: string }> }>;
+      snapshots: Record<string, { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> }>;
+    };
+    const seen = new Set<string>();
+    const queue = Object.values(lock.importers).flatMap((importer) =>
+      Object.entries(importer.dependencies ?? {}).filter(([, dep]) => !dep.version.startsWith('link:')).map(([name, dep]) => `${name}@${dep.version}`),
+    );
+    for (let key = queue.pop(); key !== undefined; key = queue.pop()) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const snapshot = lock.snapshots[key] ?? {};
+      for (const [name, version] of Object.entries({ ...snapshot.dependencies, ...snapshot.optionalDependencies })) queue.push(`${name}@${version}`);
+    }
+    expect(seen.size).toBeGreaterThan(50);
+    const names = [...seen].map((key) => key.slice(0, key.indexOf('@', 1)));
+    expect(names).toContain('bullmq');
+    expect(names.filter((name) => /^(tsx|esbuild|@esbuild\/.*|typescript|ts-node|@swc\/.*|vitest|vite)$/.test(name))).toEqual([]);
+  });
+});
+
 describe('.dockerignore and .env.example', () => {
   test('.dockerignore keeps dependencies, local state, git and secrets out of the build context', () => {
     const ignored = read('.dockerignore').split('\n').map((line) => line.trim());
-    for (const entry of ['**/node_modules', 'var', '.git', '.env']) expect(ignored).toContain(entry);
+    // A local dist/ stays out too: the image compiles its own from the sources.
+    for (const entry of ['**/node_modules', '**/dist', 'var', '.git', '.env']) expect(ignored).toContain(entry);
   });
 
   test('.env.example lists every secret the containers need, with placeholders only', () => {
