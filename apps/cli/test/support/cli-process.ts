@@ -34,6 +34,10 @@ export interface CliOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** runCli: a command still running after this long is killed and reported with its output (default 60 s). */
   readonly timeoutMs?: number;
+  /** `source` (default): src/main.ts through tsx; `bin`: apps/cli/bin/pypi-watch.js, i.e. the build in dist/. */
+  readonly from?: 'source' | 'bin';
+  /** Node.js options before the script, e.g. `--import` of a hook. */
+  readonly nodeArgs?: readonly string[];
 }
 
 function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -43,7 +47,8 @@ function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 export type CliChild = ChildProcess & { readonly args: readonly string[]; output(): { stdout: string; stderr: string } };
 
 export function spawnCli(args: readonly string[], options: CliOptions = {}): CliChild {
-  const child = spawn(process.execPath, [...SOURCE_ARGS, ...args], {
+  const script = options.from === 'bin' ? [BIN] : SOURCE_ARGS;
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...script, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: childEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
