@@ -13,8 +13,9 @@ import { endToEnd } from './end-to-end.js';
 import { memory } from './memory.js';
 import { pollFanout } from './poll-fanout.js';
 import { rateLimit } from './rate-limit.js';
+import { startUp } from './start-up.js';
 
-const BENCHMARKS: readonly Benchmark[] = [pollFanout, complexity, dispatchOverhead, rateLimit, endToEnd, memory];
+const BENCHMARKS: readonly Benchmark[] = [pollFanout, complexity, dispatchOverhead, rateLimit, endToEnd, memory, startUp];
 
 const USAGE = `usage: pnpm bench [--check] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--quick]`;
 

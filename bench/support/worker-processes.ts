@@ -8,9 +8,16 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO_ROOT } from '../../packages/core/test/support/test-config.js';
 
-const CLI = join(REPO_ROOT, 'apps/cli/bin/pypi-watch.js');
-/** Config the environment could override (loadConfig reads these); the bench config must win. */
-const SCRUBBED_ENV = ['REDIS_URL', 'PYPI_BASE_URL', 'LOG_LEVEL', 'PYPI_WATCH_CONFIG', 'AI_API_KEY', 'AI_BASE_URL', 'AI_MODEL'];
+/**
+ * The production command: the bin runs the build in dist/ (`pnpm bench` runs `tsc -b` first), so
+ * the numbers are those of what operators run, not of a transpiler.
+ */
+export const CLI = join(REPO_ROOT, 'apps/cli/bin/pypi-watch.js');
+/**
+ * Config the environment could override (loadConfig reads these); the bench config must win.
+ * LOG_FORMAT too: the bench reads the workers' JSON lines.
+ */
+const SCRUBBED_ENV = ['REDIS_URL', 'PYPI_BASE_URL', 'LOG_LEVEL', 'LOG_FORMAT', 'PYPI_WATCH_CONFIG', 'AI_API_KEY', 'AI_BASE_URL', 'AI_MODEL'];
 
 export interface WorkerProcess {
   readonly pid: number;
