@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import {
   batchIdFor,
-  bullPrefix,
   DedupeStore,
   enqueueSubmits,
   openRuntime,
+  redisKeys,
   startEmbeddedRedis,
   type ReleaseToSubmit,
 } from '../packages/core/src/index.js';
@@ -58,7 +58,7 @@ async function dedupeBytesPerEntry(context: BenchContext, entries: number) {
   });
   const redis = new Redis(server.url, { maxRetriesPerRequest: null });
   try {
-    const store = new DedupeStore({ redis, keyPrefix: bullPrefix('pypi-watch'), ttlMs: 30 * 86_400_000 });
+    const store = new DedupeStore({ redis, keys: redisKeys('pypi-watch'), ttlMs: 30 * 86_400_000 });
     // Names and versions shaped like PyPI's: `name==version`, ~20 bytes.
     const keys = Array.from({ length: entries }, (_, index) => `project-${index.toString(36)}==${1 + (index % 9)}.${index % 23}.${index % 7}`);
     const averageKeyBytes = keys.reduce((sum, key) => sum + key.length, 0) / keys.length;
@@ -68,7 +68,7 @@ async function dedupeBytesPerEntry(context: BenchContext, entries: number) {
     const size = await store.size();
     if (size !== entries) throw new Error(`dedupe holds ${size} entries, expected ${entries}`);
     const encodings = new Set<string>();
-    for (const shard of [0, 1, 4095, 16_383]) encodings.add(String(await redis.object('ENCODING', `${bullPrefix('pypi-watch')}:dedupe:${shard}`)));
+    for (const shard of [0, 1, 4095, 16_383]) encodings.add(String(await redis.object('ENCODING', redisKeys('pypi-watch').dedupeShard(shard))));
     return { deltaBytes: after - before, averageKeyBytes, markSeenMs: marked.ms, encoding: [...encodings].join('/') };
   } finally {
     redis.disconnect();

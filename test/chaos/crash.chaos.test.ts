@@ -14,8 +14,8 @@ import {
   createQueues,
   findFreePort,
   loadConfig,
+  redisKeys,
   startEmbeddedRedis,
-  stateKeys,
   type EmbeddedRedis,
 } from '../../packages/core/src/index.js';
 import { FakePypi, type FakeRelease } from '../../packages/core/test/support/fake-pypi.js';
@@ -153,7 +153,7 @@ describe('crash suite', () => {
       await queues.close();
       redis.disconnect();
     });
-    const cursorKey = stateKeys(PREFIX).cursor;
+    const cursorKey = redisKeys(PREFIX).cursor;
     const readSerial = async (): Promise<number | undefined> => {
       const raw = await redis.get(cursorKey);
       return raw === null ? undefined : (JSON.parse(raw) as { cursor: { serial: number } }).cursor.serial;

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, test } from 'vitest';
-import { bullPrefix, DecisionLog, ResultStore, type BuildOutcome } from '@pypi-watch/core';
+import { DecisionLog, redisKeys, ResultStore, type BuildOutcome } from '@pypi-watch/core';
 import { runCli } from './support/cli-process.js';
 import { createCliSetup, type CliSetup } from './support/cli-setup.js';
 
@@ -47,7 +47,7 @@ describe('feed text that would drive the terminal', () => {
     const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
     try {
       // As a poll records a yank, and the submit and result workers what the farm said.
-      const decisions = new DecisionLog({ redis, keyPrefix: bullPrefix(setup.prefix), ttlMs: 86_400_000 });
+      const decisions = new DecisionLog({ redis, keys: redisKeys(setup.prefix), ttlMs: 86_400_000 });
       await decisions.record([
         { subject: 'evil-pkg', version: HOSTILE, decision: { kind: 'withdrawn', detail: `yank release ${HOSTILE}` } },
         { subject: 'evil-pkg', version: HOSTILE, decision: { kind: 'submit-failed', target: 'os_arch=aarch64', reason: `farm: ${HOSTILE}`, final: true } },
@@ -66,7 +66,7 @@ describe('feed text that would drive the terminal', () => {
         submittedAt: Date.now() - 120_000,
         finishedAt: Date.now(),
       } as BuildOutcome;
-      await new ResultStore({ redis, keyPrefix: bullPrefix(setup.prefix) }).add(outcome);
+      await new ResultStore({ redis, keys: redisKeys(setup.prefix) }).add(outcome);
     } finally {
       redis.disconnect();
     }

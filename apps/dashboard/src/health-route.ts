@@ -4,7 +4,7 @@
 // one PING, one count script per queue, and the two small metric hashes. `status`'s dedupe size
 // (a scan of every dedupe shard) and schedule listing stay out of it.
 
-import { bullPrefix, MetricsStore, QUEUE_NAMES, type JobCounts, type QueueName, type Runtime, withTimeout } from '@pypi-watch/core';
+import { QUEUE_NAMES, type JobCounts, type QueueName, type Runtime, withTimeout } from '@pypi-watch/core';
 import type { RequestHandler } from 'express';
 
 export interface HealthyReport {
@@ -50,7 +50,7 @@ async function countJobs(queues: Runtime['queues']): Promise<Record<QueueName, J
 }
 
 export async function checkHealth(runtime: Runtime, options: HealthCheckOptions = {}): Promise<HealthCheck> {
-  const { redis, queues, config } = runtime;
+  const { redis, queues, stores } = runtime;
   // The runtime's client waits through reconnects (maxRetriesPerRequest: null): a command sent
   // while Redis is down would never settle, so look at the connection state before asking.
   if (redis.status !== 'ready') return { status: 503, body: { redis: 'down', error: `redis connection is ${redis.status}` } };
@@ -60,9 +60,8 @@ export async function checkHealth(runtime: Runtime, options: HealthCheckOptions 
     return { status: 503, body: { redis: 'down', error: (error as Error).message } };
   }
   try {
-    const metrics = new MetricsStore({ redis, keyPrefix: bullPrefix(config.redis.prefix) });
     const [counts, snapshot] = await withTimeout(
-      Promise.all([countJobs(queues), metrics.snapshot()]),
+      Promise.all([countJobs(queues), stores.metrics.snapshot()]),
       options.readTimeoutMs ?? 5000,
       'reading queue status',
     );

@@ -4,8 +4,6 @@
 // processes; every scrape reads them once and the prom-client metrics copy them in `collect()`.
 
 import {
-  bullPrefix,
-  MetricsStore,
   QUEUE_NAMES,
   FAILURE_KINDS,
   RELEASE_COUNTERS,
@@ -44,7 +42,7 @@ interface Scrape {
 }
 
 export function createDashboardMetrics(runtime: Runtime, options: DashboardMetricsOptions = {}): DashboardMetrics {
-  const store = new MetricsStore({ redis: runtime.redis, keyPrefix: bullPrefix(runtime.config.redis.prefix) });
+  const store = runtime.stores.metrics;
   const registry = new Registry();
   // Standard names (process_*, nodejs_*), so stock Node.js dashboards work on them.
   collectDefaultMetrics({ register: registry });

@@ -1,13 +1,10 @@
 // /report (build outcomes, as `pypi-watch report`) and /why (a release's story, as `pypi-watch why`).
 
 import {
-  bullPrefix,
   checkProjectName,
-  DecisionLog,
   describeDecision,
   invalidSubject,
   parseDuration,
-  ResultStore,
   type BuildReport,
   type Runtime,
 } from '@pypi-watch/core';
@@ -53,9 +50,7 @@ function reportHtml(report: BuildReport, since: string): string {
 }
 
 export function reportRoutes(runtime: Runtime): Router {
-  const prefix = bullPrefix(runtime.config.redis.prefix);
-  const results = new ResultStore({ redis: runtime.redis, keyPrefix: prefix });
-  const decisions = new DecisionLog({ redis: runtime.redis, keyPrefix: prefix, ttlMs: runtime.config.dedupe.ttl });
+  const { results, decisions } = runtime.stores;
   const router = Router();
 
   router.get('/api/report', async (req, res) => {

@@ -57,7 +57,7 @@ const total = (counts: JobCounts): number => Object.values(counts).reduce((sum, 
 
 describe('dashboard in a browser', () => {
   test('after basic-auth login, lists the three queues with the counts `status` reports', async () => {
-    const status = await readStatus({ queues: h.runtime.queues, redis: h.runtime.redis, config: h.setup.config });
+    const status = await readStatus(h.runtime);
     expect(status.queues.submit).toMatchObject({ completed: 2, failed: 1, waiting: 0, active: 0 });
 
     const page = await openPage('/');

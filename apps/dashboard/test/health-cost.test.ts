@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DedupeStore, openRuntime, QUEUE_NAMES, startEmbeddedRedis, stateKeys, type EmbeddedRedis, type Runtime } from '@pypi-watch/core';
+import { openRuntime, QUEUE_NAMES, startEmbeddedRedis, type EmbeddedRedis, type Runtime } from '@pypi-watch/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startDashboard, type RunningDashboard } from '../src/index.js';
@@ -68,8 +68,7 @@ describe('/healthz cost in Redis', () => {
   test('a fixed handful of commands per request, the same with an empty and a full dedupe store', async () => {
     const empty = await perHealthRequest();
 
-    const dedupe = new DedupeStore({ redis: runtime.redis, keyPrefix: stateKeys(setup.config.redis.prefix).base, ttlMs: setup.config.dedupe.ttl });
-    await dedupe.markSeen(Array.from({ length: 20_000 }, (_, i) => `project-${i}==1.0.${i}`));
+    await runtime.stores.dedupe.markSeen(Array.from({ length: 20_000 }, (_, i) => `project-${i}==1.0.${i}`));
     const full = await perHealthRequest();
     console.log('redis commands per /healthz', { empty, full });
 

@@ -4,9 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  bullPrefix,
   ConfigError,
-  MetricsStore,
   openRuntime,
   QUEUE_NAMES,
   startEmbeddedRedis,
@@ -60,7 +58,7 @@ describe('/healthz', () => {
 
     await h.enqueue('alpha', 'beta');
     const polledAt = new Date(Date.now() - 90_000);
-    const metrics = new MetricsStore({ redis: h.runtime.redis, keyPrefix: bullPrefix(h.setup.config.redis.prefix) });
+    const metrics = h.runtime.stores.metrics;
     await metrics.recordPoll({ found: 3, invalid: 0, filtered: 1, duplicate: 0, queued: 2 }, polledAt);
     const second = (await (await get(h, '/healthz')).json()) as {
       queues: Record<string, Record<string, number>>;
@@ -164,7 +162,7 @@ describe('/metrics', () => {
     expect(after.value('pypi_watch_submit_duration_seconds_count')).toBe(2);
     expect(after.value('pypi_watch_submit_duration_seconds_sum')).toBeGreaterThan(0);
 
-    const metrics = new MetricsStore({ redis: h.runtime.redis, keyPrefix: bullPrefix(h.setup.config.redis.prefix) });
+    const metrics = h.runtime.stores.metrics;
     expect(after.value('pypi_watch_feed_gaps_total')).toBe(0);
     expect(after.value('pypi_watch_built_then_withdrawn_total', { reason: 'yanked' })).toBe(0);
     await metrics.recordPoll(

@@ -1,6 +1,6 @@
 // The dashboard's build report, its why lookup, and the per-outcome counters on /metrics.
 
-import { bullPrefix, DecisionLog, MetricsStore, ResultStore, type BuildOutcome } from '@pypi-watch/core';
+import type { BuildOutcome } from '@pypi-watch/core';
 import { afterEach, describe, expect, test } from 'vitest';
 import { basicAuthHeader, createDashboardHarness, DASHBOARD_PASSWORD, DASHBOARD_USER, type DashboardHarness } from './support/dashboard-harness.js';
 import { parseExposition } from './support/prometheus-text.js';
@@ -33,10 +33,8 @@ function outcome(name: string, status: BuildOutcome['status'], extra: Partial<Bu
 describe('report pages', () => {
   test('/report and /api/report show outcomes; /why tells a release story; /metrics counts outcomes', async () => {
     harness = await createDashboardHarness({ env: { DASHBOARD_USER, DASHBOARD_PASSWORD } });
-    const { runtime, setup } = harness;
-    const prefix = bullPrefix(setup.prefix);
-    const results = new ResultStore({ redis: runtime.redis, keyPrefix: prefix });
-    const metrics = new MetricsStore({ redis: runtime.redis, keyPrefix: prefix });
+    const { runtime } = harness;
+    const { results, metrics, decisions } = runtime.stores;
     const seeded = [
       outcome('good-a', 'success', { installed: true, buildDurationMs: 120_000 }),
       outcome('good-b', 'success', { installed: false, buildDurationMs: 30_000 }),
@@ -48,7 +46,7 @@ describe('report pages', () => {
       await results.add(o);
       await metrics.recordResult(o.status, o.kind);
     }
-    await new DecisionLog({ redis: runtime.redis, keyPrefix: prefix, ttlMs: 60_000 }).record([
+    await decisions.record([
       { subject: 'bad-dep', version: '1.0', decision: { kind: 'queued', origin: 'poll', batchId: 'submit-log-20261125-120000', jobs: 1 } },
       { subject: 'bad-dep', version: '1.0', decision: { kind: 'result', target: 'os_arch=aarch64', status: 'failure', failureKind: 'missing-dependency' } },
       { subject: 'types-foo', version: '2.0', decision: { kind: 'filtered', rule: 'deny:^types-' } },

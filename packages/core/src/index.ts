@@ -10,7 +10,9 @@ export { startEmbeddedRedis, findRunningEmbeddedRedis, ping, type EmbeddedRedis,
 export { connectRedis, createRedisClient, redactRedisUrl, type RedisConnectionOptions } from './redis/redis-connection.js';
 export { findFreePort } from './redis/free-port.js';
 export { openRuntime, embeddedRedisDir, type Runtime, type OpenRuntimeOptions } from './runtime.js';
-export { QUEUE_NAMES, isQueueName, bullPrefix, stateKeys, type QueueName } from './queues/queue-names.js';
+export { QUEUE_NAMES, isQueueName, type QueueName } from './queues/queue-names.js';
+export { bullPrefix, redisKeys, type RedisKeys } from './redis/redis-keys.js';
+export { createStores, type Stores } from './wiring/create-stores.js';
 export { createQueues, defaultJobOptions, type Queues } from './queues/queues.js';
 export { registerSchedules, listSchedules, POLL_SCHEDULER_ID, CLEANUP_SCHEDULER_ID, type ScheduleInfo } from './scheduler/register-schedules.js';
 export { readStatus, type Status, type JobCounts } from './status/queue-status.js';
@@ -27,6 +29,7 @@ export {
 } from './release/package-list.js';
 export { terminalText, terminalJson, terminalJsonText, terminalStreamText, type TerminalTextOptions } from './text/terminal-text.js';
 export { enqueueSubmits, type EnqueueSubmitsOptions, type EnqueueSubmitsResult, type ReleaseToSubmit } from './enqueue/enqueue-submits.js';
+export { queueBatch, type QueueBatchOptions, type QueueBatchResult } from './enqueue/queue-batch.js';
 export { submitJobId, submitJobDataSchema, SUBMIT_JOB_NAME, type SubmitJobData } from './submit/submit-job.js';
 export { SubmitTargets, targetId, forbiddenJobKeyReason, type SubmitTarget } from './submit/submit-targets.js';
 export { GateStore, type GateEntry, type GateState } from './gate/gate-store.js';

@@ -10,6 +10,7 @@ import { createQueues, type Queues } from './queues/queues.js';
 import { processAlive } from './process/process-alive.js';
 import { probeEmbeddedRedis, startEmbeddedRedis, type EmbeddedRedis, type EmbeddedRedisProbe } from './redis/embedded-redis.js';
 import { connectRedis, redactRedisUrl } from './redis/redis-connection.js';
+import { createStores, type Stores } from './wiring/create-stores.js';
 
 export interface Runtime {
   readonly config: Config;
@@ -19,6 +20,8 @@ export interface Runtime {
   /** May carry a password (the embedded server's always does): log it through `redactRedisUrl`. */
   readonly redisUrl: string;
   readonly queues: Queues;
+  /** Every store of pypi-watch's own keys, built from config over `redis`. */
+  readonly stores: Stores;
   /** Set when this process started the embedded redis-server (and so stops it on close). */
   readonly embedded: EmbeddedRedis | undefined;
   close(): Promise<void>;
@@ -88,6 +91,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
     redis,
     redisUrl: url,
     queues,
+    stores: createStores(config, redis, queues),
     embedded,
     close: async () => {
       await queues.close();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { runCleanup } from '../src/cleanup/cleanup.js';
 import { DedupeStore } from '../src/dedupe/dedupe-store.js';
+import { redisKeys } from '../src/redis/redis-keys.js';
 import { captureLogs } from './support/log-capture.js';
 import { createTestSetup, type TestSetup } from './support/test-config.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from './support/test-redis.js';
@@ -71,7 +72,7 @@ describe('cleanup', () => {
     const redis = connectTestRedis();
     const prefix = uniquePrefix();
     let clock = NOW;
-    const dedupe = new DedupeStore({ redis, keyPrefix: `{${prefix}}`, ttlMs: DAY, now: () => clock });
+    const dedupe = new DedupeStore({ redis, keys: redisKeys(prefix), ttlMs: DAY, now: () => clock });
     await dedupe.markSeen(['old==1']);
     clock += 2 * DAY;
     await dedupe.markSeen(['new==1']);
@@ -158,7 +159,7 @@ describe('cleanup: each item fails alone', () => {
     const notAFolder = join(setup.dir, 'update-list-file');
     await writeFile(notAFolder, 'x\n');
     const redis = connectTestRedis();
-    const dedupe = new DedupeStore({ redis, keyPrefix: `{${uniquePrefix()}}`, ttlMs: DAY });
+    const dedupe = new DedupeStore({ redis, keys: redisKeys(uniquePrefix()), ttlMs: DAY });
     redis.disconnect();
     const logs = captureLogs();
 

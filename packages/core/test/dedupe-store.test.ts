@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { DedupeStore, releaseKey } from '../src/dedupe/dedupe-store.js';
+import { redisKeys } from '../src/redis/redis-keys.js';
 import { startEmbeddedRedis } from '../src/redis/embedded-redis.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from './support/test-redis.js';
 
@@ -31,10 +32,10 @@ afterEach(async () => {
   await deleteKeysWithPrefix(redis, prefix);
 });
 
-function store(options: { keyPrefix?: string; ttlMs?: number; shardCount?: number } = {}): DedupeStore {
+function store(options: { prefix?: string; ttlMs?: number; shardCount?: number } = {}): DedupeStore {
   return new DedupeStore({
     redis,
-    keyPrefix: options.keyPrefix ?? `{${prefix}}`,
+    keys: redisKeys(options.prefix ?? prefix),
     ttlMs: options.ttlMs ?? 30 * DAY_MS,
     now: () => clock,
     ...(options.shardCount === undefined ? {} : { shardCount: options.shardCount }),
@@ -95,7 +96,7 @@ describe('DedupeStore', () => {
     const server = await startEmbeddedRedis({ dir, appendOnly: false });
     const fresh = new Redis(server.url);
     try {
-      const dedupe = new DedupeStore({ redis: fresh, keyPrefix: '{fresh}', ttlMs: DAY_MS, now: () => clock, shardCount: 8 });
+      const dedupe = new DedupeStore({ redis: fresh, keys: redisKeys('fresh'), ttlMs: DAY_MS, now: () => clock, shardCount: 8 });
       await dedupe.markSeen(['a==1', 'b==1']);
       expect(await dedupe.filterUnseen(['a==1', 'c==1'])).toEqual(new Set(['c==1']));
       clock += DAY_MS;
@@ -124,8 +125,8 @@ describe('DedupeStore', () => {
     const other = uniquePrefix();
     try {
       await store().markSeen(['numpy==2.0']);
-      expect(await store({ keyPrefix: `{${other}}` }).filterUnseen(['numpy==2.0'])).toEqual(new Set(['numpy==2.0']));
-      expect(await store({ keyPrefix: `{${other}}` }).size()).toBe(0);
+      expect(await store({ prefix: other }).filterUnseen(['numpy==2.0'])).toEqual(new Set(['numpy==2.0']));
+      expect(await store({ prefix: other }).size()).toBe(0);
     } finally {
       await deleteKeysWithPrefix(redis, other);
     }
@@ -152,7 +153,6 @@ describe('DedupeStore', () => {
   });
 
   test('rejects bad options', () => {
-    expect(() => new DedupeStore({ redis, keyPrefix: '', ttlMs: 1 })).toThrow(/keyPrefix/);
-    expect(() => new DedupeStore({ redis, keyPrefix: 'x', ttlMs: 0 })).toThrow(/`ttlMs` to be a positive integer/);
+    expect(() => new DedupeStore({ redis, keys: redisKeys('x'), ttlMs: 0 })).toThrow(/`ttlMs` to be a positive integer/);
   });
 });

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { BuiltThenWithdrawn } from '../src/decisions/built-then-withdrawn.js';
 import { DecisionLog, describeDecision } from '../src/decisions/decision-log.js';
 import { MetricsStore } from '../src/metrics/metrics-store.js';
-import { bullPrefix, stateKeys } from '../src/queues/queue-names.js';
+import { redisKeys } from '../src/redis/redis-keys.js';
 import { startWorkers, type WorkerSet } from '../src/workers/start-workers.js';
 import { createPollHarness, type PollHarness } from './support/poll-harness.js';
 import { readSubmitCalls } from './support/standin-submit.js';
@@ -27,7 +27,7 @@ async function harness(...args: Parameters<typeof createPollHarness>): Promise<P
 }
 
 async function story(h: PollHarness, name: string, version?: string): Promise<string[]> {
-  const log = new DecisionLog({ redis: h.runtime.redis, keyPrefix: bullPrefix(h.setup.prefix), ttlMs: 86_400_000 });
+  const log = new DecisionLog({ redis: h.runtime.redis, keys: redisKeys(h.setup.prefix), ttlMs: 86_400_000 });
   return (await log.story(name, version)).map(describeDecision);
 }
 
@@ -65,7 +65,7 @@ describe('the sdist gate, changelog mode', () => {
     // Its next wheel is no news, and nothing is left at the gate.
     h.pypi.addFile('Late-Sdist', '1.0', 'bdist_wheel');
     expect(await h.poller.run()).toMatchObject({ queued: 0, duplicate: 0, waiting: 0 });
-    expect(await h.runtime.redis.hlen(stateKeys(h.setup.prefix).gate)).toBe(0);
+    expect(await h.runtime.redis.hlen(redisKeys(h.setup.prefix).gate)).toBe(0);
   });
 
   test('a wheel-only release is never queued, and is given up after filters.sdistWait', async () => {
@@ -93,7 +93,7 @@ describe('the sdist gate, changelog mode', () => {
     expect(await h.poller.run()).toMatchObject({ waiting: 1, noSdist: 0 });
     await sleep(2500);
     expect(await h.poller.run()).toMatchObject({ waiting: 0, noSdist: 1, queued: 0 });
-    expect(await h.runtime.redis.hlen(stateKeys(h.setup.prefix).gate)).toBe(0);
+    expect(await h.runtime.redis.hlen(redisKeys(h.setup.prefix).gate)).toBe(0);
   });
 
   test('a backfill that starts mid-release asks the JSON API, and an sdist event alone is enough', async () => {
@@ -143,7 +143,7 @@ describe('the sdist gate, RSS mode', () => {
     expect(first).toMatchObject({ queued: 0, waiting: 1 });
     h.pypi.setJsonStale('cdn-lag', false);
     // The re-check backs off from source.every; make it due now.
-    const keys = stateKeys(h.setup.prefix);
+    const keys = redisKeys(h.setup.prefix);
     await h.runtime.redis.zadd(keys.gateDue.waiting, 0, 'cdn-lag==1.0');
     expect(await h.poller.run()).toMatchObject({ queued: 1 });
   });
@@ -258,7 +258,7 @@ describe('withdrawals and restorations', () => {
     h.pypi.quarantineProject('suspect');
     expect(await h.poller.run()).toMatchObject({ withdrawn: 1, withdrawnJobsRemoved: 1 });
     expect((await h.pendingJobIds()).map((id) => id.split('|')[0])).toEqual(['suspect-tools']);
-    const gate = stateKeys(h.setup.prefix).gateDue;
+    const gate = redisKeys(h.setup.prefix).gateDue;
     expect(await h.runtime.redis.zcard(gate.waiting)).toBe(0);
     expect(await h.runtime.redis.zcard(gate.withdrawn)).toBe(2);
     h.pypi.clearProjectQuarantine('suspect');
@@ -287,9 +287,9 @@ describe('withdrawals and restorations', () => {
     h.pypi.yank('shipped', '1.0');
     expect(await h.poller.run()).toMatchObject({ withdrawn: 1, builtThenWithdrawn: 1 });
     expect((await story(h, 'shipped', '1.0')).join('\n')).toMatch(/built, then yanked upstream/);
-    const metrics = await new MetricsStore({ redis: h.runtime.redis, keyPrefix: bullPrefix(h.setup.prefix) }).snapshot();
+    const metrics = await new MetricsStore({ redis: h.runtime.redis, keys: redisKeys(h.setup.prefix) }).snapshot();
     expect(metrics.builtThenWithdrawn).toEqual({ yanked: 1, removed: 0, quarantined: 0 });
-    const listed = await new BuiltThenWithdrawn(h.runtime.redis, stateKeys(h.setup.prefix).withdrawnAfterSubmit).since(0);
+    const listed = await new BuiltThenWithdrawn(h.runtime.redis, redisKeys(h.setup.prefix)).since(0);
     expect(listed).toEqual([expect.objectContaining({ normalized: 'shipped', version: '1.0', reason: 'yanked' })]);
   });
 
@@ -300,7 +300,7 @@ describe('withdrawals and restorations', () => {
     h.pypi.publish([{ name: 'target', version: '\u001b]0;owned\u0007\u001b[2J', action: 'yank release' }]);
     const result = await h.poller.run();
     expect(result).toMatchObject({ withdrawn: 0, invalid: 2 });
-    const stored = await h.runtime.redis.lrange(`${bullPrefix(h.setup.prefix)}:why:target`, 0, -1);
+    const stored = await h.runtime.redis.lrange(redisKeys(h.setup.prefix).why('target'), 0, -1);
     expect(stored.join('').length).toBeLessThan(2000);
     expect(stored.join('')).not.toMatch(/[\u0000-\u001f]/);
   });

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { MetricsStore } from '../src/metrics/metrics-store.js';
-import { bullPrefix } from '../src/queues/queue-names.js';
+import { redisKeys } from '../src/redis/redis-keys.js';
 import { createPollHarness, type PollHarness } from './support/poll-harness.js';
 
 const harnesses: PollHarness[] = [];
@@ -133,7 +133,7 @@ describe('poll specifics', () => {
     // What the feed still holds is queued; the 50 that fell off are gone, and the poll says so.
     expect(result).toMatchObject({ gap: true, queued: 100, pages: 1 });
     expect(h.logs.lines.some((l) => l.level === 40 && String(l.msg).includes('source.type: changelog'))).toBe(true);
-    const metrics = await new MetricsStore({ redis: h.runtime.redis, keyPrefix: bullPrefix(h.setup.prefix) }).snapshot();
+    const metrics = await new MetricsStore({ redis: h.runtime.redis, keys: redisKeys(h.setup.prefix) }).snapshot();
     expect(metrics.feedGaps).toBe(1);
   });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { batchIdFor } from '../src/batch/batch-log.js';
 import { enqueueSubmits } from '../src/enqueue/enqueue-submits.js';
-import { bullPrefix } from '../src/queues/queue-names.js';
+import { redisKeys } from '../src/redis/redis-keys.js';
 import { normalizeProjectName } from '../src/release/project-name.js';
 import type { BuildOutcome } from '../src/results/build-outcome.js';
 import { ResultStore } from '../src/results/result-store.js';
@@ -149,7 +149,7 @@ describe('hostile result folders', () => {
       { what: 'every result job completed (none hung)', timeoutMs: 20_000 },
     );
 
-    const store = new ResultStore({ redis: runtime.redis, keyPrefix: bullPrefix(setup.prefix) });
+    const store = new ResultStore({ redis: runtime.redis, keys: redisKeys(setup.prefix) });
     const byName = new Map<string, BuildOutcome>((await store.since(0)).map((o) => [o.name, o]));
     for (const name of ['fifo-one', 'fifo-two', 'fifo-three', 'fifo-four', 'fifo-five']) {
       expect(byName.get(name)).toMatchObject({ status: 'unreadable', unreadable: { reason: 'not-a-regular-file', file: 'output' } });

@@ -8,7 +8,7 @@ import { batchIdFor } from '../src/batch/batch-log.js';
 import { DecisionLog } from '../src/decisions/decision-log.js';
 import { enqueueSubmits } from '../src/enqueue/enqueue-submits.js';
 import { MetricsStore } from '../src/metrics/metrics-store.js';
-import { bullPrefix } from '../src/queues/queue-names.js';
+import { redisKeys } from '../src/redis/redis-keys.js';
 import { normalizeProjectName } from '../src/release/project-name.js';
 import { ResultStore } from '../src/results/result-store.js';
 import { openRuntime, type Runtime } from '../src/runtime.js';
@@ -97,7 +97,7 @@ describe('following builds to their results', () => {
     );
     for (const dir of late) await writeFile(join(dir, 'output'), 'rpmbuild success\n');
 
-    const store = new ResultStore({ redis: runtime.redis, keyPrefix: bullPrefix(setup.prefix) });
+    const store = new ResultStore({ redis: runtime.redis, keys: redisKeys(setup.prefix) });
     // Settled means every result job has returned (its outcome, batch files and story all written).
     await waitFor(async () => (await runtime!.queues.result.getJobCounts('completed')).completed === names.length + 1, {
       what: 'every result job completed',
@@ -129,10 +129,10 @@ describe('following builds to their results', () => {
     expect(summary).toContain('total: 8\nsuccess: 3\nfailure: 5\n');
     expect(summary).toContain('repo-outage: 2\n');
 
-    const story = await new DecisionLog({ redis: runtime.redis, keyPrefix: bullPrefix(setup.prefix), ttlMs: 60_000 }).story('outage-pkg', '1.0');
+    const story = await new DecisionLog({ redis: runtime.redis, keys: redisKeys(setup.prefix), ttlMs: 60_000 }).story('outage-pkg', '1.0');
     expect(story.map((e) => e.decision.kind)).toEqual(['submitted', 'result', 'resubmitted', 'submitted', 'result']);
 
-    const metrics = await new MetricsStore({ redis: runtime.redis, keyPrefix: bullPrefix(setup.prefix) }).snapshot();
+    const metrics = await new MetricsStore({ redis: runtime.redis, keys: redisKeys(setup.prefix) }).snapshot();
     expect(metrics.results).toEqual({ success: 3, failure: 4, 'gave-up': 1, unmapped: 0, unreadable: 0 });
     expect(metrics.resultFailureKinds).toMatchObject({ 'repo-outage': 2 });
     // Waiting builds never held a worker slot: the result jobs sat in `delayed` between checks.

@@ -9,7 +9,7 @@ export async function cleanupCommand(options: { config?: string; dryRun?: boolea
   try {
     const dryRun = options.dryRun === true;
     // Per-item failures are logged (stderr) and counted; they never stop the other prunes.
-    const result = await runCleanupForConfig({ config: context.config, redis: runtime.redis, dryRun, logger: context.logger });
+    const result = await runCleanupForConfig({ config: context.config, stores: runtime.stores, dryRun, logger: context.logger });
     const verb = dryRun ? 'would remove' : 'removed';
     for (const path of [...result.removedBatches, ...result.removedUpdateLists]) process.stdout.write(`${verb} ${path}\n`);
     process.stdout.write(

@@ -2,11 +2,7 @@
 
 import { readFile } from 'node:fs/promises';
 import {
-  BatchLog,
-  bullPrefix,
-  DecisionLog,
-  batchIdFor,
-  enqueueSubmits,
+  queueBatch,
   parsePackageArgs,
   parsePackageList,
   type PackageRequest,
@@ -41,26 +37,23 @@ export async function enqueueCommand(specs: string[], options: { config?: string
     const unique = uniqueRequests(requests);
     const runtime = await openCommandRuntime(context, 'cli');
     try {
-      const batchId = batchIdFor(new Date());
-      await new BatchLog({ logDir: context.config.paths.logDir }).create(batchId);
-      const result = await enqueueSubmits({
-        queue: runtime.queues.submit,
-        releases: unique,
-        targets: context.config.submit.targets,
-        batchId,
-        origin: 'enqueue',
-        countExistingWith: runtime.redis,
-      });
-      await new DecisionLog({ redis: runtime.redis, keyPrefix: bullPrefix(context.config.redis.prefix), ttlMs: context.config.dedupe.ttl }).record(
-        unique.map((request) => ({
-          subject: request.normalized,
-          ...(request.version === undefined ? {} : { version: request.version }),
-          decision: { kind: 'queued', origin: 'enqueue', batchId, jobs: context.config.submit.targets.length },
-        })),
+      const { stores } = runtime;
+      // No latest wins here: what was asked for by name and version is what gets built.
+      const result = await queueBatch(
+        {
+          submitQueue: runtime.queues.submit,
+          targets: stores.targets,
+          batchLog: stores.batchLog,
+          origin: 'enqueue',
+          started: new Date(),
+          countExistingWith: runtime.redis,
+          decisions: stores.decisions,
+        },
+        unique,
       );
-      const added = result.jobs - result.alreadyQueued;
+      const added = result.queuedJobs - result.alreadyQueued;
       process.stdout.write(
-        `queued ${added} submit job(s) for ${unique.length} package(s) × ${context.config.submit.targets.length} target(s) in batch ${batchId}` +
+        `queued ${added} submit job(s) for ${unique.length} package(s) × ${stores.targets.all.length} target(s) in batch ${result.batchId ?? '-'}` +
           (result.alreadyQueued > 0 ? `; ${result.alreadyQueued} already queued` : '') +
           '\n',
       );

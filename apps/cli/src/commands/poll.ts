@@ -1,16 +1,14 @@
 // `pypi-watch poll [--since SERIAL]`: one poll now, its result printed.
 
-import { createPoller, UsageError } from '@pypi-watch/core';
+import { createPoller } from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
 
 export async function pollCommand(options: { config?: string; since?: number; json?: boolean }): Promise<void> {
   const context = commandContext(options.config, 'oneshot', 'cli');
-  if (options.since !== undefined && context.config.source.type !== 'changelog') {
-    throw new UsageError('--since takes a changelog serial; the configured source.type is rss');
-  }
   const runtime = await openCommandRuntime(context, 'cli');
   try {
-    const poller = await createPoller({ config: context.config, redis: runtime.redis, queues: runtime.queues, logger: context.logger });
+    // A source without serials (RSS) refuses --since with a UsageError.
+    const poller = await createPoller(runtime);
     const result = await poller.run(options.since === undefined ? {} : { since: options.since });
     if (options.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -1,12 +1,8 @@
 // `pypi-watch report [--since 7d] [--json]`: how the builds went.
 
 import {
-  BuiltThenWithdrawn,
-  bullPrefix,
   formatDuration,
   parseDuration,
-  ResultStore,
-  stateKeys,
   terminalJson,
   terminalText,
   type BuildReport,
@@ -21,9 +17,8 @@ export async function reportCommand(options: { config?: string; since: string; j
   const context = commandContext(options.config, 'oneshot', 'cli');
   const runtime = await openCommandRuntime(context, 'cli');
   try {
-    const store = new ResultStore({ redis: runtime.redis, keyPrefix: bullPrefix(context.config.redis.prefix) });
-    const report = await store.report(Date.now() - sinceMs);
-    const withdrawn = await new BuiltThenWithdrawn(runtime.redis, stateKeys(context.config.redis.prefix).withdrawnAfterSubmit).since(Date.now() - sinceMs);
+    const report = await runtime.stores.results.report(Date.now() - sinceMs);
+    const withdrawn = await runtime.stores.builtThenWithdrawn.since(Date.now() - sinceMs);
     process.stdout.write(
       options.json ? `${terminalJson({ ...report, builtThenWithdrawn: withdrawn }, 2)}\n` : formatReport(report, options.since, withdrawn),
     );

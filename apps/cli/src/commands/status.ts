@@ -7,7 +7,7 @@ export async function statusCommand(options: { config?: string; json?: boolean }
   const context = commandContext(options.config, 'oneshot', 'cli');
   const runtime = await openCommandRuntime(context, 'cli');
   try {
-    const status = await readStatus({ queues: runtime.queues, redis: runtime.redis, config: context.config });
+    const status = await readStatus(runtime);
     // The cursor and the last poll hold feed text (RSS titles): escaped like every other output.
     process.stdout.write(options.json ? `${terminalJson(status, 2)}\n` : terminalText(formatStatus(status), { multiline: true }));
   } finally {

@@ -1,6 +1,6 @@
 // `pypi-watch why NAME[==VERSION]`: everything pypi-watch decided about a release, and why.
 
-import { bullPrefix, checkProjectName, DecisionLog, describeDecision, invalidSubject, printable, terminalJson, terminalText, UsageError } from '@pypi-watch/core';
+import { checkProjectName, describeDecision, invalidSubject, printable, terminalJson, terminalText, UsageError } from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
 
 export async function whyCommand(spec: string, options: { config?: string; json?: boolean }): Promise<void> {
@@ -14,12 +14,7 @@ export async function whyCommand(spec: string, options: { config?: string; json?
   const subject = name.ok ? name.normalized : invalidSubject(rawName);
   const runtime = await openCommandRuntime(context, 'cli');
   try {
-    const decisions = new DecisionLog({
-      redis: runtime.redis,
-      keyPrefix: bullPrefix(context.config.redis.prefix),
-      ttlMs: context.config.dedupe.ttl,
-    });
-    const story = await decisions.story(subject, version);
+    const story = await runtime.stores.decisions.story(subject, version);
     if (options.json) {
       // Versions, reasons and names come from the feed: C1 and bidi characters as \u escapes, same JSON.
       process.stdout.write(`${terminalJson({ name: rawName, version: version ?? null, story }, 2)}\n`);

@@ -2,14 +2,13 @@
 
 import { lstat, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { parseBatchTime } from '../batch/batch-log.js';
 import { pruneUpdateLists } from '../batch/update-list.js';
 import type { Config } from '../config/load-config.js';
-import { DedupeStore } from '../dedupe/dedupe-store.js';
+import type { DedupeStore } from '../dedupe/dedupe-store.js';
 import type { Logger } from '../logging/logger.js';
-import { bullPrefix } from '../queues/queue-names.js';
-import { ResultStore } from '../results/result-store.js';
+import type { ResultStore } from '../results/result-store.js';
+import type { Stores } from '../wiring/create-stores.js';
 import { pruneStaleSubmitHomes } from '../submit/submit-homes.js';
 
 export interface CleanupOptions {
@@ -140,14 +139,14 @@ async function listDir(dir: string): Promise<string[]> {
 
 export interface ConfigCleanupOptions {
   readonly config: Config;
-  readonly redis: Redis;
+  readonly stores: Pick<Stores, 'dedupe' | 'results'>;
   readonly dryRun?: boolean;
   /** Where failed items and steps are reported. */
   readonly logger?: Logger;
 }
 
 /** The cleanup as configured: what the repeatable job and `pypi-watch cleanup` both run. */
-export function runCleanupForConfig({ config, redis, dryRun, logger }: ConfigCleanupOptions): Promise<CleanupResult> {
+export function runCleanupForConfig({ config, stores, dryRun, logger }: ConfigCleanupOptions): Promise<CleanupResult> {
   return runCleanup({
     logDir: config.paths.logDir,
     updateListDir: config.paths.updateListDir,
@@ -155,16 +154,16 @@ export function runCleanupForConfig({ config, redis, dryRun, logger }: ConfigCle
     maxAgeMs: config.cleanup.maxAge,
     dryRun: dryRun ?? false,
     ...(logger === undefined ? {} : { logger }),
-    dedupe: new DedupeStore({ redis, keyPrefix: bullPrefix(config.redis.prefix), ttlMs: config.dedupe.ttl }),
+    dedupe: stores.dedupe,
     submitHomeRoot: join(config.dataDir, 'submit-home'),
-    results: { store: new ResultStore({ redis, keyPrefix: bullPrefix(config.redis.prefix) }), maxAgeMs: config.dedupe.ttl },
+    results: { store: stores.results, maxAgeMs: config.dedupe.ttl },
   });
 }
 
-export function createCleanupProcessor(deps: { config: Config; redis: Redis; logger: Logger }) {
+export function createCleanupProcessor(deps: { config: Config; stores: ConfigCleanupOptions['stores']; logger: Logger }) {
   return async function processCleanup(): Promise<CleanupResult> {
     const log = deps.logger.child({ queue: 'cleanup' });
-    const result = await runCleanupForConfig({ config: deps.config, redis: deps.redis, logger: log });
+    const result = await runCleanupForConfig({ config: deps.config, stores: deps.stores, logger: log });
     // Failures were logged one by one; the job still completes, and the next run tries them again.
     (result.failures > 0 ? log.warn.bind(log) : log.info.bind(log))(
       {

@@ -2,14 +2,14 @@
 // newer release joins a submit job of the same project and target that has not started yet.
 // One Redis hash field per project and target while such a job waits; its worker takes it at start.
 
-import { createHash } from 'node:crypto';
 import { compare } from '@renovatebot/pep440';
 import type { Redis } from 'ioredis';
+import { evalScript, luaScript, type LuaScript } from '../redis/lua-script.js';
+import type { RedisKeys } from '../redis/redis-keys.js';
 
 export interface PendingLatestOptions {
   readonly redis: Redis;
-  /** The hash (`stateKeys(prefix).latest`). */
-  readonly key: string;
+  readonly keys: Pick<RedisKeys, 'latest' | 'latestClaimedPrefix'>;
   /** BullMQ's key of a submit job, less its id (`queue.toKey('')`), to tell a live job from a gone one. */
   readonly jobKeyPrefix: string;
   /** How long a claimed job's versions are remembered, for a poll that replays after a crash. @defaultValue 86400000 (ms) */
@@ -35,14 +35,6 @@ export interface PendingVersions {
   readonly raw: string;
 }
 
-interface LuaScript {
-  readonly source: string;
-  readonly sha: string;
-}
-
-function luaScript(source: string): LuaScript {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
-}
 
 // Value layout: job id, name, then the versions, one a line (none of them can hold a newline).
 // A field whose job is gone or finished (a crash between this script and the add, a job removed by
@@ -166,9 +158,9 @@ export class PendingLatest {
 
   constructor(options: PendingLatestOptions) {
     this.#redis = options.redis;
-    this.#key = options.key;
+    this.#key = options.keys.latest;
     this.#jobKeyPrefix = options.jobKeyPrefix;
-    this.#claimedPrefix = `${options.key}:claimed:`;
+    this.#claimedPrefix = options.keys.latestClaimedPrefix;
     this.#claimedTtlMs = options.claimedTtlMs ?? 86_400_000;
   }
 
@@ -223,12 +215,7 @@ export class PendingLatest {
     return { jobId, versionsLeft: Number(versionsLeft), removed };
   }
 
-  async #eval(script: LuaScript, args: readonly string[]): Promise<unknown> {
-    try {
-      return await this.#redis.evalsha(script.sha, 1, this.#key, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.#redis.eval(script.source, 1, this.#key, ...args);
-    }
+  #eval(script: LuaScript, args: readonly string[]): Promise<unknown> {
+    return evalScript(this.#redis, script, [this.#key], args);
   }
 }

@@ -1,6 +1,7 @@
 // The one schema for pypi-watch's config file. Unknown keys are errors; every default lives here.
 
 import { z } from 'zod';
+import { SOURCE_TYPES } from '../sources/release-source.js';
 import { forbiddenJobKeyReason } from '../submit/submit-targets.js';
 import { DURATION_HELP, parseDuration } from './duration.js';
 
@@ -67,7 +68,7 @@ export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('./var'),
   source: z
     .strictObject({
-      type: z.enum(['changelog', 'rss']).default('changelog'),
+      type: z.enum(SOURCE_TYPES).default('changelog'),
       baseUrl: z.url({ protocol: /^https?$/ }).default('https://pypi.org'),
       every: duration(10_000).default(30 * 60_000),
       /** Most pages one poll fetches; the changelog resumes past it next poll, RSS warns (releases missed). */

@@ -2,6 +2,7 @@
 // the farm may hold an RPM of something PyPI no longer offers, so `report` lists them for operators.
 
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/redis-keys.js';
 import type { WithdrawalReason } from '../sources/release-source.js';
 
 export interface BuiltThenWithdrawnEntry {
@@ -20,9 +21,9 @@ export class BuiltThenWithdrawn {
   readonly #redis: Redis;
   readonly #key: string;
 
-  constructor(redis: Redis, key: string) {
+  constructor(redis: Redis, keys: Pick<RedisKeys, 'withdrawnAfterSubmit'>) {
     this.#redis = redis;
-    this.#key = key;
+    this.#key = keys.withdrawnAfterSubmit;
   }
 
   async record(entries: readonly BuiltThenWithdrawnEntry[]): Promise<void> {

@@ -2,6 +2,7 @@
 // One short Redis list per project (newest 100 entries), expiring with the dedupe TTL.
 
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/redis-keys.js';
 
 export type Decision =
   | { readonly kind: 'invalid'; readonly reason: string }
@@ -50,13 +51,13 @@ export function invalidSubject(raw: string): string {
 
 export class DecisionLog {
   readonly #redis: Redis;
-  readonly #prefix: string;
+  readonly #key: RedisKeys['why'];
   readonly #ttlMs: number;
   readonly #now: () => number;
 
-  constructor({ redis, keyPrefix, ttlMs, now }: { redis: Redis; keyPrefix: string; ttlMs: number; now?: () => number }) {
+  constructor({ redis, keys, ttlMs, now }: { redis: Redis; keys: Pick<RedisKeys, 'why'>; ttlMs: number; now?: () => number }) {
     this.#redis = redis;
-    this.#prefix = `${keyPrefix}:why:`;
+    this.#key = keys.why;
     this.#ttlMs = ttlMs;
     this.#now = now ?? Date.now;
   }
@@ -68,7 +69,7 @@ export class DecisionLog {
     for (let start = 0; start < records.length; start += PIPELINE_CHUNK) {
       const pipeline = this.#redis.pipeline();
       for (const { subject, version, decision } of records.slice(start, start + PIPELINE_CHUNK)) {
-        const key = this.#prefix + subject;
+        const key = this.#key(subject);
         const entry: DecisionEntry = { at, ...(version === undefined ? {} : { version }), decision };
         pipeline.rpush(key, JSON.stringify(entry));
         pipeline.ltrim(key, -KEEP_PER_PROJECT, -1);
@@ -81,7 +82,7 @@ export class DecisionLog {
 
   /** The story of a project (oldest first), or of one of its versions (plus project-wide entries). */
   async story(subject: string, version?: string): Promise<DecisionEntry[]> {
-    const entries = (await this.#redis.lrange(this.#prefix + subject, 0, -1)).map((raw) => JSON.parse(raw) as DecisionEntry);
+    const entries = (await this.#redis.lrange(this.#key(subject), 0, -1)).map((raw) => JSON.parse(raw) as DecisionEntry);
     return version === undefined ? entries : entries.filter((entry) => entry.version === undefined || entry.version === version);
   }
 }

@@ -3,12 +3,14 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ConfigError } from '../errors.js';
+import { evalScript, luaScript, type LuaScript } from '../redis/lua-script.js';
+import type { RedisKeys } from '../redis/redis-keys.js';
 
 export interface DedupeStoreOptions {
   /** Connection for pypi-watch's own keys. */
   readonly redis: Redis;
-  /** Start of every key, hash tag included (e.g. `{pypi-watch}`), so all shards share one Redis Cluster slot. */
-  readonly keyPrefix: string;
+  /** The shard hashes' keys; all under one hash tag, so they share one Redis Cluster slot. */
+  readonly keys: Pick<RedisKeys, 'dedupeShard'>;
   /** How long a release counts as seen after it was marked (ms). */
   readonly ttlMs: number;
   /** Clock. @defaultValue Date.now (ms) */
@@ -32,17 +34,9 @@ const SHARDS_PER_CALL = 512;
 // Redis' hash-max-listpack-value default: one longer field would turn its whole shard into a hashtable.
 const MAX_PLAIN_FIELD_BYTES = 64;
 
-interface LuaScript {
-  readonly source: string;
-  readonly sha: string;
-}
-
 // Lua scripts rather than pipelined commands: a 100,000-key call touches ~16,000 shards, and the client's
 // per-command cost for that many commands dominated (2-3 s vs ~0.4 s). Every shard goes in KEYS, as
 // Redis Cluster requires; they share one hash tag, hence one slot.
-function luaScript(source: string): LuaScript {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
-}
 
 // Lookup and mark take one shard per KEYS entry and, in ARGV, each shard's field count followed by
 // its fields, so Redis runs one HMGET/HSET per shard rather than one per release.
@@ -120,13 +114,12 @@ interface ShardBatch {
 
 export class DedupeStore {
   readonly #redis: Redis;
-  readonly #keyPrefix: string;
+  readonly #shardKey: RedisKeys['dedupeShard'];
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #shardCount: number;
 
   constructor(options: DedupeStoreOptions) {
-    if (options.keyPrefix === '') throw new ConfigError('Expected `keyPrefix` to be a non-empty string');
     if (!Number.isSafeInteger(options.ttlMs) || options.ttlMs <= 0) {
       throw new ConfigError(`Expected \`ttlMs\` to be a positive integer (ms), got \`${options.ttlMs}\``);
     }
@@ -135,7 +128,7 @@ export class DedupeStore {
       throw new ConfigError(`Expected \`shardCount\` to be an integer from 1 to 1048576, got \`${shardCount}\``);
     }
     this.#redis = options.redis;
-    this.#keyPrefix = options.keyPrefix;
+    this.#shardKey = options.keys.dedupeShard;
     this.#ttlMs = options.ttlMs;
     this.#now = options.now ?? Date.now;
     this.#shardCount = shardCount;
@@ -193,14 +186,8 @@ export class DedupeStore {
     return total;
   }
 
-  async #eval(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    try {
-      return await this.#redis.evalsha(script.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      // Not cached yet, or gone after a Redis restart or SCRIPT FLUSH: EVAL sends it (and caches it again).
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.#redis.eval(script.source, keys.length, ...keys, ...args);
-    }
+  #eval(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    return evalScript(this.#redis, script, keys, args);
   }
 
   #isExpired(seenSeconds: number, nowMs: number): boolean {
@@ -208,7 +195,7 @@ export class DedupeStore {
   }
 
   #shardOf(key: string): string {
-    return `${this.#keyPrefix}:dedupe:${fnv1a(key) % this.#shardCount}`;
+    return this.#shardKey(fnv1a(key) % this.#shardCount);
   }
 
   /** Deduplicated keys grouped by shard, in script-call batches of about KEYS_PER_CALL keys. */
@@ -222,7 +209,7 @@ export class DedupeStore {
     }
     let batch: ShardBatch = { shards: [], keys: [], args: [] };
     for (const [shard, members] of groups) {
-      batch.shards.push(`${this.#keyPrefix}:dedupe:${shard}`);
+      batch.shards.push(this.#shardKey(shard));
       batch.args.push(String(members.length), ...members.map(fieldFor));
       batch.keys.push(...members);
       if (batch.keys.length >= KEYS_PER_CALL) {
@@ -234,7 +221,7 @@ export class DedupeStore {
   }
 
   #allShards(): string[] {
-    return Array.from({ length: this.#shardCount }, (_, shard) => `${this.#keyPrefix}:dedupe:${shard}`);
+    return Array.from({ length: this.#shardCount }, (_, shard) => this.#shardKey(shard));
   }
 }
 

@@ -2,6 +2,7 @@
 // sdist, held for the cool-down, or withdrawn before their build (so an unyank can restore them).
 
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/redis-keys.js';
 import type { WithdrawalReason } from '../sources/release-source.js';
 
 export type GateState = 'waiting' | 'held' | 'withdrawn';
@@ -26,10 +27,7 @@ export interface GateEntry {
   readonly reason?: WithdrawalReason;
 }
 
-export interface GateKeys {
-  readonly gate: string;
-  readonly gateDue: Readonly<Record<GateState, string>>;
-}
+export type GateKeys = Pick<RedisKeys, 'gate' | 'gateDue'>;
 
 const CHUNK = 1000;
 

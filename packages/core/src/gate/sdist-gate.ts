@@ -37,11 +37,11 @@ export interface SdistGateOptions {
   readonly minAgeMs: number;
   /**
    * How soon a release the JSON API could not confirm is asked again (ms); doubles per check, at most
-   * a day. Only RSS mode re-checks on a schedule: in changelog mode the sdist arrives as an event.
+   * a day. Only a source without file events re-checks on a schedule: otherwise the sdist arrives as an event.
    */
   readonly recheckMs: number;
-  /** `changelog` decides from events alone; `rss` has no file events and asks for every release. */
-  readonly mode: 'changelog' | 'rss';
+  /** The source's `reportsFiles`: true decides from events alone; false (RSS) asks for every release. */
+  readonly sourceReportsFiles: boolean;
   readonly lookup?: ReleaseFilesLookup;
   readonly logger: Logger;
   /** @defaultValue Date.now */
@@ -95,7 +95,7 @@ export class SdistGate {
       return this.#afterSdist({ ...candidate, since: Math.min(since, candidate.since), hasSdist: true, checks });
     }
     // Not found (yet: a page the CDN has not built) or wheels only: wait, and look again.
-    return this.#wait({ ...candidate, checks }, checks, this.#options.mode === 'rss' || !files.found);
+    return this.#wait({ ...candidate, checks }, checks, !this.#options.sourceReportsFiles || !files.found);
   }
 
   #afterSdist(candidate: GateCandidate): GateVerdict {

@@ -2,6 +2,7 @@
 // numbers and the dashboard's /metrics reports the whole system, not just its own process.
 
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/redis-keys.js';
 
 export const RELEASE_COUNTERS = ['found', 'invalid', 'filtered', 'duplicate', 'queued', 'waiting', 'superseded', 'no-sdist'] as const;
 /** Why a release that was already submitted left PyPI (its RPM may need pulling). */
@@ -40,11 +41,10 @@ export class MetricsStore {
   readonly #counters: string;
   readonly #histogram: string;
 
-  /** `keyPrefix` is the hash-tagged base, e.g. `{pypi-watch}`. */
-  constructor({ redis, keyPrefix }: { redis: Redis; keyPrefix: string }) {
+  constructor({ redis, keys }: { redis: Redis; keys: Pick<RedisKeys, 'metricsCounters' | 'metricsSubmitDuration'> }) {
     this.#redis = redis;
-    this.#counters = `${keyPrefix}:metrics:counters`;
-    this.#histogram = `${keyPrefix}:metrics:submit-duration`;
+    this.#counters = keys.metricsCounters;
+    this.#histogram = keys.metricsSubmitDuration;
   }
 
   async recordPoll(

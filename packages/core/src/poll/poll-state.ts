@@ -1,25 +1,26 @@
 // The poller's state in Redis: the source cursor and the last poll's result.
 
 import type { Redis } from 'ioredis';
-import { stateKeys } from '../queues/queue-names.js';
+import type { RedisKeys } from '../redis/redis-keys.js';
+import type { SourceType } from '../sources/release-source.js';
 import type { PollResult } from './run-poll.js';
 
 interface StoredCursor {
-  readonly type: 'changelog' | 'rss';
+  readonly type: SourceType;
   readonly cursor: unknown;
 }
 
 export class PollState {
   readonly #redis: Redis;
-  readonly #keys: ReturnType<typeof stateKeys>;
+  readonly #keys: Pick<RedisKeys, 'cursor' | 'lastPoll' | 'pollLock'>;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: Redis, keys: Pick<RedisKeys, 'cursor' | 'lastPoll' | 'pollLock'>) {
     this.#redis = redis;
-    this.#keys = stateKeys(prefix);
+    this.#keys = keys;
   }
 
   get lockKey(): string {
-    return `${this.#keys.base}:state:poll-lock`;
+    return this.#keys.pollLock;
   }
 
   /** The cursor of this source type; a cursor of the other type (source.type changed) counts as none. */

@@ -13,11 +13,11 @@ import type { GateCandidate, SdistGate } from '../gate/sdist-gate.js';
 import type { Logger } from '../logging/logger.js';
 import type { MetricsStore } from '../metrics/metrics-store.js';
 import type { ReleaseFilter } from '../release/release-filter.js';
-import type { ReleaseSource } from '../sources/release-source.js';
+import type { ReleaseSource, SourceType } from '../sources/release-source.js';
 import type { SubmitTargets } from '../submit/submit-targets.js';
 import { readPollEvents, type PollRelease } from './poll-events.js';
 import type { PollState } from './poll-state.js';
-import { queueReleases, type BuildableRelease } from './queue-releases.js';
+import { queueBatch } from '../enqueue/queue-batch.js';
 import { applyUpstreamChanges } from './withdrawals.js';
 
 /** Steps after which the crash tests kill the process (see `PollDeps.checkpoint`). */
@@ -58,7 +58,7 @@ export interface PollRequest {
 }
 
 export interface PollResult {
-  readonly source: 'changelog' | 'rss';
+  readonly source: SourceType;
   readonly startedAt: string;
   readonly durationMs: number;
   /** `new release` events seen, before any check. */
@@ -152,7 +152,7 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
     const entry = stored.get(release.key);
     if (entry?.state === 'withdrawn') continue; // a file added to a yanked release: it stays withdrawn
     if (entry?.state === 'held' || (entry && !release.sawSdist)) continue; // nothing new for it
-    candidates.push(candidateOf(release, entry, deps.source.type));
+    candidates.push(candidateOf(release, entry, deps.source.reportsFiles));
   }
   for (const { key, entry } of changes.restored) candidates.push({ ...entry, key, lookup: !entry.hasSdist, serial: entry.serial });
 
@@ -173,7 +173,7 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
     }
   }
 
-  const buildable: BuildableRelease[] = [];
+  const buildable: GateCandidate[] = [];
   const toStore: Array<{ key: string; entry: GateEntry; dueAt: number }> = [];
   const noSdist: string[] = [];
   let waiting = 0;
@@ -219,17 +219,18 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
   }
   if (toStore.length > 0) await deps.gateStore.put(toStore);
 
-  const queued = await queueReleases(
+  const queued = await queueBatch(
     {
       submitQueue: deps.submitQueue,
       targets: deps.targets,
-      ...(deps.pending ? { pending: deps.pending } : {}),
       batchLog: deps.batchLog,
+      origin: 'poll',
+      started,
+      ...(deps.pending ? { pending: deps.pending } : {}),
       updateListDir: deps.updateListDir,
       checkpoint: (step) => deps.checkpoint?.(step),
     },
     buildable,
-    started,
   );
   decisions.push(...queued.decisions);
   const decided = [...buildable.map((release) => release.key), ...noSdist];
@@ -295,10 +296,10 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
 }
 
 /** What the gate is asked about a release of this poll (with its stored entry, if it had one). */
-function candidateOf(release: PollRelease, entry: GateEntry | undefined, mode: 'changelog' | 'rss'): GateCandidate {
+function candidateOf(release: PollRelease, entry: GateEntry | undefined, reportsFiles: boolean): GateCandidate {
   // RSS items carry no file events; a changelog release whose `new release` came before our cursor
   // (a backfill that starts mid-release) cannot be judged from the files we saw either.
-  const lookup = !release.sawSdist && (mode === 'rss' || (!release.sawNew && entry === undefined));
+  const lookup = !release.sawSdist && (!reportsFiles || (!release.sawNew && entry === undefined));
   return {
     key: release.key,
     name: release.name,

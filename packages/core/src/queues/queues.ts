@@ -2,7 +2,8 @@
 
 import { Queue, type ConnectionOptions, type DefaultJobOptions } from 'bullmq';
 import type { Config } from '../config/load-config.js';
-import { bullPrefix, type QueueName } from './queue-names.js';
+import { bullPrefix } from '../redis/redis-keys.js';
+import type { QueueName } from './queue-names.js';
 
 export interface Queues {
   readonly poll: Queue;

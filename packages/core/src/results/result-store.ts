@@ -1,6 +1,7 @@
 // Build outcomes in Redis: one sorted set by finish time, for `pypi-watch report` and the dashboard.
 
 import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/redis-keys.js';
 import type { BuildOutcome, OutcomeStatus } from './build-outcome.js';
 import { FAILURE_KINDS, type FailureKind } from './result-classifier.js';
 
@@ -23,10 +24,9 @@ export class ResultStore {
   readonly #redis: Redis;
   readonly #key: string;
 
-  /** `keyPrefix` is the hash-tagged base, e.g. `{pypi-watch}`. */
-  constructor({ redis, keyPrefix }: { redis: Redis; keyPrefix: string }) {
+  constructor({ redis, keys }: { redis: Redis; keys: Pick<RedisKeys, 'results'> }) {
     this.#redis = redis;
-    this.#key = `${keyPrefix}:results`;
+    this.#key = keys.results;
   }
 
   async add(outcome: BuildOutcome): Promise<void> {

@@ -36,6 +36,7 @@ type ParsedEntry =
 
 export class ChangelogSource implements ReleaseSource<ChangelogCursor> {
   readonly type = 'changelog';
+  readonly reportsFiles = true;
   readonly #rpc: XmlRpcClient;
   readonly #pauseMs: number;
   readonly #maxPages: number;
@@ -46,6 +47,10 @@ export class ChangelogSource implements ReleaseSource<ChangelogCursor> {
     this.#pauseMs = options.pauseMs ?? 500;
     this.#maxPages = options.maxPages ?? 100;
     this.#logger = options.logger;
+  }
+
+  cursorAtSerial(serial: number): ChangelogCursor {
+    return { serial };
   }
 
   async fetchSince(cursor: ChangelogCursor | undefined): Promise<FetchResult<ChangelogCursor>> {

@@ -1,5 +1,9 @@
 // The contract every release source (PyPI changelog, PyPI RSS) fulfils for the poll worker.
 
+/** `source.type` values, one per source in this folder (create-source.ts builds each from config). */
+export const SOURCE_TYPES = ['changelog', 'rss'] as const;
+export type SourceType = (typeof SOURCE_TYPES)[number];
+
 /**
  * What one changelog entry or feed item means for building:
  * - `new`: the release exists (`new release`, or an RSS item); files may follow.
@@ -57,7 +61,15 @@ export interface FetchResult<C> {
 }
 
 export interface ReleaseSource<C> {
-  readonly type: 'changelog' | 'rss';
+  readonly type: SourceType;
+  /**
+   * Whether its events report every file upload (`sdist`, `file`), so the sdist gate can decide
+   * from events alone. When false (RSS lists releases only) the gate asks PyPI's JSON API about
+   * every release and re-checks one without an sdist on a schedule.
+   */
+  readonly reportsFiles: boolean;
+  /** The cursor `poll --since SERIAL` starts from; absent when this source has no serials. */
+  cursorAtSerial?(serial: number): C;
   /** Everything after `cursor`; with no cursor, only establishes one (no history replay). */
   fetchSince(cursor: C | undefined): Promise<FetchResult<C>>;
 }

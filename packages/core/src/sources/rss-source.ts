@@ -48,6 +48,7 @@ const MAX_TITLE_CHARS = 512;
 
 export class RssSource implements ReleaseSource<RssCursor> {
   readonly type = 'rss';
+  readonly reportsFiles = false;
   readonly #http: Got;
   readonly #path: string;
   readonly #skewSeconds: number;

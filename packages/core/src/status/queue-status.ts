@@ -1,11 +1,10 @@
 // `pypi-watch status`: job counts per queue, schedules, and the poller's state.
 
 import type { Redis } from 'ioredis';
-import type { Config } from '../config/load-config.js';
-import { DedupeStore } from '../dedupe/dedupe-store.js';
-import { GateStore, type GateState } from '../gate/gate-store.js';
-import { QUEUE_NAMES, stateKeys, type QueueName } from '../queues/queue-names.js';
+import type { GateStore, GateState } from '../gate/gate-store.js';
+import { QUEUE_NAMES, type QueueName } from '../queues/queue-names.js';
 import type { Queues } from '../queues/queues.js';
+import type { Stores } from '../wiring/create-stores.js';
 import { listSchedules, type ScheduleInfo } from '../scheduler/register-schedules.js';
 
 const COUNTED_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
@@ -24,18 +23,18 @@ export interface Status {
   readonly oldestWaiting?: { readonly name: string; readonly version: string; readonly since: string };
 }
 
+/** A runtime's queues, Redis connection and stores. */
 export interface ReadStatusOptions {
   readonly queues: Queues;
   readonly redis: Redis;
-  readonly config: Config;
+  readonly stores: Pick<Stores, 'keys' | 'dedupe' | 'gate'>;
 }
 
-export async function readStatus({ queues, redis, config }: ReadStatusOptions): Promise<Status> {
+export async function readStatus({ queues, redis, stores }: ReadStatusOptions): Promise<Status> {
   const counts = await Promise.all(QUEUE_NAMES.map((name) => queues[name].getJobCounts(...COUNTED_STATES)));
-  const keys = stateKeys(config.redis.prefix);
-  const dedupe = new DedupeStore({ redis, keyPrefix: keys.base, ttlMs: config.dedupe.ttl });
+  const { keys, dedupe, gate: gateStore } = stores;
+  // Read raw: a cursor or poll result written by another version is shown as null, not thrown on.
   const [cursor, lastPoll] = await redis.mget(keys.cursor, keys.lastPoll);
-  const gateStore = new GateStore(redis, keys);
   const oldest = await oldestWaiting(redis, keys.gateDue.waiting, gateStore);
   return {
     queues: Object.fromEntries(QUEUE_NAMES.map((name, i) => [name, normalizeCounts(counts[i] ?? {})])) as Record<QueueName, JobCounts>,

@@ -3,22 +3,15 @@
 import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
 import { join } from 'node:path';
 import { settlesWithin } from '../async/with-timeout.js';
-import { BatchLog } from '../batch/batch-log.js';
 import { createCleanupProcessor } from '../cleanup/cleanup.js';
-import { DecisionLog } from '../decisions/decision-log.js';
-import { MetricsStore } from '../metrics/metrics-store.js';
 import { createResultProcessor } from '../results/result-processor.js';
-import { ResultStore } from '../results/result-store.js';
 import { createPoller } from '../poll/poller.js';
-import { PendingLatest } from '../coalesce/pending-latest.js';
-import { bullPrefix, stateKeys, type QueueName } from '../queues/queue-names.js';
+import type { QueueName } from '../queues/queue-names.js';
 import type { Runtime } from '../runtime.js';
 import { renderJobYaml } from '../submit/job-yaml.js';
 import { findExecutable } from '../submit/find-executable.js';
-import { StartPacer } from '../submit/start-pacer.js';
 import { createSubmitProcessor } from '../submit/submit-processor.js';
 import { submitJobDataSchema } from '../submit/submit-job.js';
-import { SubmitTargets } from '../submit/submit-targets.js';
 import { normalizeProjectName } from '../release/project-name.js';
 import { SubmitRunner } from '../submit/submit-runner.js';
 import { configuredSecretValues } from '../logging/secret-redaction.js';
@@ -37,17 +30,13 @@ export interface WorkerSet {
 }
 
 export async function startWorkers(runtime: Runtime, options: StartWorkersOptions): Promise<WorkerSet> {
-  const { config, logger } = runtime;
-  const prefix = bullPrefix(config.redis.prefix);
+  const { config, logger, stores } = runtime;
+  const { batchLog, metrics, decisions, targets } = stores;
   const workers: Worker[] = [];
   const closers: Array<() => Promise<void>> = [];
-  const batchLog = new BatchLog({ logDir: config.paths.logDir });
-  const metrics = new MetricsStore({ redis: runtime.redis, keyPrefix: prefix });
-  const decisions = new DecisionLog({ redis: runtime.redis, keyPrefix: prefix, ttlMs: config.dedupe.ttl });
-  const targets = new SubmitTargets(config.submit.targets);
 
   const add = (name: QueueName, processor: Processor, extra: Partial<WorkerOptions> = {}): Worker => {
-    const worker = new Worker(name, processor, { connection: runtime.redis, prefix, autorun: true, ...extra });
+    const worker = new Worker(name, processor, { connection: runtime.redis, prefix: stores.keys.base, autorun: true, ...extra });
     worker.on('error', (err) => logger.error({ err, queue: name }, 'worker error'));
     worker.on('failed', (job, err) => {
       if (job) void reportFailure(name, job, err);
@@ -67,7 +56,7 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
       const fields = { err, queue, jobId: job.id, attempt: job.attemptsMade };
       if (!final) return void logger.warn(fields, 'job attempt failed; will retry');
       logger.error(fields, 'job failed for good');
-      if (queue === 'submit' && isStallFailure(err)) {
+      if (queue === 'submit' && stalledOutOfAttempts(job, config.submit.maxStalledCount)) {
         const data = submitJobDataSchema.safeParse(job.data);
         if (!data.success) return;
         const reason = `the worker running it died ${config.submit.maxStalledCount + 1} times (submit.maxStalledCount): ${err.message}`;
@@ -119,22 +108,14 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
       jobYamlPath,
       command: config.submit.command,
       targets,
-      pending: new PendingLatest({ redis: runtime.redis, key: stateKeys(config.redis.prefix).latest, jobKeyPrefix: runtime.queues.submit.toKey('') }),
+      pending: stores.pendingLatest,
       params: config.submit.params,
       dryRun: config.submit.dryRun,
       logger,
       metrics,
       decisions,
       ...(config.results.enabled ? { followResults: { queue: runtime.queues.result, firstCheckAfterMs: config.results.every } } : {}),
-      rateLimit: {
-        queue: runtime.queues.submit,
-        pacer: new StartPacer({
-          redis: runtime.redis,
-          key: `${prefix}:submit-next-start`,
-          max: config.submit.rateLimit.max,
-          durationMs: config.submit.rateLimit.duration,
-        }),
-      },
+      rateLimit: { queue: runtime.queues.submit, pacer: stores.submitPacer },
     });
     add('submit', processor as Processor, {
       concurrency,
@@ -148,7 +129,7 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
   }
 
   if (options.queues.includes('poll')) {
-    const poller = await createPoller({ config, redis: runtime.redis, queues: runtime.queues, logger });
+    const poller = await createPoller(runtime);
     // One poll at a time across every worker on every host (the poll lock backs this up).
     await runtime.queues.poll.setGlobalConcurrency(1);
     add('poll', poller.process as Processor, { concurrency: 1 });
@@ -161,7 +142,7 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
       giveUpAfterMs: config.results.giveUpAfter,
       maxResubmits: config.results.maxResubmits,
       submitQueue: runtime.queues.submit,
-      store: new ResultStore({ redis: runtime.redis, keyPrefix: prefix }),
+      store: stores.results,
       decisions,
       batchLog,
       metrics,
@@ -172,7 +153,7 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
   }
 
   if (options.queues.includes('cleanup')) {
-    add('cleanup', createCleanupProcessor({ config, redis: runtime.redis, logger }) as Processor, { concurrency: 1 });
+    add('cleanup', createCleanupProcessor({ config, stores, logger }) as Processor, { concurrency: 1 });
   }
 
   logger.info({ queues: options.queues }, 'workers started');
@@ -189,7 +170,10 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
   };
 }
 
-/** BullMQ fails a job that stalled more than `maxStalledCount` times with this reason. */
-function isStallFailure(err: Error): boolean {
-  return err.message.includes('stalled more than allowable limit');
+/**
+ * BullMQ fails a job that stalled more than `maxStalledCount` times (its worker died or hung each
+ * time) the next time a worker takes it; `stalledCounter` says so, whatever the error's wording.
+ */
+function stalledOutOfAttempts(job: Job, maxStalledCount: number): boolean {
+  return job.stalledCounter > maxStalledCount;
 }

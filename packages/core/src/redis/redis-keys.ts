@@ -1,0 +1,89 @@
+// Every Redis key pypi-watch writes, in one place: the data model, read from one file (as bullmq's
+// src/classes/queue-keys.ts names every key of a queue).
+//
+// All of them, and BullMQ's, start with the hash tag `{<redis.prefix>}`, so on a Redis Cluster they
+// hash to one slot: the Lua scripts of the dedupe set, the latest-wins hash and BullMQ touch several
+// keys at once. BullMQ's own keys are `{prefix}:<queue>:<what>` for the queues poll, submit, cleanup
+// and result (see bullmq's queue-keys.ts); none of ours starts with a queue name.
+
+import type { GateState } from '../gate/gate-store.js';
+
+/**
+ * BullMQ's `prefix` for `redis.prefix`: the prefix wrapped in `{}` so every queue key, and every
+ * key of ours, hashes to one Redis Cluster slot.
+ */
+export function bullPrefix(prefix: string): string {
+  return `{${prefix}}`;
+}
+
+export interface RedisKeys {
+  /** `{prefix}`: the hash tag every key starts with, and BullMQ's `prefix` option. */
+  readonly base: string;
+
+  // The poller (poll/poll-state.ts, poll/poll-lock.ts).
+  /** String, JSON `{type, cursor}`: where the source left off (a changelog serial, or the RSS items last seen). */
+  readonly cursor: string;
+  /** String, JSON: the last poll's result, for `status`. */
+  readonly lastPoll: string;
+  /** String with a TTL, JSON `{host, pid, id}`: the lock that keeps to one poll at a time. */
+  readonly pollLock: string;
+
+  // What has been handled, and why (dedupe/dedupe-store.ts, decisions/).
+  /** Hash per shard (16,384 of them), field `NAME==VERSION` (or `#<sha256>` when long) → seen-at unix seconds. */
+  readonly dedupeShard: (shard: number) => string;
+  /** List per project (normalized name, or `invalid:<raw>`): JSON decisions, newest 100, expiring with `dedupe.ttl`. */
+  readonly why: (subject: string) => string;
+  /** List of JSON "built, then withdrawn upstream" events, newest last, for `report` (bounded). */
+  readonly withdrawnAfterSubmit: string;
+
+  // The gate (gate/gate-store.ts).
+  /** Hash `NAME==VERSION` → JSON gate entry: releases waiting for an sdist, held for `filters.minAge`, or withdrawn before a build. */
+  readonly gate: string;
+  /** Sorted sets of the gate's keys by when each next needs a look (ms): one per gate state. */
+  readonly gateDue: Readonly<Record<GateState, string>>;
+
+  // Submitting (coalesce/pending-latest.ts, submit/start-pacer.ts).
+  /** Hash `NAME|TARGET_ID` → the not-yet-started submit job of that project and target, and the versions it stands for. */
+  readonly latest: string;
+  /**
+   * Start of one string per `NAME|TARGET_ID` (a day's TTL): the versions a worker claimed from
+   * `latest` when its job started, so a poll replayed after a crash does not queue them again.
+   */
+  readonly latestClaimedPrefix: string;
+  /** String with a TTL: the last reserved submit start (µs, Redis' clock), pacing `submit.rateLimit` across hosts. */
+  readonly submitNextStart: string;
+
+  // Numbers and outcomes (metrics/metrics-store.ts, results/result-store.ts).
+  /** Hash of counters (`releases:<outcome>`, `submits:<outcome>`, `results:<status>`, `result-kind:<kind>`, …) and `poll:last-success-ms`. */
+  readonly metricsCounters: string;
+  /** Hash: the submit-duration histogram (a count per bucket, `sum`, `count`). */
+  readonly metricsSubmitDuration: string;
+  /** Sorted set of JSON build outcomes, scored by finish time (ms), trimmed by cleanup after `dedupe.ttl`. */
+  readonly results: string;
+}
+
+/** The keys of a deployment whose `redis.prefix` is `prefix`. */
+export function redisKeys(prefix: string): RedisKeys {
+  const base = bullPrefix(prefix);
+  return {
+    base,
+    cursor: `${base}:state:cursor`,
+    lastPoll: `${base}:state:last-poll`,
+    pollLock: `${base}:state:poll-lock`,
+    dedupeShard: (shard) => `${base}:dedupe:${shard}`,
+    why: (subject) => `${base}:why:${subject}`,
+    withdrawnAfterSubmit: `${base}:withdrawn-after-submit`,
+    gate: `${base}:gate`,
+    gateDue: {
+      waiting: `${base}:gate:due:waiting`,
+      held: `${base}:gate:due:held`,
+      withdrawn: `${base}:gate:due:withdrawn`,
+    },
+    latest: `${base}:latest`,
+    latestClaimedPrefix: `${base}:latest:claimed:`,
+    submitNextStart: `${base}:submit-next-start`,
+    metricsCounters: `${base}:metrics:counters`,
+    metricsSubmitDuration: `${base}:metrics:submit-duration`,
+    results: `${base}:results`,
+  };
+}

@@ -1,0 +1,70 @@
+// The one place that builds pypi-watch's stores from config: every process (poller, workers,
+// dashboard, each CLI command) gets them from here, so no app spells a key prefix or a TTL.
+
+import type { Redis } from 'ioredis';
+import { BatchLog } from '../batch/batch-log.js';
+import { PendingLatest } from '../coalesce/pending-latest.js';
+import type { Config } from '../config/load-config.js';
+import { BuiltThenWithdrawn } from '../decisions/built-then-withdrawn.js';
+import { DecisionLog } from '../decisions/decision-log.js';
+import { DedupeStore } from '../dedupe/dedupe-store.js';
+import { GateStore } from '../gate/gate-store.js';
+import { MetricsStore } from '../metrics/metrics-store.js';
+import { PollState } from '../poll/poll-state.js';
+import type { Queues } from '../queues/queues.js';
+import { redisKeys, type RedisKeys } from '../redis/redis-keys.js';
+import { ResultStore } from '../results/result-store.js';
+import { StartPacer } from '../submit/start-pacer.js';
+import { SubmitTargets } from '../submit/submit-targets.js';
+
+/** Building them costs no Redis round trip: each store talks to Redis only when called. */
+export interface Stores {
+  /** The key names, for the few readers that go to Redis directly (`status`). */
+  readonly keys: RedisKeys;
+  /** Releases already handled, for `dedupe.ttl`. */
+  readonly dedupe: DedupeStore;
+  /** What was decided about each release, and why (`pypi-watch why`). */
+  readonly decisions: DecisionLog;
+  /** Counters and the submit-duration histogram behind /metrics and /healthz. */
+  readonly metrics: MetricsStore;
+  /** Build outcomes behind `pypi-watch report`. */
+  readonly results: ResultStore;
+  /** Releases waiting for an sdist, held by `filters.minAge`, or withdrawn before a build. */
+  readonly gate: GateStore;
+  /** Latest wins: the not-yet-started submit job of each project and target. */
+  readonly pendingLatest: PendingLatest;
+  /** Releases withdrawn upstream after their submit. */
+  readonly builtThenWithdrawn: BuiltThenWithdrawn;
+  /** The source cursor, the last poll's result and the poll lock's key. */
+  readonly pollState: PollState;
+  /** The batch log folders under `paths.logDir`. */
+  readonly batchLog: BatchLog;
+  /** `submit.targets`, by id. */
+  readonly targets: SubmitTargets;
+  /** `submit.rateLimit` as an even pace of submit starts, shared by every worker. */
+  readonly submitPacer: StartPacer;
+}
+
+export function createStores(config: Config, redis: Redis, queues: Pick<Queues, 'submit'>): Stores {
+  const keys = redisKeys(config.redis.prefix);
+  return {
+    keys,
+    dedupe: new DedupeStore({ redis, keys, ttlMs: config.dedupe.ttl }),
+    decisions: new DecisionLog({ redis, keys, ttlMs: config.dedupe.ttl }),
+    metrics: new MetricsStore({ redis, keys }),
+    results: new ResultStore({ redis, keys }),
+    gate: new GateStore(redis, keys),
+    // BullMQ's key of a submit job less its id: the join script tells a live job from a gone one.
+    pendingLatest: new PendingLatest({ redis, keys, jobKeyPrefix: queues.submit.toKey('') }),
+    builtThenWithdrawn: new BuiltThenWithdrawn(redis, keys),
+    pollState: new PollState(redis, keys),
+    batchLog: new BatchLog({ logDir: config.paths.logDir }),
+    targets: new SubmitTargets(config.submit.targets),
+    submitPacer: new StartPacer({
+      redis,
+      key: keys.submitNextStart,
+      max: config.submit.rateLimit.max,
+      durationMs: config.submit.rateLimit.duration,
+    }),
+  };
+}
