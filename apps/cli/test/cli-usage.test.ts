@@ -27,6 +27,9 @@ describe('pypi-watch command line', () => {
     [['worker', '--queues', 'poll,nope']],
     [['worker', '--concurrency', '0']],
     [['worker', '--concurrency', '3x']],
+    // One NAME==VERSION reading everywhere: `foo==` is not `foo`.
+    [['why', 'foo==']],
+    [['why', '==1.0']],
   ])('%j prints usage and exits 2', async (args) => {
     const result = await runCli(args, { cwd: dir });
     expect(result.code).toBe(2);

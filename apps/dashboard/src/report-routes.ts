@@ -5,6 +5,7 @@ import {
   describeDecision,
   invalidSubject,
   parseDuration,
+  splitReleaseSpec,
   type BuildReport,
   type Runtime,
 } from '@pypi-watch/core';
@@ -45,7 +46,7 @@ function reportHtml(report: BuildReport, since: string): string {
     .map((o) => `<tr><td>${escape(o.name)} ${escape(o.version ?? '')}</td><td>${Math.round((o.buildDurationMs ?? 0) / 1000)} s</td><td>${escape(o.target)}</td></tr>`)
     .join('')}</table>
 <h2>Failing packages</h2><table id="failing">${report.failing
-    .map((o) => `<tr><td><a href="why?name=${encodeURIComponent(`${o.name}==${o.version ?? ''}`)}">${escape(o.name)} ${escape(o.version ?? '')}</a></td><td>${escape(o.kind ?? 'other')}</td><td>${escape(o.resultRoot)}</td></tr>`)
+    .map((o) => `<tr><td><a href="why?name=${encodeURIComponent(o.version === undefined ? o.name : `${o.name}==${o.version}`)}">${escape(o.name)} ${escape(o.version ?? '')}</a></td><td>${escape(o.kind ?? 'other')}</td><td>${escape(o.resultRoot)}</td></tr>`)
     .join('')}</table>`;
 }
 
@@ -64,9 +65,11 @@ export function reportRoutes(runtime: Runtime): Router {
     const spec = typeof req.query.name === 'string' ? req.query.name.slice(0, 300) : '';
     const form = `<form><label>package <input name="name" value="${escape(spec)}" placeholder="NAME or NAME==VERSION" size="40"></label> <button>why?</button></form>`;
     if (spec === '') return void res.type('html').send(page('Why was it (not) built?', form));
-    const separator = spec.indexOf('==');
-    const rawName = separator === -1 ? spec : spec.slice(0, separator);
-    const version = separator === -1 || spec.slice(separator + 2) === '' ? undefined : spec.slice(separator + 2);
+    const parsed = splitReleaseSpec(spec);
+    if (!parsed.ok) {
+      return void res.status(400).type('html').send(page('Why was it (not) built?', `${form}<p id="story">Expected NAME or NAME==VERSION (${escape(parsed.reason)}).</p>`));
+    }
+    const { rawName, rawVersion: version } = parsed;
     const checked = checkProjectName(rawName);
     const story = await decisions.story(checked.ok ? checked.normalized : invalidSubject(rawName), version);
     const list = story.length

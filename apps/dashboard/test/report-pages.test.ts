@@ -78,4 +78,24 @@ describe('report pages', () => {
     expect(value('pypi_watch_builds_total', { outcome: 'failure' })).toBe(2);
     expect(value('pypi_watch_build_failures_total', { kind: 'missing-dependency' })).toBe(1);
   });
+
+  test('/why refuses NAME== (as `pypi-watch why` does); the report links an unversioned build by name alone', async () => {
+    harness = await createDashboardHarness({ env: { DASHBOARD_USER, DASHBOARD_PASSWORD } });
+    const { runtime } = harness;
+    const url = harness.dashboard.url;
+    const { version: _version, ...unversioned } = outcome('whole-proj', 'failure', { kind: 'other' });
+    await runtime.stores.results.add(unversioned);
+    await runtime.stores.decisions.record([{ subject: 'whole-proj', decision: { kind: 'queued', origin: 'enqueue', batchId: 'submit-log-20261125-120000', jobs: 1 } }]);
+
+    const html = await (await fetch(`${url}/report?since=7d`, { headers: AUTH })).text();
+    expect(html).toContain('<a href="why?name=whole-proj">');
+    const story = await (await fetch(`${url}/why?name=whole-proj`, { headers: AUTH })).text();
+    expect(story).toMatch(/queued by enqueue as 1 submit job\(s\)/);
+
+    for (const spec of ['whole-proj==', '==1.0']) {
+      const refused = await fetch(`${url}/why?name=${encodeURIComponent(spec)}`, { headers: AUTH });
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toMatch(/Expected NAME or NAME==VERSION \(empty (version|project name)\)/);
+    }
+  });
 });

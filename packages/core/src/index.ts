@@ -22,10 +22,12 @@ export {
   parsePackageArgs,
   parsePackageList,
   parsePackageSpec,
+  splitReleaseSpec,
   printable,
   type PackageRequest,
   type RejectedRequest,
   type ParsedRequests,
+  type ReleaseSpec,
 } from './release/package-list.js';
 export { terminalText, terminalJson, terminalJsonText, terminalStreamText, type TerminalTextOptions } from './text/terminal-text.js';
 export { enqueueSubmits, type EnqueueSubmitsOptions, type EnqueueSubmitsResult, type ReleaseToSubmit } from './enqueue/enqueue-submits.js';

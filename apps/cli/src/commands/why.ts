@@ -1,14 +1,13 @@
 // `pypi-watch why NAME[==VERSION]`: everything pypi-watch decided about a release, and why.
 
-import { checkProjectName, describeDecision, invalidSubject, printable, terminalJson, terminalText, UsageError } from '@pypi-watch/core';
+import { checkProjectName, describeDecision, splitReleaseSpec, invalidSubject, printable, terminalJson, terminalText, UsageError } from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
 
 export async function whyCommand(spec: string, options: { config?: string; json?: boolean }): Promise<void> {
+  const parsed = splitReleaseSpec(spec);
+  if (!parsed.ok) throw new UsageError(`expected NAME or NAME==VERSION (${parsed.reason})`);
+  const { rawName, rawVersion: version } = parsed;
   const context = commandContext(options.config, 'oneshot', 'cli');
-  const separator = spec.indexOf('==');
-  const rawName = separator === -1 ? spec : spec.slice(0, separator);
-  const version = separator === -1 ? undefined : spec.slice(separator + 2);
-  if (rawName === '') throw new UsageError('expected NAME or NAME==VERSION');
   const name = checkProjectName(rawName);
   // An invalid name has no normalized form: its story is kept under the raw text.
   const subject = name.ok ? name.normalized : invalidSubject(rawName);

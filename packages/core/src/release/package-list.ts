@@ -25,11 +25,30 @@ export interface ParsedRequests {
 
 const MAX_LINE_LENGTH = 4096;
 
-/** One `NAME` or `NAME==VERSION` token. */
-export function parsePackageSpec(spec: string, origin: string): PackageRequest | RejectedRequest {
+export type ReleaseSpec =
+  | { readonly ok: true; readonly rawName: string; readonly rawVersion?: string }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * The one reading of `NAME` or `NAME==VERSION` (enqueue, `why`, the dashboard's why page): split at
+ * the first `==`, neither side empty. `foo==` is refused, not read as `foo`. The parts come back
+ * raw: `parsePackageSpec` checks them; `why` looks up even an invalid name's story.
+ */
+export function splitReleaseSpec(spec: string): ReleaseSpec {
   const separator = spec.indexOf('==');
   const rawName = separator === -1 ? spec : spec.slice(0, separator);
-  const rawVersion = separator === -1 ? undefined : spec.slice(separator + 2);
+  if (rawName === '') return { ok: false, reason: 'empty project name' };
+  if (separator === -1) return { ok: true, rawName };
+  const rawVersion = spec.slice(separator + 2);
+  if (rawVersion === '') return { ok: false, reason: 'empty version' };
+  return { ok: true, rawName, rawVersion };
+}
+
+/** One `NAME` or `NAME==VERSION` token. */
+export function parsePackageSpec(spec: string, origin: string): PackageRequest | RejectedRequest {
+  const split = splitReleaseSpec(spec);
+  if (!split.ok) return { origin, raw: printable(spec), reason: split.reason };
+  const { rawName, rawVersion } = split;
   const name = checkProjectName(rawName);
   if (!name.ok) return { origin, raw: printable(spec), reason: name.reason };
   if (rawVersion === undefined) return { name: name.name, normalized: name.normalized, origin };
