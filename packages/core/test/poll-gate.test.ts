@@ -1,10 +1,16 @@
 // What gets built, and when: the sdist gate, the cool-down, latest wins, and every withdrawal PyPI
 // writes, through the real poll against the fake PyPI's changelog, RSS and JSON API.
 
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, test } from 'vitest';
+import { PendingLatest } from '../src/coalesce/pending-latest.js';
 import { BuiltThenWithdrawn } from '../src/decisions/built-then-withdrawn.js';
+import { SdistGate } from '../src/gate/sdist-gate.js';
+import { createPoller } from '../src/poll/poller.js';
+import { createReleaseFilesLookup } from '../src/sources/create-source.js';
 import { DecisionLog, describeDecision } from '../src/decisions/decision-log.js';
 import { MetricsStore } from '../src/metrics/metrics-store.js';
 import { redisKeys } from '../src/redis/redis-keys.js';
@@ -318,5 +324,91 @@ describe('cursor sanity', () => {
     const result = await h.poller.run();
     expect(result.queued).toBe(1);
     expect(result.lag).toBe(0);
+  });
+});
+
+describe('latest wins and withdrawals together (found by attacking it)', () => {
+  test('a version that joined a waiting job, then was yanked and unyanked, is built', async () => {
+    const h = await harness('changelog');
+    await h.poller.run();
+    h.pypi.publish([{ name: 'rejoin', version: '1.0' }]);
+    await h.poller.run();
+    h.pypi.publish([{ name: 'rejoin', version: '1.1' }]);
+    expect(await h.poller.run()).toMatchObject({ joined: 1 });
+    h.pypi.yank('rejoin', '1.1');
+    expect(await h.poller.run()).toMatchObject({ withdrawn: 1, withdrawnJobsRemoved: 0 });
+    h.pypi.unyank('rejoin', '1.1');
+    expect(await h.poller.run()).toMatchObject({ restored: 1, queued: 1, joined: 1 });
+    await startSubmitWorkers(h);
+    await waitFor(async () => (await h.runtime.queues.submit.getJobCounts('completed')).completed === 1, { what: 'the submit' });
+    expect((await story(h, 'rejoin', '1.1')).join('\n')).toMatch(/submitted for/);
+    expect((await story(h, 'rejoin', '1.0')).join('\n')).toMatch(/superseded by 1\.1/);
+  });
+
+  test('a poll that replays after its worker claimed a joined version does not give that version a job of its own', async () => {
+    const h = await harness('changelog');
+    const keys = redisKeys(h.setup.prefix);
+    const pending = new PendingLatest({ redis: h.runtime.redis, keys, jobKeyPrefix: h.runtime.queues.submit.toKey('') });
+    const own = { normalized: 'replayed', targetId: 't', name: 'replayed' };
+    const j10 = 'replayed|1.0|t';
+    expect(await pending.join([{ ...own, jobId: j10, version: '1.0' }])).toEqual([undefined]);
+    await h.runtime.queues.submit.add('submit', { name: 'replayed' }, { jobId: j10 });
+    expect(await pending.join([{ ...own, jobId: 'replayed|1.1|t', version: '1.1' }])).toEqual([j10]);
+    // The worker takes the job (the poll failed before marking 1.1 seen)...
+    const claimed = await pending.claim({ ...own, jobId: j10, version: '1.0' });
+    expect(claimed?.versions).toEqual(['1.0', '1.1']);
+    expect(await pending.release('replayed', 't', claimed!)).toBe(true);
+    // ...and the poll replays: 1.1 was built by that job, a newer 1.2 is not.
+    expect(await pending.join([{ ...own, jobId: 'replayed|1.1|t', version: '1.1' }])).toEqual([j10]);
+    expect(await pending.join([{ ...own, jobId: 'replayed|1.2|t', version: '1.2' }])).toEqual([undefined]);
+  });
+
+  test('switching filters.requireSdist off releases what was waiting at the next poll', async () => {
+    const h = await harness('changelog');
+    await h.poller.run();
+    h.pypi.publish([{ name: 'waited', version: '1.0', files: ['bdist_wheel'] }]);
+    expect(await h.poller.run()).toMatchObject({ waiting: 1 });
+    const config = { ...h.setup.config, filters: { ...h.setup.config.filters, requireSdist: false } };
+    const ungated = await createPoller({ config, redis: h.runtime.redis, queues: h.runtime.queues, logger: h.logs.logger });
+    expect(await ungated.run()).toMatchObject({ queued: 1 });
+    expect(await h.pendingJobIds()).toEqual(['waited|1.0|os_arch=aarch64,testbox=vm-2p8g']);
+  });
+
+  test('a JSON API that keeps failing is asked only a few times per poll', async () => {
+    let requests = 0;
+    const server = createServer((_request, response) => {
+      requests++;
+      response.writeHead(503).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const h = await harness('rss');
+    const gate = new SdistGate({
+      requireSdist: true,
+      sdistWaitMs: 86_400_000,
+      minAgeMs: 0,
+      recheckMs: 60_000,
+      sourceReportsFiles: false,
+      lookup: createReleaseFilesLookup({ baseUrl, retries: 0, pauseMs: 0, concurrency: 1 }),
+      logger: h.logs.logger,
+    });
+    gate.beginPoll();
+    const candidates = Array.from({ length: 40 }, (_, i) => ({
+      key: `down-${i}==1.0`,
+      name: `down-${i}`,
+      normalized: `down-${i}`,
+      version: '1.0',
+      isPrerelease: false,
+      since: Date.now(),
+      hasSdist: false,
+      lookup: true,
+      checks: 0,
+    }));
+    const verdicts = await gate.decide(candidates);
+    expect(verdicts.every((v) => v.kind === 'store' && v.entry.state === 'waiting')).toBe(true);
+    // Five failures in a row stop the poll's checks; the ones already in flight (4 at once) finish.
+    expect(requests).toBeGreaterThanOrEqual(5);
+    expect(requests).toBeLessThanOrEqual(8);
   });
 });

@@ -80,9 +80,15 @@ export class GateStore {
     }
   }
 
-  /** Up to `limit` keys per state whose next look is due at `nowMs`, with their entries. */
-  async due(nowMs: number, limit: number): Promise<Map<string, GateEntry>> {
-    const keys = await Promise.all(GATE_STATES.map((state) => this.#redis.zrangebyscore(this.#keys.gateDue[state], '-inf', nowMs, 'LIMIT', 0, limit)));
+  /**
+   * Up to `limit` keys per state whose next look is due at `nowMs`, with their entries. With
+   * `allWaiting`, every waiting entry counts as due (the sdist gate was switched off).
+   */
+  async due(nowMs: number, limit: number, { allWaiting = false } = {}): Promise<Map<string, GateEntry>> {
+    const until = (state: GateState): number | string => (allWaiting && state === 'waiting' ? '+inf' : nowMs);
+    const keys = await Promise.all(
+      GATE_STATES.map((state) => this.#redis.zrangebyscore(this.#keys.gateDue[state], '-inf', until(state), 'LIMIT', 0, limit)),
+    );
     const all = keys.flat();
     const entries = await this.getMany(all);
     // A due key whose entry is gone or unreadable would be due forever.

@@ -43,20 +43,44 @@ export interface SdistGateOptions {
   /** The source's `reportsFiles`: true decides from events alone; false (RSS) asks for every release. */
   readonly sourceReportsFiles: boolean;
   readonly lookup?: ReleaseFilesLookup;
+  /** JSON API checks one poll may make; the rest wait for the next poll. @defaultValue 500 */
+  readonly maxLookupsPerPoll?: number;
+  /** JSON API checks in flight at once (the budget is checked as each one starts). @defaultValue 4 */
+  readonly lookupConcurrency?: number;
   readonly logger: Logger;
   /** @defaultValue Date.now */
   readonly now?: () => number;
 }
 
 const MAX_RECHECK_MS = 86_400_000;
+/** Failed checks in a row after which a poll stops asking: the JSON API is down, not one page. */
+const FAILURES_TO_STOP = 5;
 
 export class SdistGate {
   readonly #options: SdistGateOptions;
   readonly #now: () => number;
+  #lookupsThisPoll = 0;
+  #failuresInRow = 0;
+  #inFlight = 0;
+  readonly #queued: Array<() => void> = [];
 
   constructor(options: SdistGateOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+  }
+
+  /** `filters.requireSdist`: off, releases that were waiting are released at the next poll. */
+  get requiresSdist(): boolean {
+    return this.#options.requireSdist;
+  }
+
+  /**
+   * Resets the per-poll budget: at most `maxLookupsPerPoll` checks, and none after a few failures in
+   * a row, so a hanging JSON API cannot hold a poll for hours while the RSS window moves on.
+   */
+  beginPoll(): void {
+    this.#lookupsThisPoll = 0;
+    this.#failuresInRow = 0;
   }
 
   /** One verdict per candidate, in order; JSON checks run as the lookup client allows. */
@@ -67,7 +91,7 @@ export class SdistGate {
   /** A stored entry whose time came: held ones are released, waiting ones re-checked or given up. */
   async decideDue(entry: GateEntry, key: string): Promise<GateVerdict> {
     const candidate: GateCandidate = { ...entry, key, lookup: false };
-    if (entry.state === 'held') return this.#afterSdist(candidate);
+    if (entry.state === 'held' || !this.#options.requireSdist) return this.#afterSdist(candidate);
     const expired = this.#now() >= entry.since + this.#options.sdistWaitMs;
     if (expired && !entry.hasSdist) return { kind: 'no-sdist', candidate };
     return this.#decideOne({ ...candidate, lookup: !entry.hasSdist });
@@ -76,12 +100,22 @@ export class SdistGate {
   async #decideOne(candidate: GateCandidate): Promise<GateVerdict> {
     if (!this.#options.requireSdist || candidate.hasSdist) return this.#afterSdist(candidate);
     if (!candidate.lookup || this.#options.lookup === undefined) return this.#wait(candidate, candidate.checks, false);
+    await this.#slot();
     let files: ReleaseFiles;
     try {
+      // Checked as the check starts, not when it was asked for: failures seen meanwhile count.
+      if (this.#failuresInRow >= FAILURES_TO_STOP || this.#lookupsThisPoll >= (this.#options.maxLookupsPerPoll ?? 500)) {
+        return this.#wait(candidate, candidate.checks, true, 'the JSON API check waits for the next poll');
+      }
+      this.#lookupsThisPoll++;
       files = await this.#options.lookup.lookup(candidate.name, candidate.version);
+      this.#failuresInRow = 0;
     } catch (error) {
+      this.#failuresInRow++;
       this.#options.logger.warn({ err: error, release: { name: candidate.name, version: candidate.version } }, 'sdist check failed; asking again next poll');
       return this.#wait(candidate, candidate.checks, true, 'the JSON API could not be asked');
+    } finally {
+      this.#release();
     }
     const checks = candidate.checks + 1;
     const stale = files.lastSerial !== undefined && candidate.serial !== undefined && files.lastSerial < candidate.serial;
@@ -96,6 +130,21 @@ export class SdistGate {
     }
     // Not found (yet: a page the CDN has not built) or wheels only: wait, and look again.
     return this.#wait({ ...candidate, checks }, checks, !this.#options.sourceReportsFiles || !files.found);
+  }
+
+  async #slot(): Promise<void> {
+    if (this.#inFlight < (this.#options.lookupConcurrency ?? 4)) {
+      this.#inFlight++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#queued.push(resolve));
+  }
+
+  /** Hands the slot to the next waiting check, or frees it. */
+  #release(): void {
+    const next = this.#queued.shift();
+    if (next) next();
+    else this.#inFlight--;
   }
 
   #afterSdist(candidate: GateCandidate): GateVerdict {

@@ -9,7 +9,7 @@ import type { BuiltThenWithdrawn } from '../decisions/built-then-withdrawn.js';
 import type { DecisionLog, DecisionRecord } from '../decisions/decision-log.js';
 import type { DedupeStore } from '../dedupe/dedupe-store.js';
 import type { GateEntry, GateStore } from '../gate/gate-store.js';
-import type { GateCandidate, SdistGate } from '../gate/sdist-gate.js';
+import type { GateCandidate, GateVerdict, SdistGate } from '../gate/sdist-gate.js';
 import type { Logger } from '../logging/logger.js';
 import type { MetricsStore } from '../metrics/metrics-store.js';
 import type { ReleaseFilter } from '../release/release-filter.js';
@@ -113,6 +113,7 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
     log.warn({ cursorBefore }, 'RSS gap: the last-seen release is no longer in the feed, releases in between were missed; use source.type: changelog');
   }
 
+  deps.gate.beginPoll();
   const events = readPollEvents(fetched.events, deps.filter, log);
   const decisions: DecisionRecord[] = [...events.decisions];
   const changes = await applyUpstreamChanges(
@@ -151,7 +152,8 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
   for (const release of fresh) {
     const entry = stored.get(release.key);
     if (entry?.state === 'withdrawn') continue; // a file added to a yanked release: it stays withdrawn
-    if (entry?.state === 'held' || (entry && !release.sawSdist)) continue; // nothing new for it
+    // Nothing new for it (with the gate off, a waiting release goes on to be queued).
+    if (entry?.state === 'held' || (entry && !release.sawSdist && deps.gate.requiresSdist)) continue;
     candidates.push(candidateOf(release, entry, deps.source.reportsFiles));
   }
   for (const { key, entry } of changes.restored) candidates.push({ ...entry, key, lookup: !entry.hasSdist, serial: entry.serial });
@@ -159,19 +161,23 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
   const verdicts = await deps.gate.decide(candidates);
   // Entries whose time came (re-checks, cool-downs ending, give-ups), except those decided just now.
   const decidedNow = new Set(candidates.map((candidate) => candidate.key));
-  const due = [...(await deps.gateStore.due(now().getTime(), deps.dueLimit ?? 1000))].filter(([key]) => !decidedNow.has(key));
+  const dueEntries = await deps.gateStore.due(now().getTime(), deps.dueLimit ?? 1000, { allWaiting: !deps.gate.requiresSdist });
+  const due = [...dueEntries].filter(([key]) => !decidedNow.has(key));
   const dueWithdrawnExpired = due.filter(([, entry]) => entry.state === 'withdrawn').map(([key]) => key);
   const dueLive = due.filter(([, entry]) => entry.state !== 'withdrawn');
   const dueUnseen = dueLive.length === 0 ? new Set<string>() : await deps.dedupe.filterUnseen(dueLive.map(([key]) => key));
   const dueKeys = new Set<string>();
+  const dueChecks: Array<Promise<GateVerdict>> = [];
   for (const [key, entry] of dueLive) {
     // Queued already (a crash between queueing and the gate's bookkeeping): nothing left to decide.
     if (!dueUnseen.has(key)) dueWithdrawnExpired.push(key);
     else {
       dueKeys.add(key);
-      verdicts.push(await deps.gate.decideDue(entry, key));
+      dueChecks.push(deps.gate.decideDue(entry, key));
     }
   }
+  // Re-checks run side by side, as the JSON client's concurrency allows.
+  verdicts.push(...(await Promise.all(dueChecks)));
 
   const buildable: GateCandidate[] = [];
   const toStore: Array<{ key: string; entry: GateEntry; dueAt: number }> = [];

@@ -43,9 +43,12 @@ export async function applyUpstreamChanges(
   changes: readonly UpstreamChange[],
   inPoll: ReadonlyMap<string, PollRelease>,
 ): Promise<UpstreamChangeOutcome> {
+  // One read of the not-started job ids for all project withdrawals of this poll (there can be hundreds).
+  let notStarted: Promise<string[]> | undefined;
+  const notStartedIds = (): Promise<string[]> => (notStarted ??= deps.submitQueue.getRanges([...NOT_STARTED], 0, -1));
   const out = { withdrawn: 0, restoredCount: 0, jobsRemoved: 0, restored: new Map<string, GateEntry>(), builtThenWithdrawn: [] as BuiltThenWithdrawnEntry[], decisions: [] as DecisionRecord[] };
   for (const change of changes) {
-    if (change.kind === 'withdrawn') await withdraw(deps, change, out);
+    if (change.kind === 'withdrawn') await withdraw(deps, change, out, notStartedIds);
     else await restore(deps, change, inPoll, out);
   }
   return { ...out, restored: [...out.restored].map(([key, entry]) => ({ key, entry })) };
@@ -60,7 +63,7 @@ type Outcome = {
   decisions: DecisionRecord[];
 };
 
-async function withdraw(deps: UpstreamChangeDeps, change: UpstreamChange, out: Outcome): Promise<void> {
+async function withdraw(deps: UpstreamChangeDeps, change: UpstreamChange, out: Outcome, notStartedIds: () => Promise<string[]>): Promise<void> {
   out.withdrawn++;
   const now = deps.now();
   const remember = new Map<string, GateEntry>();
@@ -77,27 +80,32 @@ async function withdraw(deps: UpstreamChangeDeps, change: UpstreamChange, out: O
   // job a release got under its own id (coalescing off, `enqueue`, or queued before coalescing).
   const handled = new Set<string>();
   let removedHere = 0;
-  const removeJob = async (id: string): Promise<void> => {
+  let activeHere = false;
+  const removeJob = async (id: string): Promise<boolean> => {
     // A project withdrawal names no version: the job's data says which one, for a later restore.
     const job = change.version === undefined ? await deps.submitQueue.getJob(id) : undefined;
-    if (!(await removeIfNotStarted(deps, id))) return;
+    const removed = await removeIfNotStarted(deps, id);
+    if (removed === 'active') activeHere = true;
+    if (removed !== 'removed') return false;
     removedHere++;
     const version = change.version ?? (typeof job?.data?.version === 'string' ? job.data.version : undefined);
     if (version !== undefined) keep(version);
+    return true;
   };
   for (const target of deps.targets.all) {
     const left = await deps.pending.withdraw(change.normalized, target.id, change.version);
-    if (left) {
-      handled.add(left.jobId);
-      if (left.versionsLeft === 0) await removeJob(left.jobId);
-    }
+    if (!left) continue;
+    handled.add(left.jobId);
+    // Every version taken out of the waiting job is restorable, whether or not the job stays for others.
+    for (const version of left.removed) keep(version);
+    if (left.versionsLeft === 0) await removeJob(left.jobId);
   }
   const ids = new Set<string>();
   if (change.version !== undefined) {
     for (const target of deps.targets.all) ids.add(submitJobId(change.normalized, change.version, target.id, ''));
   } else {
-    // A project withdrawal names no version: find its jobs among those not started (one pass for all).
-    for (const id of await deps.submitQueue.getRanges([...NOT_STARTED], 0, -1)) {
+    // A project withdrawal names no version: find its jobs among those not started (one read per poll).
+    for (const id of await notStartedIds()) {
       if (id.slice(0, id.indexOf('|')) === change.normalized) ids.add(id);
     }
   }
@@ -115,7 +123,8 @@ async function withdraw(deps: UpstreamChangeDeps, change: UpstreamChange, out: O
     for (const key of remember.keys()) out.restored.delete(key);
   }
 
-  const afterSubmit = await wasSubmitted(deps.decisions, change.normalized, change.version);
+  // A job running right now (taken by a worker as the yank came) is built: report it like a submitted one.
+  const afterSubmit = activeHere || (await wasSubmitted(deps.decisions, change.normalized, change.version));
   if (afterSubmit) {
     out.builtThenWithdrawn.push({ at: now, normalized: change.normalized, ...(change.version === undefined ? {} : { version: change.version }), reason: change.reason });
     deps.log.warn({ release: { name: change.name, version: change.version ?? '(all)' }, reason: change.reason }, 'a submitted release was withdrawn upstream');
@@ -149,13 +158,14 @@ async function restore(deps: UpstreamChangeDeps, change: UpstreamChange, inPoll:
   });
 }
 
-async function removeIfNotStarted(deps: UpstreamChangeDeps, id: string): Promise<boolean> {
+async function removeIfNotStarted(deps: UpstreamChangeDeps, id: string): Promise<'removed' | 'active' | 'absent'> {
   const state = await deps.submitQueue.getJobState(id);
-  if (!(NOT_STARTED as readonly string[]).includes(state)) return false;
+  if (state === 'active') return 'active';
+  if (!(NOT_STARTED as readonly string[]).includes(state)) return 'absent';
   // remove() refuses a job a worker has locked meanwhile: then it runs, which is the safe side.
-  if ((await deps.submitQueue.remove(id)) !== 1) return false;
+  if ((await deps.submitQueue.remove(id)) !== 1) return 'active';
   deps.log.info({ jobId: id }, 'removed submit job of a withdrawn release');
-  return true;
+  return 'removed';
 }
 
 async function wasSubmitted(decisions: DecisionLog, normalized: string, version: string | undefined): Promise<boolean> {
