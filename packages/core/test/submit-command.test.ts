@@ -27,8 +27,9 @@ describe('buildSubmitArgs', () => {
       'repo_addr=requests',
       'os_arch=aarch64',
       'testbox=vm-2p8g',
-      'os_version=24.03-LTS',
-      'mount_repo_addr=https://example.org/python/$basearch',
+      // Quoted where YAML 1.1 might not read it as written: Ruby reads the same string either way.
+      'os_version="24.03-LTS"',
+      'mount_repo_addr="https://example.org/python/$basearch"',
     ]);
   });
 
@@ -41,6 +42,14 @@ describe('buildSubmitArgs', () => {
     const { stdout } = await execa('ruby', ['-e', script, ...values]);
     expect(JSON.parse(stdout)).toEqual(names);
     expect(buildSubmitArgs({ jobYamlPath: 'job.yaml', name: 'requests', target: {}, params: {} })[1]).toBe('repo_addr=requests');
+  });
+
+  test('target and param values reach Ruby as written; flag words stay YAML 1.1 flags', async () => {
+    const target = { os_version: '20.10', testbox: '0x1f', when: '1:20', date: '2026-01-01', box: 'vm-2p8g' };
+    const args = buildSubmitArgs({ jobYamlPath: 'job.yaml', name: 'x', target, params: { check_rpm_install: 'yes' } }).slice(2);
+    const script = 'require "yaml"; require "json"; require "date"; puts(ARGV.map { |a| k, v = a.split("=", 2); YAML.load("#{k}: #{v}", permitted_classes: [Date, Symbol]) }.to_json)';
+    const { stdout } = await execa('ruby', ['-e', script, ...args]);
+    expect(JSON.parse(stdout)).toEqual([{ os_version: '20.10' }, { testbox: '0x1f' }, { when: '1:20' }, { date: '2026-01-01' }, { box: 'vm-2p8g' }, { check_rpm_install: true }]);
   });
 
   test('keeps the name as given (case, dots, underscores)', () => {

@@ -52,10 +52,22 @@ export function buildSubmitArgs(input: SubmitArgsInput): string[] {
       }
       seen.add(key);
       checkValue(where, key, value);
-      args.push(`${key}=${value}`);
+      args.push(`${key}=${argValue(value)}`);
     }
   }
   return args;
+}
+
+/** YAML 1.1's booleans and null, which a config value such as `check_rpm_install: yes` means as such. */
+const YAML11_FLAG_WORDS = /^(?:y|n|yes|no|on|off|true|false|null|~)$/i;
+
+/**
+ * A config value as submit should read it. Flag words stay as written (the farm's job keys expect
+ * Ruby's true, as the old script passed them); anything else YAML 1.1 would turn into a number, a
+ * date or a symbol (`20.10` into 20.1, `0x1f` into 31) goes quoted, so it arrives as written.
+ */
+function argValue(value: string): string {
+  return value === '' || YAML11_FLAG_WORDS.test(value) ? value : rubySafeString(value);
 }
 
 function checkJobYamlPath(path: string): void {
