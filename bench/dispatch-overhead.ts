@@ -13,7 +13,7 @@ import {
   startWorkers,
   type ReleaseToSubmit,
 } from '../packages/core/src/index.js';
-import { JOB_YAML } from '../packages/core/test/support/test-config.js';
+import { JOB_YAML } from '@pypi-watch/test-utils';
 import { flushRedis, type BenchContext } from './support/bench-context.js';
 import { writeBenchConfig } from './support/bench-config.js';
 import { atLeast, count, millis, perSecond, ratio, timed, type Benchmark, type BenchRow } from './support/results.js';

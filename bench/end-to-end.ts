@@ -8,8 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildSubmitArgs, createPoller, openRuntime } from '../packages/core/src/index.js';
-import { FakePypi } from '../packages/core/test/support/fake-pypi.js';
-import { JOB_YAML } from '../packages/core/test/support/test-config.js';
+import { FakePypi, JOB_YAML } from '@pypi-watch/test-utils';
 import { flushRedis, type BenchContext } from './support/bench-context.js';
 import { writeBenchConfig } from './support/bench-config.js';
 import { finishedSpan, waitForFinished } from './support/queue-progress.js';

@@ -15,7 +15,7 @@ import {
   type SubmitJobData,
 } from '../packages/core/src/index.js';
 import { ChangelogSource } from '../packages/core/src/sources/changelog-source.js';
-import { FakePypi, type FakeRelease } from '../packages/core/test/support/fake-pypi.js';
+import { FakePypi, type FakeRelease } from '@pypi-watch/test-utils';
 import { flushRedis, type BenchContext } from './support/bench-context.js';
 import { writeBenchConfig } from './support/bench-config.js';
 import { atLeast, count, millis, perSecond, timed, type Benchmark, type BenchRow } from './support/results.js';

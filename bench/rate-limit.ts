@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { batchIdFor, enqueueSubmits, openRuntime, type ReleaseToSubmit } from '../packages/core/src/index.js';
-import { readSubmitCalls } from '../packages/core/test/support/standin-submit.js';
+import { readSubmitCalls } from '@pypi-watch/test-utils';
 import { flushRedis } from './support/bench-context.js';
 import { writeBenchConfig } from './support/bench-config.js';
 import { atMost, between, count, type Benchmark } from './support/results.js';

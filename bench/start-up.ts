@@ -8,7 +8,7 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { REPO_ROOT } from '../packages/core/test/support/test-config.js';
+import { REPO_ROOT } from '@pypi-watch/test-utils';
 import { writeBenchConfig } from './support/bench-config.js';
 import { atMost, megabytes, millis, ratio, type Benchmark } from './support/results.js';
 import { CLI, readMemory, spawnSubmitWorker } from './support/worker-processes.js';

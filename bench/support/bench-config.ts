@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../packages/core/src/index.js';
-import { JOB_YAML, STANDIN_SUBMIT } from '../../packages/core/test/support/test-config.js';
+import { JOB_YAML, STANDIN_SUBMIT } from '@pypi-watch/test-utils';
 import type { BenchContext } from './bench-context.js';
 
 export interface BenchSetup {

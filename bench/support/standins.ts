@@ -2,7 +2,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { STANDIN_SUBMIT } from '../../packages/core/test/support/test-config.js';
+import { STANDIN_SUBMIT } from '@pypi-watch/test-utils';
 
 /** The tests' stand-in (Node.js): ~35 ms of CPU per start on the reference machine, before it does anything. */
 export const NODE_STANDIN = STANDIN_SUBMIT;

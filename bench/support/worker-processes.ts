@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT } from '../../packages/core/test/support/test-config.js';
+import { REPO_ROOT } from '@pypi-watch/test-utils';
 
 /**
  * The production command: the bin runs the build in dist/ (`pnpm bench` runs `tsc -b` first), so

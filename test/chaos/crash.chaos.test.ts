@@ -18,10 +18,7 @@ import {
   startEmbeddedRedis,
   type EmbeddedRedis,
 } from '../../packages/core/src/index.js';
-import { FakePypi, type FakeRelease } from '../../packages/core/test/support/fake-pypi.js';
-import { readSubmitCalls, type SubmitCall } from '../../packages/core/test/support/standin-submit.js';
-import { JOB_YAML, STANDIN_SUBMIT } from '../../packages/core/test/support/test-config.js';
-import { waitFor } from '../../packages/core/test/support/wait-for.js';
+import { FakePypi, type FakeRelease, readSubmitCalls, type SubmitCall, JOB_YAML, STANDIN_SUBMIT, waitFor } from '@pypi-watch/test-utils';
 import { WorkerFleet, type FleetWorker } from './support/worker-fleet.js';
 
 const RELEASES = 2000;

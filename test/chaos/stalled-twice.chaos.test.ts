@@ -9,8 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, test } from 'vitest';
-import { spawnCli } from '../../apps/cli/test/support/cli-process.js';
-import { createCliSetup } from '../../apps/cli/test/support/cli-setup.js';
+import { spawnCli, createCliSetup, readSubmitCalls, waitFor } from '@pypi-watch/test-utils';
 import {
   BatchLog,
   batchIdFor,
@@ -22,8 +21,6 @@ import {
   submitJobId,
   targetId,
 } from '../../packages/core/src/index.js';
-import { readSubmitCalls } from '../../packages/core/test/support/standin-submit.js';
-import { waitFor } from '../../packages/core/test/support/wait-for.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {

@@ -16,7 +16,7 @@ export default defineConfig({
   test: {
     include: ['test/chaos/**/*.chaos.test.ts'],
     // The shared test redis-server (never 6379); the crash tests also start their own, to restart it.
-    globalSetup: [resolve(repoRoot, 'packages/core/test/support/global-setup.ts')],
+    globalSetup: [resolve(repoRoot, 'packages/test-utils/src/global-setup.ts')],
     testTimeout: 300_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { REPO_ROOT, runCli } from './support/cli-process.js';
-import { createCliSetup, type CliSetup } from './support/cli-setup.js';
+import { REPO_ROOT, runCli, createCliSetup, type CliSetup } from '@pypi-watch/test-utils';
 
 const RECORD_LOADS = pathToFileURL(join(REPO_ROOT, 'apps/cli/test/support/record-loads.mjs')).href;
 /** What must never load on a production path: transpilers, their loaders, and any .ts/.mts/.cts module. */

@@ -1,10 +1,7 @@
 // Single-machine use: no redis.url, so each command runs (or joins) the embedded redis-server under dataDir.
 
 import { afterEach, describe, expect, test } from 'vitest';
-import { readSubmitCalls } from '../../../packages/core/test/support/standin-submit.js';
-import { waitFor } from '../../../packages/core/test/support/wait-for.js';
-import { runCli, spawnCli, stopCli } from './support/cli-process.js';
-import { createCliSetup, type CliSetup } from './support/cli-setup.js';
+import { readSubmitCalls, waitFor, runCli, spawnCli, stopCli, createCliSetup, type CliSetup } from '@pypi-watch/test-utils';
 
 const setups: CliSetup[] = [];
 afterEach(async () => {

@@ -3,10 +3,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { readSubmitCalls } from '../../../packages/core/test/support/standin-submit.js';
-import { waitFor } from '../../../packages/core/test/support/wait-for.js';
-import { runCli, spawnCli, stopCli } from './support/cli-process.js';
-import { createCliSetup, type CliSetup } from './support/cli-setup.js';
+import { readSubmitCalls, waitFor, runCli, spawnCli, stopCli, createCliSetup, type CliSetup } from '@pypi-watch/test-utils';
 
 const TOP_NAMES = '/work/shared/data/pypi-top-100k.txt';
 const setups: CliSetup[] = [];

@@ -2,9 +2,7 @@
 // valid, unfiltered release exactly once per target, in both source modes; a second poll queues nothing.
 
 import { afterEach, describe, expect, test } from 'vitest';
-import { FakePypi } from '../../../packages/core/test/support/fake-pypi.js';
-import { runCli } from './support/cli-process.js';
-import { createCliSetup, pendingSubmitJobIds } from './support/cli-setup.js';
+import { FakePypi, runCli, createCliSetup, pendingSubmitJobIds } from '@pypi-watch/test-utils';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -4,10 +4,7 @@
 import { createQueues, loadConfig, type Queues } from '@pypi-watch/core';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, test } from 'vitest';
-import { readSubmitCalls } from '../../../packages/core/test/support/standin-submit.js';
-import { waitFor } from '../../../packages/core/test/support/wait-for.js';
-import { runCli, spawnCli, stopCli } from './support/cli-process.js';
-import { createCliSetup, type CliSetup } from './support/cli-setup.js';
+import { readSubmitCalls, waitFor, runCli, spawnCli, stopCli, createCliSetup, type CliSetup } from '@pypi-watch/test-utils';
 
 const SLOW_MS = 2000;
 const cleanups: Array<() => Promise<void>> = [];

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runCli } from './support/cli-process.js';
+import { runCli } from '@pypi-watch/test-utils';
 
 let dir: string;
 beforeAll(async () => {

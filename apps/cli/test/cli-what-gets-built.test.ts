@@ -2,11 +2,7 @@
 // latest wins, withdrawals and restorations, the RSS window, and a bogus serial.
 
 import { afterEach, describe, expect, test } from 'vitest';
-import { FakePypi } from '../../../packages/core/test/support/fake-pypi.js';
-import { readSubmitCalls } from '../../../packages/core/test/support/standin-submit.js';
-import { waitFor } from '../../../packages/core/test/support/wait-for.js';
-import { runCli, spawnCli, stopCli } from './support/cli-process.js';
-import { createCliSetup, type CliSetup } from './support/cli-setup.js';
+import { FakePypi, readSubmitCalls, waitFor, runCli, spawnCli, stopCli, createCliSetup, type CliSetup } from '@pypi-watch/test-utils';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

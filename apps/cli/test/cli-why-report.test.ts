@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, test } from 'vitest';
 import { DecisionLog, redisKeys, ResultStore, type BuildOutcome } from '@pypi-watch/core';
-import { runCli } from './support/cli-process.js';
-import { createCliSetup, type CliSetup } from './support/cli-setup.js';
+import { runCli, createCliSetup, type CliSetup } from '@pypi-watch/test-utils';
 
 /** A yanked version as a hostile uploader would write it: retitle the terminal, clear it, flip the text. */
 const HOSTILE = '1.0\u001b]0;pwned\u0007\u001b[2J\u009b2J\u202eevil\u2066x\r';

@@ -9,7 +9,7 @@ import { loadConfig, parseDuration, QUEUE_NAMES } from '@pypi-watch/core';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { buildProgram } from '../src/program.js';
-import { REPO_ROOT } from './support/cli-process.js';
+import { REPO_ROOT } from '@pypi-watch/test-utils';
 
 const read = (file: string): string => readFileSync(join(REPO_ROOT, file), 'utf8');
 

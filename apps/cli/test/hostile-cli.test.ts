@@ -9,10 +9,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { readSubmitCalls } from '../../../packages/core/test/support/standin-submit.js';
-import { waitFor } from '../../../packages/core/test/support/wait-for.js';
-import { runCli, spawnCli, stopCli } from './support/cli-process.js';
-import { createCliSetup, type CliSetup } from './support/cli-setup.js';
+import { readSubmitCalls, waitFor, runCli, spawnCli, stopCli, createCliSetup, type CliSetup } from '@pypi-watch/test-utils';
 
 const MARKER = randomUUID();
 const PWNED = join(tmpdir(), `pwned-${MARKER}`);

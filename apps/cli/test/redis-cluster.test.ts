@@ -10,11 +10,7 @@ import { promisify } from 'node:util';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../../packages/core/src/redis/embedded-redis.js';
-import { FakePypi } from '../../../packages/core/test/support/fake-pypi.js';
-import { readSubmitCalls } from '../../../packages/core/test/support/standin-submit.js';
-import { waitFor } from '../../../packages/core/test/support/wait-for.js';
-import { runCli, spawnCli, stopCli } from './support/cli-process.js';
-import { createCliSetup } from './support/cli-setup.js';
+import { FakePypi, readSubmitCalls, waitFor, runCli, spawnCli, stopCli, createCliSetup } from '@pypi-watch/test-utils';
 
 const run = promisify(execFile);
 // Every node wants the same user and password (an embedded redis-server always has them), so one URL reaches them all.

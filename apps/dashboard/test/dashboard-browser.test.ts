@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CLEANUP_SCHEDULER_ID, POLL_SCHEDULER_ID, QUEUE_NAMES, readStatus, registerSchedules, type JobCounts } from '@pypi-watch/core';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { REPO_ROOT } from '../../../packages/core/test/support/test-config.js';
+import { REPO_ROOT } from '@pypi-watch/test-utils';
 import { launchChromium, type LaunchedChromium } from './support/chromium.js';
 import {
   basicAuthHeader,

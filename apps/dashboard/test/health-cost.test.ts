@@ -8,8 +8,7 @@ import { openRuntime, QUEUE_NAMES, startEmbeddedRedis, type EmbeddedRedis, type 
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startDashboard, type RunningDashboard } from '../src/index.js';
-import { captureLogs } from '../../../packages/core/test/support/log-capture.js';
-import { createTestSetup, type TestSetup } from '../../../packages/core/test/support/test-config.js';
+import { captureLogs, createTestSetup, type TestSetup } from '@pypi-watch/test-utils';
 
 const REQUESTS = 20;
 

@@ -15,8 +15,7 @@ import {
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, test } from 'vitest';
 import { assertDashboardExposure, isLoopbackHost, startDashboard, type RunningDashboard } from '../src/index.js';
-import { captureLogs } from '../../../packages/core/test/support/log-capture.js';
-import { createTestSetup, type TestSetup } from '../../../packages/core/test/support/test-config.js';
+import { captureLogs, createTestSetup, type TestSetup } from '@pypi-watch/test-utils';
 import { createDashboardHarness, DASHBOARD_PASSWORD, waitFor, type DashboardHarness } from './support/dashboard-harness.js';
 import { parseExposition } from './support/prometheus-text.js';
 

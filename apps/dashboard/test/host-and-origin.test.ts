@@ -3,7 +3,7 @@
 import { connect } from 'node:net';
 import { ConfigError } from '@pypi-watch/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestSetup } from '../../../packages/core/test/support/test-config.js';
+import { createTestSetup } from '@pypi-watch/test-utils';
 import { basicAuthHeader, createDashboardHarness, DASHBOARD_PASSWORD, DASHBOARD_USER, type DashboardHarness } from './support/dashboard-harness.js';
 import { rawRequest, type RawRequest } from './support/raw-request.js';
 

@@ -5,7 +5,7 @@ import { changelogCursorSchema } from '../src/sources/changelog-source.js';
 import { createReleaseSource, type ChangelogSourceConfig } from '../src/sources/create-source.js';
 import type { ReleaseEvent } from '../src/sources/release-source.js';
 import { FeedFormatError, ResponseTooLargeError, XmlRpcFaultError } from '../src/errors.js';
-import { FakePypi } from './support/fake-pypi.js';
+import { FakePypi } from '@pypi-watch/test-utils';
 
 let fake: FakePypi;
 let baseUrl: string;

@@ -4,9 +4,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { runCleanup } from '../src/cleanup/cleanup.js';
 import { DedupeStore } from '../src/dedupe/dedupe-store.js';
 import { redisKeys } from '../src/redis/redis-keys.js';
-import { captureLogs } from './support/log-capture.js';
-import { createTestSetup, type TestSetup } from './support/test-config.js';
-import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from './support/test-redis.js';
+import { captureLogs, createTestSetup, type TestSetup, connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '@pypi-watch/test-utils';
 
 const setups: TestSetup[] = [];
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { DedupeStore, releaseKey } from '../src/dedupe/dedupe-store.js';
 import { redisKeys } from '../src/redis/redis-keys.js';
 import { startEmbeddedRedis } from '../src/redis/embedded-redis.js';
-import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from './support/test-redis.js';
+import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '@pypi-watch/test-utils';
 
 const DAY_MS = 86_400_000;
 const START_MS = 1_775_000_000_000;

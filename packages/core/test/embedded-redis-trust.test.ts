@@ -14,9 +14,7 @@ import { UntrustedRedisError } from '../src/errors.js';
 import { findRunningEmbeddedRedis, probeEmbeddedRedis, startEmbeddedRedis, type EmbeddedRedis } from '../src/redis/embedded-redis.js';
 import { findFreePort } from '../src/redis/free-port.js';
 import { embeddedRedisDir, openRuntime } from '../src/runtime.js';
-import { resp, startFakeRedis } from './support/fake-redis-server.js';
-import { captureLogs } from './support/log-capture.js';
-import { waitFor } from './support/wait-for.js';
+import { resp, startFakeRedis, captureLogs, waitFor } from '@pypi-watch/test-utils';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, test } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
-import { REPO_ROOT } from './support/test-config.js';
+import { REPO_ROOT } from '@pypi-watch/test-utils';
 
 describe('pypi-watch.example.yaml', () => {
   test('is valid and shows exactly the defaults', () => {

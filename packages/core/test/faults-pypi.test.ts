@@ -5,9 +5,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { FeedFormatError, ResponseTooLargeError, SourceError, XmlRpcFaultError } from '../src/errors.js';
 import { startWorkers } from '../src/workers/start-workers.js';
-import type { FailureKind } from './support/fake-pypi.js';
-import { createPollHarness, type PollHarness } from './support/poll-harness.js';
-import { waitFor } from './support/wait-for.js';
+import { type FailureKind, createPollHarness, type PollHarness, waitFor } from '@pypi-watch/test-utils';
 
 const harnesses: PollHarness[] = [];
 const closers: Array<() => Promise<unknown>> = [];

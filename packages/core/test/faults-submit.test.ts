@@ -9,10 +9,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { batchIdFor } from '../src/batch/batch-log.js';
 import { enqueueSubmits } from '../src/enqueue/enqueue-submits.js';
 import { normalizeProjectName } from '../src/release/project-name.js';
-import { readSubmitCalls } from './support/standin-submit.js';
-import { STANDIN_SUBMIT } from './support/test-config.js';
-import { waitFor } from './support/wait-for.js';
-import { createWorkerHarness, type WorkerHarness } from './support/worker-harness.js';
+import { readSubmitCalls, STANDIN_SUBMIT, waitFor, createWorkerHarness, type WorkerHarness } from '@pypi-watch/test-utils';
 
 type Harness = WorkerHarness;
 

@@ -11,10 +11,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { batchIdFor } from '../src/batch/batch-log.js';
 import { parsePackageArgs, parsePackageList } from '../src/release/package-list.js';
 import { startWorkers, type WorkerSet } from '../src/workers/start-workers.js';
-import type { FakeRelease } from './support/fake-pypi.js';
-import { createPollHarness, type PollHarness } from './support/poll-harness.js';
-import { readSubmitCalls } from './support/standin-submit.js';
-import { waitFor } from './support/wait-for.js';
+import { type FakeRelease, createPollHarness, type PollHarness, readSubmitCalls, waitFor } from '@pypi-watch/test-utils';
 
 const harnesses: PollHarness[] = [];
 const closers: Array<() => Promise<unknown>> = [];

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ConfigError, ResponseTooLargeError, SourceError } from '../src/errors.js';
 import { createHttpClient, DEFAULT_USER_AGENT, requestText, type HttpClientOptions } from '../src/sources/http-client.js';
-import { FakePypi } from './support/fake-pypi.js';
+import { FakePypi } from '@pypi-watch/test-utils';
 
 let fake: FakePypi;
 let baseUrl: string;

@@ -15,9 +15,7 @@ import { DecisionLog, describeDecision } from '../src/decisions/decision-log.js'
 import { MetricsStore } from '../src/metrics/metrics-store.js';
 import { redisKeys } from '../src/redis/redis-keys.js';
 import { startWorkers, type WorkerSet } from '../src/workers/start-workers.js';
-import { createPollHarness, type PollHarness } from './support/poll-harness.js';
-import { readSubmitCalls } from './support/standin-submit.js';
-import { waitFor } from './support/wait-for.js';
+import { createPollHarness, type PollHarness, readSubmitCalls, waitFor } from '@pypi-watch/test-utils';
 
 const TWO_TARGETS = { submit: { targets: [{ os_arch: 'aarch64', testbox: 'vm-2p8g' }, { os_arch: 'x86_64', testbox: 'vm-2p8g' }] } };
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { MetricsStore } from '../src/metrics/metrics-store.js';
 import { redisKeys } from '../src/redis/redis-keys.js';
-import { createPollHarness, type PollHarness } from './support/poll-harness.js';
+import { createPollHarness, type PollHarness } from '@pypi-watch/test-utils';
 
 const harnesses: PollHarness[] = [];
 afterEach(async () => {

@@ -5,8 +5,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { PollInProgressError } from '../src/errors.js';
 import { withPollLock } from '../src/poll/poll-lock.js';
 import { processAlive } from '../src/process/process-alive.js';
-import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from './support/test-redis.js';
-import { waitFor } from './support/wait-for.js';
+import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix, waitFor } from '@pypi-watch/test-utils';
 
 const children: Array<ReturnType<typeof spawn>> = [];
 const prefixes: string[] = [];

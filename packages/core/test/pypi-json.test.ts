@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { InvalidInputError, JsonApiFormatError, SourceError } from '../src/errors.js';
 import { createReleaseFilesLookup, type ReleaseFilesLookupConfig } from '../src/sources/create-source.js';
 import type { PypiJsonClient } from '../src/sources/pypi-json-client.js';
-import { FakePypi } from './support/fake-pypi.js';
+import { FakePypi } from '@pypi-watch/test-utils';
 
 let fake: FakePypi;
 let baseUrl: string;

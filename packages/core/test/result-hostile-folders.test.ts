@@ -13,8 +13,7 @@ import { redisKeys } from '../src/redis/redis-keys.js';
 import { normalizeProjectName } from '../src/release/project-name.js';
 import type { BuildOutcome } from '../src/results/build-outcome.js';
 import { ResultStore } from '../src/results/result-store.js';
-import { createWorkerHarness, type WorkerHarness } from './support/worker-harness.js';
-import { waitFor } from './support/wait-for.js';
+import { createWorkerHarness, type WorkerHarness, waitFor } from '@pypi-watch/test-utils';
 
 let harness: WorkerHarness | undefined;
 const fifos: string[] = [];

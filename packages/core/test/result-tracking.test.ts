@@ -13,11 +13,7 @@ import { normalizeProjectName } from '../src/release/project-name.js';
 import { ResultStore } from '../src/results/result-store.js';
 import { openRuntime, type Runtime } from '../src/runtime.js';
 import { startWorkers, type WorkerSet } from '../src/workers/start-workers.js';
-import { captureLogs } from './support/log-capture.js';
-import { readSubmitCalls } from './support/standin-submit.js';
-import { createTestSetup, type TestSetup } from './support/test-config.js';
-import { connectTestRedis, deleteKeysWithPrefix } from './support/test-redis.js';
-import { waitFor } from './support/wait-for.js';
+import { captureLogs, readSubmitCalls, createTestSetup, type TestSetup, connectTestRedis, deleteKeysWithPrefix, waitFor } from '@pypi-watch/test-utils';
 
 let setup: TestSetup | undefined;
 let runtime: Runtime | undefined;

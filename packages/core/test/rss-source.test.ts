@@ -7,7 +7,7 @@ import type { ReleaseEvent } from '../src/sources/release-source.js';
 import { parseRfc822 } from '../src/sources/rss-feed.js';
 import { rssCursorSchema, type RssSource } from '../src/sources/rss-source.js';
 import { FeedFormatError, ResponseTooLargeError } from '../src/errors.js';
-import { FakePypi, type FakeRelease } from './support/fake-pypi.js';
+import { FakePypi, type FakeRelease } from '@pypi-watch/test-utils';
 
 let fake: FakePypi;
 let baseUrl: string;

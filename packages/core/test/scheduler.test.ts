@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { createQueues, type Queues } from '../src/queues/queues.js';
 import { listSchedules, registerSchedules } from '../src/scheduler/register-schedules.js';
-import { createTestSetup, type TestSetup } from './support/test-config.js';
-import { connectTestRedis, deleteKeysWithPrefix } from './support/test-redis.js';
+import { createTestSetup, type TestSetup, connectTestRedis, deleteKeysWithPrefix } from '@pypi-watch/test-utils';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -11,11 +11,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, test } from 'vitest';
 import { batchIdFor } from '../src/batch/batch-log.js';
 import { enqueueSubmits } from '../src/enqueue/enqueue-submits.js';
-import { FakePypi } from './support/fake-pypi.js';
-import { readSubmitCalls } from './support/standin-submit.js';
-import { connectTestRedis } from './support/test-redis.js';
-import { waitFor } from './support/wait-for.js';
-import { createWorkerHarness, type WorkerHarness } from './support/worker-harness.js';
+import { FakePypi, readSubmitCalls, connectTestRedis, waitFor, createWorkerHarness, type WorkerHarness } from '@pypi-watch/test-utils';
 
 const AI_API_KEY = `sk-ai-${randomBytes(12).toString('hex')}`;
 const ACCOUNT_TOKEN = `tok-${randomBytes(12).toString('hex')}`;

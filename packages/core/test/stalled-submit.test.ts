@@ -9,10 +9,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { queueBatch } from '../src/enqueue/queue-batch.js';
 import { openRuntime, type Runtime } from '../src/runtime.js';
 import { startWorkers, type WorkerSet } from '../src/workers/start-workers.js';
-import { captureLogs } from './support/log-capture.js';
-import { createTestSetup, type TestSetup } from './support/test-config.js';
-import { connectTestRedis, deleteKeysWithPrefix } from './support/test-redis.js';
-import { waitFor } from './support/wait-for.js';
+import { captureLogs, createTestSetup, type TestSetup, connectTestRedis, deleteKeysWithPrefix, waitFor } from '@pypi-watch/test-utils';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, test } from 'vitest';
 import { defaultJitterAllowanceMs, StartPacer, type StartPacerOptions } from '../src/submit/start-pacer.js';
-import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from './support/test-redis.js';
+import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '@pypi-watch/test-utils';
 
 const clients: ReturnType<typeof connectTestRedis>[] = [];
 const prefixes: string[] = [];

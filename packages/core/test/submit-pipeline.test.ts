@@ -7,10 +7,7 @@ import { batchIdFor } from '../src/batch/batch-log.js';
 import { enqueueSubmits, type ReleaseToSubmit } from '../src/enqueue/enqueue-submits.js';
 import { normalizeProjectName } from '../src/release/project-name.js';
 import { readStatus } from '../src/status/queue-status.js';
-import { readSubmitCalls } from './support/standin-submit.js';
-import { connectTestRedis } from './support/test-redis.js';
-import { waitFor } from './support/wait-for.js';
-import { createWorkerHarness, type WorkerHarness } from './support/worker-harness.js';
+import { readSubmitCalls, connectTestRedis, waitFor, createWorkerHarness, type WorkerHarness } from '@pypi-watch/test-utils';
 
 const AI_KEY = 'sk-test-ai-key-0123456789abcdef';
 const ACCOUNT_TOKEN = 'tok-farm-account-9f8e7d6c5b4a';

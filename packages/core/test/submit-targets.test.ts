@@ -4,9 +4,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { batchIdFor } from '../src/batch/batch-log.js';
 import { SUBMIT_JOB_NAME } from '../src/submit/submit-job.js';
 import { SubmitTargets, targetId } from '../src/submit/submit-targets.js';
-import { readSubmitCalls } from './support/standin-submit.js';
-import { waitFor } from './support/wait-for.js';
-import { createWorkerHarness, type WorkerHarness } from './support/worker-harness.js';
+import { readSubmitCalls, waitFor, createWorkerHarness, type WorkerHarness } from '@pypi-watch/test-utils';
 
 const harnesses: WorkerHarness[] = [];
 afterEach(async () => {

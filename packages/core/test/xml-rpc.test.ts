@@ -11,7 +11,7 @@ import {
   encodeMethodResponse,
   type XmlRpcValue,
 } from '../src/sources/xml-rpc.js';
-import { FakePypi } from './support/fake-pypi.js';
+import { FakePypi } from '@pypi-watch/test-utils';
 
 describe('XML-RPC format', () => {
   test('values survive an encode/decode round trip', () => {

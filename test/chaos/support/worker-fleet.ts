@@ -3,8 +3,7 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { spawnCli } from '../../../apps/cli/test/support/cli-process.js';
-import { waitFor } from '../../../packages/core/test/support/wait-for.js';
+import { spawnCli, waitFor } from '@pypi-watch/test-utils';
 
 export type WorkerRole = 'submit' | 'poll';
 

@@ -2,10 +2,7 @@
 
 import { batchIdFor, enqueueSubmits, normalizeProjectName, openRuntime, startWorkers, type Runtime, type WorkerSet } from '@pypi-watch/core';
 import { startDashboard, type DashboardAppOptions, type RunningDashboard } from '../../src/index.js';
-import { captureLogs, type CapturedLogs } from '../../../../packages/core/test/support/log-capture.js';
-import { createTestSetup, type TestSetup } from '../../../../packages/core/test/support/test-config.js';
-import { connectTestRedis, deleteKeysWithPrefix } from '../../../../packages/core/test/support/test-redis.js';
-import { waitFor } from '../../../../packages/core/test/support/wait-for.js';
+import { captureLogs, type CapturedLogs, createTestSetup, type TestSetup, connectTestRedis, deleteKeysWithPrefix, waitFor } from '@pypi-watch/test-utils';
 
 export { waitFor };
 

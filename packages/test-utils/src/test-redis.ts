@@ -4,6 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 
+// What global-setup.ts provides to every test file.
+declare module 'vitest' {
+  export interface ProvidedContext {
+    redisUrl: string;
+  }
+}
+
 export function testRedisUrl(): string {
   return inject('redisUrl');
 }

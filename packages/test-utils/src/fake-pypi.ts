@@ -4,7 +4,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodeMethodCall, encodeFault, encodeMethodResponse, type XmlRpcValue } from '../../src/sources/xml-rpc.js';
+import { decodeMethodCall, encodeFault, encodeMethodResponse, type XmlRpcValue } from './fake-xml-rpc.js';
 import { normalizeName, releaseJson, replayProject, rssDocument, rssItem, type JournalEvent } from './fake-pypi-json.js';
 
 /** The files an upload carries, in upload order: `sdist` is `NAME-VERSION.tar.gz`, `bdist_wheel` a py3 wheel. */

@@ -5,13 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/redis/embedded-redis.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    redisUrl: string;
-  }
-}
+import { startEmbeddedRedis, type EmbeddedRedis } from '@pypi-watch/core';
+// The typing of `project.provide('redisUrl', …)`, declared beside inject('redisUrl').
+import type {} from './test-redis.js';
 
 let server: EmbeddedRedis | undefined;
 let dir: string | undefined;

@@ -1,12 +1,14 @@
 // A poller on the test Redis against a FakePypi, with no workers: queued jobs stay countable.
 
 import { readdir } from 'node:fs/promises';
-import { createPoller, type Poller } from '../../src/poll/poller.js';
-import { openRuntime, type Runtime } from '../../src/runtime.js';
+import { createPoller, openRuntime, type Runtime } from '@pypi-watch/core';
 import { FakePypi } from './fake-pypi.js';
 import { captureLogs, type CapturedLogs } from './log-capture.js';
 import { createTestSetup, type TestSetup } from './test-config.js';
 import { connectTestRedis, deleteKeysWithPrefix } from './test-redis.js';
+
+/** What createPoller gives (core keeps the interface's name internal). */
+export type Poller = Awaited<ReturnType<typeof createPoller>>;
 
 export interface PollHarness {
   readonly pypi: FakePypi;

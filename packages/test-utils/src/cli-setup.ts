@@ -6,11 +6,9 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
-import { connectTestRedis, deleteKeysWithPrefix } from '../../../../packages/core/test/support/test-redis.js';
 import { stringify } from 'yaml';
-import { REPO_ROOT } from './cli-process.js';
-
-export const STANDIN_SUBMIT = join(REPO_ROOT, 'packages/core/test/fixtures/bin/submit');
+import { JOB_YAML, STANDIN_SUBMIT } from './paths.js';
+import { connectTestRedis, deleteKeysWithPrefix } from './test-redis.js';
 
 export interface CliSetup {
   readonly dir: string;
@@ -30,7 +28,7 @@ export async function createCliSetup(config: Record<string, unknown> = {}, { emb
   const raw = {
     redis: embedded ? { prefix } : { url: inject('redisUrl'), prefix },
     dataDir: join(dir, 'var'),
-    submit: { command: STANDIN_SUBMIT, jobYaml: join(REPO_ROOT, 'config/update-pypi.yaml'), backoff: '100ms', ...submitOverrides },
+    submit: { command: STANDIN_SUBMIT, jobYaml: JOB_YAML, backoff: '100ms', ...submitOverrides },
     ...rest,
   };
   const configFile = join(dir, 'pypi-watch.yaml');

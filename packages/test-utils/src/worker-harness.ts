@@ -1,9 +1,7 @@
 // A runtime and real workers on the test Redis, with the stand-in `submit` recording its calls.
 
 import { join } from 'node:path';
-import { openRuntime, type Runtime } from '../../src/runtime.js';
-import type { QueueName } from '../../src/queues/queue-names.js';
-import { startWorkers, type WorkerSet } from '../../src/workers/start-workers.js';
+import { openRuntime, startWorkers, type QueueName, type Runtime, type WorkerSet } from '@pypi-watch/core';
 import { captureLogs, type CapturedLogs } from './log-capture.js';
 import { createTestSetup, type TestSetup } from './test-config.js';
 import { connectTestRedis, deleteKeysWithPrefix } from './test-redis.js';

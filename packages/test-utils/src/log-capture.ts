@@ -1,7 +1,7 @@
 // Captures pino's JSON lines so tests assert on log objects, not text.
 
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../src/logging/logger.js';
+import { createLogger, type Logger } from '@pypi-watch/core';
 
 export interface CapturedLogs {
   readonly logger: Logger;

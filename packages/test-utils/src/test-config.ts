@@ -2,16 +2,12 @@
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { loadConfig, type Config } from '../../src/config/load-config.js';
+import { loadConfig, type Config } from '@pypi-watch/core';
+import { JOB_YAML, STANDIN_SUBMIT } from './paths.js';
 import { testRedisUrl, uniquePrefix } from './test-redis.js';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-/** The stand-in for Compass-CI's `submit`: prints what the real one prints. */
-export const STANDIN_SUBMIT = join(REPO_ROOT, 'packages/core/test/fixtures/bin/submit');
-export const JOB_YAML = join(REPO_ROOT, 'config/update-pypi.yaml');
 
 export interface TestSetup {
   readonly dir: string;

@@ -1,0 +1,80 @@
+// What a process loads is what it costs to start and to keep: `status` answers without the feed
+// clients (got, fast-xml-parser) or execa, and a submit-only worker holds no feed client. Each
+// command reaches core through a narrow entry point (`@pypi-watch/core/status`, `/workers`, …),
+// not the index, which loads everything. Checked on the built bin, every loaded module recorded.
+
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { REPO_ROOT, createCliSetup, runCli, spawnCli, stopCli, waitFor, type CliSetup } from '@pypi-watch/test-utils';
+
+const RECORD_LOADS = pathToFileURL(join(REPO_ROOT, 'apps/cli/test/support/record-loads.mjs')).href;
+const FEED_CLIENTS = ['got', 'fast-xml-parser'];
+
+const setups: CliSetup[] = [];
+afterEach(async () => {
+  for (const setup of setups.splice(0)) await setup.remove();
+});
+
+beforeAll(async () => {
+  const tsc = createRequire(join(REPO_ROOT, 'package.json')).resolve('typescript/bin/tsc');
+  await promisify(execFile)(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: REPO_ROOT });
+}, 180_000);
+
+/** The packages (by name, from pnpm's store paths) among the loaded module URLs. */
+function packagesIn(loads: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  for (const url of loads) {
+    const match = /\/node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)\//.exec(url);
+    if (match?.[1] !== undefined) names.add(match[1]);
+  }
+  return names;
+}
+
+async function readLoads(file: string): Promise<string[]> {
+  return (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+}
+
+describe('narrow entry points', () => {
+  test('status --json loads neither the feed clients nor execa', async () => {
+    const setup = await createCliSetup();
+    setups.push(setup);
+    const loadsFile = join(setup.dir, 'loads.txt');
+    const result = await runCli(['status', '--json', '--config', setup.configFile], {
+      from: 'bin',
+      nodeArgs: ['--import', RECORD_LOADS],
+      cwd: setup.dir,
+      env: { ...setup.env, RECORD_LOADS_FILE: loadsFile },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toHaveProperty('queues.submit.waiting', 0);
+    const loaded = packagesIn(await readLoads(loadsFile));
+    // What status does need, so the check above cannot pass by recording nothing.
+    expect([...loaded]).toEqual(expect.arrayContaining(['bullmq', 'ioredis', 'zod', 'pino']));
+    for (const name of [...FEED_CLIENTS, 'execa']) expect(loaded.has(name), name).toBe(false);
+  });
+
+  test('a submit-only worker loads no feed client', async () => {
+    const setup = await createCliSetup();
+    setups.push(setup);
+    const loadsFile = join(setup.dir, 'loads.txt');
+    const worker = spawnCli(['worker', '--queues', 'submit', '--config', setup.configFile], {
+      from: 'bin',
+      nodeArgs: ['--import', RECORD_LOADS],
+      cwd: setup.dir,
+      env: { ...setup.env, RECORD_LOADS_FILE: loadsFile, LOG_FORMAT: 'json' },
+    });
+    try {
+      await waitFor(() => worker.output().stdout.includes('"msg":"workers started"'), { timeoutMs: 30_000 });
+    } finally {
+      await stopCli(worker);
+    }
+    const loaded = packagesIn(await readLoads(loadsFile));
+    expect(loaded.has('bullmq')).toBe(true);
+    for (const name of FEED_CLIENTS) expect(loaded.has(name), name).toBe(false);
+  });
+});
