@@ -1,6 +1,10 @@
 // Config, logger and runtime for a CLI command, opened the same way by every command.
 
-import { configuredSecretValues, createLogger, loadConfig, openRuntime, type Config, type Logger, type Runtime } from '@pypi-watch/core';
+// Narrow entry points, not the index: every command starts here, and `status` or a submit-only
+// worker must not pay for loading the feed clients (got, fast-xml-parser) or execa.
+import { loadConfig, type Config } from '@pypi-watch/core/config';
+import { configuredSecretValues, createLogger, type Logger } from '@pypi-watch/core/logger';
+import { openRuntime, type Runtime } from '@pypi-watch/core/runtime';
 
 export interface CommandContext {
   readonly config: Config;

@@ -1,6 +1,7 @@
 // Registers the repeatable jobs. Nothing else: it can run anywhere, any number of times.
 
-import { registerSchedules, type Runtime, type ScheduleInfo } from '@pypi-watch/core';
+import type { Runtime } from '@pypi-watch/core/runtime';
+import { registerSchedules, type ScheduleInfo } from '@pypi-watch/core/scheduler';
 
 /** How often a running scheduler re-upserts, so a schedule lost with Redis data comes back. */
 const REFRESH_MS = 5 * 60_000;

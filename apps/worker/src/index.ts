@@ -1,6 +1,9 @@
 // The worker process: serves the chosen queues until SIGINT/SIGTERM, then drains them.
 
-import { startWorkers, type QueueName, type Runtime } from '@pypi-watch/core';
+// Narrow entry point: a submit-only worker loads no feed client (got, fast-xml-parser).
+import type { QueueName } from '@pypi-watch/core/queue-names';
+import type { Runtime } from '@pypi-watch/core/runtime';
+import { startWorkers } from '@pypi-watch/core/workers';
 
 export interface WorkerProcessOptions {
   readonly queues: readonly QueueName[];

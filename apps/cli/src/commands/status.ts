@@ -1,6 +1,9 @@
 // `pypi-watch status [--json]`: per-queue job counts, schedules and the poller's state.
 
-import { formatDuration, readStatus, terminalJson, terminalText, type Status } from '@pypi-watch/core';
+// Narrow entry points: status loads neither the feed clients nor execa (start-up target: 0.4 s).
+import { formatDuration } from '@pypi-watch/core/duration';
+import { readStatus, type Status } from '@pypi-watch/core/status';
+import { terminalJson, terminalText } from '@pypi-watch/core/terminal-text';
 import { commandContext, openCommandRuntime } from '../context.js';
 
 export async function statusCommand(options: { config?: string; json?: boolean }): Promise<void> {

@@ -2,7 +2,7 @@
 // fleet of submit workers stays small.
 
 import { runWorkers } from '@pypi-watch/worker';
-import type { QueueName } from '@pypi-watch/core';
+import type { QueueName } from '@pypi-watch/core/queue-names';
 import { commandContext, openCommandRuntime } from '../context.js';
 import { onShutdownSignal } from '../shutdown.js';
 

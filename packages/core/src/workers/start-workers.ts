@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { settlesWithin } from '../async/with-timeout.js';
 import { createCleanupProcessor } from '../cleanup/cleanup.js';
 import { createResultProcessor } from '../results/result-processor.js';
-import { createPoller } from '../poll/poller.js';
 import type { QueueName } from '../queues/queue-names.js';
 import type { Runtime } from '../runtime.js';
 import { renderJobYaml } from '../submit/job-yaml.js';
@@ -129,6 +128,9 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
   }
 
   if (options.queues.includes('poll')) {
+    // Loaded only here: the poller brings the feed clients (got, fast-xml-parser), which a
+    // submit-only worker never uses (idle RSS target: 90 MB).
+    const { createPoller } = await import('../poll/poller.js');
     const poller = await createPoller(runtime);
     // One poll at a time across every worker on every host (the poll lock backs this up).
     await runtime.queues.poll.setGlobalConcurrency(1);
