@@ -1,31 +1,24 @@
 // A poll killed (SIGKILL, not a mock) after each of its steps, then run again: every release ends up
-// with exactly one submit job, and the update list, dedupe set and cursor stay consistent.
+// with exactly one submit job, and the update list, dedupe set and cursor stay consistent. The killed
+// poll is a fixture process (FIXTURES.pollKilledAt) that passes createPoller a checkpoint which kills
+// it; the runs before and after are the real `pypi-watch poll`.
 
-import { afterEach, describe, expect, test } from 'vitest';
-import { FakePypi, runCli, createCliSetup, pendingSubmitJobIds } from '@pypi-watch/test-utils';
-
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
+import { describe, expect } from 'vitest';
+import { FIXTURES, runCli, runFixture, pendingSubmitJobIds } from '@pypi-watch/test-utils';
+import { test } from '@pypi-watch/test-utils/fixtures';
 
 const STEPS = ['fetched', 'update-list', 'enqueued', 'marked-seen', 'cursor-saved'] as const;
 
 describe('a poll killed mid-way', () => {
-  test.each(STEPS)('after step "%s", the rerun queues each release exactly once', async (step) => {
-    const pypi = new FakePypi();
-    const baseUrl = await pypi.start();
-    cleanups.push(() => pypi.stop());
-    const setup = await createCliSetup({ source: { type: 'changelog', baseUrl, pagePause: 0 } });
-    cleanups.push(() => setup.remove());
-    const poll = (env: NodeJS.ProcessEnv = {}) => runCli(['poll', '--json', '--config', setup.configFile], { env: { ...setup.env, ...env } });
+  test.for(STEPS)('after step "%s", the rerun queues each release exactly once', { timeout: 60_000 }, async (step, { pypi, makeCli }) => {
+    const setup = await makeCli({ source: { type: 'changelog', baseUrl: pypi.baseUrl, pagePause: 0 } });
+    const poll = () => runCli(['poll', '--json', '--config', setup.configFile], { env: setup.env });
 
     expect((await poll()).code).toBe(0); // first run: cursor only
     const published = pypi.publishGenerated(120);
 
-    const killed = await poll({ PYPI_WATCH_KILL_AFTER_STEP: step });
-    expect(killed.code).toBeNull(); // died by signal
+    const killed = await runFixture(FIXTURES.pollKilledAt, [setup.configFile, step], { env: setup.env });
+    expect(killed.code, killed.stderr).toBeNull(); // died by signal
 
     const rerun = await poll();
     expect(rerun.code, rerun.stderr).toBe(0);
@@ -36,5 +29,5 @@ describe('a poll killed mid-way', () => {
     const again = await poll();
     expect(JSON.parse(again.stdout)).toMatchObject({ found: 0, queued: 0 });
     expect(await pendingSubmitJobIds(setup)).toHaveLength(published.length);
-  }, 60_000);
+  });
 });

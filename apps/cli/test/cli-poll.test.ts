@@ -1,14 +1,9 @@
 // The issue's "done when": 10,000 releases between two polls, one `pypi-watch poll` queues each
 // valid, unfiltered release exactly once per target, in both source modes; a second poll queues nothing.
 
-import { afterEach, describe, expect, test } from 'vitest';
-import { FakePypi, runCli, createCliSetup, pendingSubmitJobIds } from '@pypi-watch/test-utils';
-
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
+import { describe, expect } from 'vitest';
+import { runCli, pendingSubmitJobIds } from '@pypi-watch/test-utils';
+import { test } from '@pypi-watch/test-utils/fixtures';
 
 // RSS holds the newest 100 releases and takes no parameters: its poll sees at most that many.
 describe.each([
@@ -17,16 +12,12 @@ describe.each([
   ['rss', { good: 85, denied: 4, pre: 4, bad: 4 }] as const,
 ])('pypi-watch poll (%s)', (type, n) => {
   const total = n.good + n.denied + n.pre + n.bad;
-  test(`${total.toLocaleString('en')} new releases: each valid, unfiltered one queued once per target; the next poll queues nothing`, async () => {
-    const pypi = new FakePypi();
-    const baseUrl = await pypi.start();
-    cleanups.push(() => pypi.stop());
-    const setup = await createCliSetup({
-      source: { type, baseUrl, pagePause: 0 },
+  test(`${total.toLocaleString('en')} new releases: each valid, unfiltered one queued once per target; the next poll queues nothing`, async ({ pypi, makeCli }) => {
+    const setup = await makeCli({
+      source: { type, baseUrl: pypi.baseUrl, pagePause: 0 },
       filters: { deny: ['^denied-'] },
       submit: { targets: [{ os_arch: 'aarch64', testbox: 'vm-2p8g' }, { os_arch: 'x86_64', testbox: 'vm-2p8g' }] },
     });
-    cleanups.push(() => setup.remove());
     const poll = async () => {
       const result = await runCli(['poll', '--json', '--config', setup.configFile], { env: setup.env });
       expect(result.code, result.stderr).toBe(0);

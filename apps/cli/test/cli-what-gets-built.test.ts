@@ -1,26 +1,18 @@
 // The "what gets built" issue's done-when, through the CLI against the fake PyPI: the sdist gate,
 // latest wins, withdrawals and restorations, the RSS window, and a bogus serial.
 
-import { afterEach, describe, expect, test } from 'vitest';
-import { FakePypi, readSubmitCalls, waitFor, runCli, spawnCli, stopCli, createCliSetup, type CliSetup } from '@pypi-watch/test-utils';
-
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+import { describe, expect } from 'vitest';
+import { readSubmitCalls, waitFor, runCli, spawnCli, stopCli, type CliSetup } from '@pypi-watch/test-utils';
+import { test, type TestFixtures } from '@pypi-watch/test-utils/fixtures';
 
 const TARGETS = [
   { os_arch: 'aarch64', testbox: 'vm-2p8g' },
   { os_arch: 'x86_64', testbox: 'vm-2p8g' },
 ];
 
-async function start(type: 'changelog' | 'rss'): Promise<{ pypi: FakePypi; setup: CliSetup }> {
-  const pypi = new FakePypi();
-  const baseUrl = await pypi.start();
-  cleanups.push(() => pypi.stop());
-  const setup = await createCliSetup({ source: { type, baseUrl, pagePause: 0 }, submit: { targets: TARGETS } });
-  cleanups.push(() => setup.remove());
-  return { pypi, setup };
+/** A CLI setup polling the test's fake PyPI, with two targets. */
+function start({ pypi, makeCli }: Pick<TestFixtures, 'pypi' | 'makeCli'>, type: 'changelog' | 'rss'): Promise<CliSetup> {
+  return makeCli({ source: { type, baseUrl: pypi.baseUrl, pagePause: 0 }, submit: { targets: TARGETS } });
 }
 
 async function cli(setup: CliSetup, ...args: string[]): Promise<string> {
@@ -39,8 +31,8 @@ async function submitted(setup: CliSetup): Promise<string[]> {
 }
 
 describe('what gets built, through the CLI', () => {
-  test('sdist gate, latest wins, withdrawals and restorations, and a yank after the submit', async () => {
-    const { pypi, setup } = await start('changelog');
+  test('sdist gate, latest wins, withdrawals and restorations, and a yank after the submit', async ({ pypi, makeCli }) => {
+    const setup = await start({ pypi, makeCli }, 'changelog');
     await poll(setup);
     pypi.publish([
       { name: 'late-sdist', version: '1.0', files: ['bdist_wheel'] },
@@ -94,8 +86,8 @@ describe('what gets built, through the CLI', () => {
     expect(report).toMatch(/late-sdist 1\.0\s+yanked/);
   }, 120_000);
 
-  test('an RSS poll whose last-seen release fell off the window makes one feed request and reports the gap', async () => {
-    const { pypi, setup } = await start('rss');
+  test('an RSS poll whose last-seen release fell off the window makes one feed request and reports the gap', async ({ pypi, makeCli }) => {
+    const setup = await start({ pypi, makeCli }, 'rss');
     pypi.publishGenerated(3);
     await poll(setup);
     pypi.publishGenerated(130, { sameSecond: 2 });
@@ -105,8 +97,8 @@ describe('what gets built, through the CLI', () => {
     expect(await cli(setup, 'status')).toMatch(/RSS gap: .*use source\.type: changelog/);
   }, 60_000);
 
-  test('a serial far above the head leaves the next release still found', async () => {
-    const { pypi, setup } = await start('changelog');
+  test('a serial far above the head leaves the next release still found', async ({ pypi, makeCli }) => {
+    const setup = await start({ pypi, makeCli }, 'changelog');
     await poll(setup);
     pypi.publishMalformed({ changelog: ['bogus', '1.0', Math.floor(Date.now() / 1000), 'new release', 10 ** 12] });
     await poll(setup);

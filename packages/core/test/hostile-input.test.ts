@@ -18,7 +18,6 @@ const closers: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
   for (const h of harnesses.splice(0)) await h.close();
-  delete process.env.STANDIN_SUBMIT_RECORD;
 });
 
 async function harness(type: 'changelog' | 'rss'): Promise<PollHarness> {
@@ -135,8 +134,7 @@ describe('hostile releases in the changelog feed', () => {
 
     // Now run them through a real submit worker and the stand-in.
     const recordFile = join(h.setup.dir, 'submit-calls.jsonl');
-    process.env.STANDIN_SUBMIT_RECORD = recordFile;
-    const workers: WorkerSet = await startWorkers(h.runtime, { queues: ['submit'] });
+    const workers: WorkerSet = await startWorkers(h.runtime, { queues: ['submit'], submitEnv: { STANDIN_SUBMIT_RECORD: recordFile } });
     closers.push(() => workers.close(5000));
     await waitFor(async () => (await h.runtime.queues.submit.getCompletedCount()) >= TRICKY_VALID.length, { what: 'the valid submits' });
     const calls = await readSubmitCalls(recordFile);
@@ -212,8 +210,7 @@ describe('a hostile job that reached the queue anyway', () => {
   test('is refused by the submit worker without running submit, and the worker goes on', async () => {
     const h = await harness('changelog');
     const recordFile = join(h.setup.dir, 'submit-calls.jsonl');
-    process.env.STANDIN_SUBMIT_RECORD = recordFile;
-    const workers = await startWorkers(h.runtime, { queues: ['submit'] });
+    const workers = await startWorkers(h.runtime, { queues: ['submit'], submitEnv: { STANDIN_SUBMIT_RECORD: recordFile } });
     closers.push(() => workers.close(5000));
     const batchId = batchIdFor(new Date());
     const target = { os_arch: 'aarch64', testbox: 'vm-2p8g' };

@@ -38,12 +38,8 @@ async function story(h: PollHarness, name: string, version?: string): Promise<st
 /** Submit workers on the harness's runtime, with the stand-in recording each call. */
 async function startSubmitWorkers(h: PollHarness): Promise<{ workers: WorkerSet; recordFile: string }> {
   const recordFile = join(h.setup.dir, 'submit-calls.jsonl');
-  process.env.STANDIN_SUBMIT_RECORD = recordFile;
-  const workers = await startWorkers(h.runtime, { queues: ['submit'] });
-  cleanups.push(async () => {
-    await workers.close(5000);
-    delete process.env.STANDIN_SUBMIT_RECORD;
-  });
+  const workers = await startWorkers(h.runtime, { queues: ['submit'], submitEnv: { STANDIN_SUBMIT_RECORD: recordFile } });
+  cleanups.push(() => workers.close(5000));
   return { workers, recordFile };
 }
 

@@ -59,8 +59,7 @@ describe('hostile result folders', () => {
   test('FIFOs and symlinks end as unreadable, and submits in the same process keep completing', async () => {
     harness = await createWorkerHarness(
       (dir) => ({ results: { every: '100ms', giveUpAfter: '60s', pathMap: { '/srv': join(dir, 'farm-srv') } } }),
-      {},
-      ['submit', 'result'],
+      { queues: ['submit', 'result'] },
     );
     const { setup, runtime } = harness;
     const srv = join(setup.dir, 'farm-srv');

@@ -27,7 +27,6 @@ afterEach(async () => {
   }
   await runtime?.close();
   await setup?.remove();
-  delete process.env.STANDIN_SUBMIT_RECORD;
 });
 
 const SCENARIOS: Record<string, Record<string, string> | 'never' | 'late'> = {
@@ -47,10 +46,9 @@ describe('following builds to their results', () => {
     }));
     const srv = join(setup.dir, 'farm-srv');
     const recordFile = join(setup.dir, 'calls.jsonl');
-    process.env.STANDIN_SUBMIT_RECORD = recordFile;
     const logs = captureLogs();
     runtime = await openRuntime({ config: setup.config, logger: logs.logger });
-    workers = await startWorkers(runtime, { queues: ['submit', 'result'] });
+    workers = await startWorkers(runtime, { queues: ['submit', 'result'], submitEnv: { STANDIN_SUBMIT_RECORD: recordFile } });
 
     const batchId = batchIdFor(new Date());
     const names = Object.keys(SCENARIOS);

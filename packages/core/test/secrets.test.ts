@@ -26,11 +26,6 @@ const ENV_KEYS = [
   'AI_BASE_URL',
   'AI_MODEL',
   'HOME',
-  'STANDIN_SUBMIT_RECORD',
-  'STANDIN_SUBMIT_MODE',
-  'STANDIN_SUBMIT_TOKEN',
-  'STANDIN_SUBMIT_TOKEN_FORMAT',
-  'STANDIN_SUBMIT_ERROR',
 ] as const;
 const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -43,20 +38,17 @@ afterEach(async () => {
 });
 
 /** Workers as a deployment runs them: the AI variables in the process environment and in the config. */
-async function harness(overrides: Record<string, unknown>, queues: Array<'poll' | 'submit'>): Promise<Harness> {
+async function harness(overrides: Record<string, unknown>, queues: Array<'poll' | 'submit'>, standin: Record<string, string> = {}): Promise<Harness> {
   const env = { AI_API_KEY, AI_BASE_URL, AI_MODEL };
   Object.assign(process.env, env);
-  const h = await createWorkerHarness(overrides, env, queues);
+  const h = await createWorkerHarness(overrides, { env, queues, submitEnv: standin });
   cleanups.push(() => h.close());
   return h;
 }
 
-/** Queues one release for a stand-in `submit` whose farm refuses the account, printing its token in `format`; returns when the job failed. */
-async function submitRefusedAccount(h: Harness, name: string, format: string, token = ACCOUNT_TOKEN): Promise<string> {
-  process.env.STANDIN_SUBMIT_MODE = 'account';
-  process.env.STANDIN_SUBMIT_TOKEN = token;
-  process.env.STANDIN_SUBMIT_TOKEN_FORMAT = format;
-  return submitOne(h, name);
+/** The stand-in's settings for a farm that refuses the account, printing its token in `format`. */
+function refusedAccount(format: string, token = ACCOUNT_TOKEN): Record<string, string> {
+  return { STANDIN_SUBMIT_MODE: 'account', STANDIN_SUBMIT_TOKEN: token, STANDIN_SUBMIT_TOKEN_FORMAT: format };
 }
 
 /** Queues one release and returns its batch id once the job failed or completed. */
@@ -191,8 +183,8 @@ describe('the farm account token', () => {
     ['my_token: TOKEN', 'colon'],
     ['my_token=TOKEN', 'equals'],
   ])('printed as `%s` on a refused account: in no log, no batch log, no Redis value', async (_shape, format) => {
-    const h = await harness({ submit: { attempts: 3, backoff: '50ms' } }, ['submit']);
-    const batchId = await submitRefusedAccount(h, 'refused-pkg', format);
+    const h = await harness({ submit: { attempts: 3, backoff: '50ms' } }, ['submit'], refusedAccount(format));
+    const batchId = await submitOne(h, 'refused-pkg');
 
     const batchDir = join(h.setup.config.paths.logDir, batchId);
     const submitLog = await readFile(join(batchDir, 'submit-log'), 'utf8');
@@ -215,8 +207,8 @@ describe('the farm account token', () => {
     await mkdir(join(home, '.config/compass-ci/defaults'), { recursive: true });
     await writeFile(join(home, '.config/compass-ci/defaults/account.yaml'), `my_email: a@example.org\nmy_token: ${ACCOUNT_TOKEN}\n`);
     process.env.HOME = home;
-    const h = await harness({ submit: { attempts: 1 } }, ['submit']);
-    const batchId = await submitRefusedAccount(h, 'inline-pkg', 'inline');
+    const h = await harness({ submit: { attempts: 1 } }, ['submit'], refusedAccount('inline'));
+    const batchId = await submitOne(h, 'inline-pkg');
     expect(await readFile(join(h.setup.config.paths.logDir, batchId, 'submit-log'), 'utf8')).toContain('debug: sent token [REDACTED]');
     expect(await findSecret(h, ACCOUNT_TOKEN)).toEqual([]);
   });
@@ -224,9 +216,10 @@ describe('the farm account token', () => {
 
 describe('the AI base URL and model (a URL can carry credentials)', () => {
   test('echoed back by a refusing farm: in no log, no batch log, no Redis value, no job', async () => {
-    const h = await harness({ submit: { attempts: 1 } }, ['submit']);
-    process.env.STANDIN_SUBMIT_MODE = 'refuse';
-    process.env.STANDIN_SUBMIT_ERROR = `AI repair at ${AI_BASE_URL} (model ${AI_MODEL}) is unreachable`;
+    const h = await harness({ submit: { attempts: 1 } }, ['submit'], {
+      STANDIN_SUBMIT_MODE: 'refuse',
+      STANDIN_SUBMIT_ERROR: `AI repair at ${AI_BASE_URL} (model ${AI_MODEL}) is unreachable`,
+    });
     const batchId = await submitOne(h, 'echo-pkg');
     expect(await h.runtime.queues.submit.getFailedCount()).toBe(1);
     const failList = await readFile(join(h.setup.config.paths.logDir, batchId, 'submit-fail-list'), 'utf8');
@@ -248,8 +241,8 @@ describe('an account token of 0', () => {
     await mkdir(join(home, '.config/compass-ci/defaults'), { recursive: true });
     await writeFile(join(home, '.config/compass-ci/defaults/account.yaml'), 'my_email: zero@example.org\nmy_token: 0\n');
     process.env.HOME = home;
-    const h = await harness({ submit: { attempts: 1 } }, ['submit']);
-    const batchId = await submitRefusedAccount(h, 'zero-token-pkg', 'colon', '0');
+    const h = await harness({ submit: { attempts: 1 } }, ['submit'], refusedAccount('colon', '0'));
+    const batchId = await submitOne(h, 'zero-token-pkg');
 
     expect(await h.runtime.queues.submit.getCompletedCount()).toBe(0);
     expect(await h.runtime.queues.submit.getFailedCount()).toBe(1);

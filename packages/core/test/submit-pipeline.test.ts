@@ -17,12 +17,11 @@ type Harness = WorkerHarness;
 const harnesses: Harness[] = [];
 afterEach(async () => {
   for (const h of harnesses.splice(0)) await h.close();
-  delete process.env.STANDIN_SUBMIT_TOKEN;
 });
 
-async function harness(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<Harness> {
-  const h = await createWorkerHarness(overrides, env);
-  process.env.STANDIN_SUBMIT_TOKEN = ACCOUNT_TOKEN;
+/** `standin`: the stand-in's settings (STANDIN_SUBMIT_MODE, …), given to the workers' submit environment. */
+async function harness(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}, standin: Record<string, string> = {}): Promise<Harness> {
+  const h = await createWorkerHarness(overrides, { env, submitEnv: { STANDIN_SUBMIT_TOKEN: ACCOUNT_TOKEN, ...standin } });
   harnesses.push(h);
   return h;
 }
@@ -131,9 +130,13 @@ describe('submit pipeline', () => {
   });
 
   test('AI secrets reach submit only through the 0600 rendered yaml; a refused account fails at once, its token redacted', async () => {
-    const h = await harness({ submit: { attempts: 5 } }, { AI_API_KEY: AI_KEY, AI_MODEL: 'model-x', AI_BASE_URL: 'https://ai.example' });
-    process.env.STANDIN_SUBMIT_MODE = 'account';
-    // As in production: the worker's own environment holds the secrets.
+    const h = await harness(
+      { submit: { attempts: 5 } },
+      { AI_API_KEY: AI_KEY, AI_MODEL: 'model-x', AI_BASE_URL: 'https://ai.example' },
+      { STANDIN_SUBMIT_MODE: 'account' },
+    );
+    // As in production: the worker's own environment holds the secrets (what is under test here is
+    // that submit does not inherit them, so they go where a deployment puts them).
     process.env.AI_API_KEY = AI_KEY;
     process.env.DASHBOARD_PASSWORD = 'dashboard-secret';
     try {
@@ -165,7 +168,6 @@ describe('submit pipeline', () => {
       }
       redis.disconnect();
     } finally {
-      delete process.env.STANDIN_SUBMIT_MODE;
       delete process.env.AI_API_KEY;
       delete process.env.DASHBOARD_PASSWORD;
     }

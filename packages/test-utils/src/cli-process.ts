@@ -16,11 +16,14 @@ export const BIN = join(REPO_ROOT, 'apps/cli/bin/pypi-watch.js');
  * makes every `@pypi-watch/*` import read src/ too. So a test always runs the code it sits beside,
  * never a dist/ left over from an earlier build; bin-dist.test.ts checks the build itself.
  */
-const SOURCE_ARGS = [
-  '--conditions=@pypi-watch/source',
-  `--import=${pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href}`,
-  join(REPO_ROOT, 'apps/cli/src/main.ts'),
-];
+const TSX_ARGS = ['--conditions=@pypi-watch/source', `--import=${pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href}`];
+const SOURCE_ARGS = [...TSX_ARGS, join(REPO_ROOT, 'apps/cli/src/main.ts')];
+
+/** Fixture processes (packages/test-utils/src/fixtures/) for `runFixture`. */
+export const FIXTURES = {
+  /** `CONFIG_FILE STEP`: one real poll that SIGKILLs itself right after STEP (a PollStep). */
+  pollKilledAt: join(REPO_ROOT, 'packages/test-utils/src/fixtures/poll-killed-at.ts'),
+} as const;
 
 export interface CliResult {
   readonly code: number | null;
@@ -38,6 +41,8 @@ export interface CliOptions {
   readonly from?: 'source' | 'bin';
   /** Node.js options before the script, e.g. `--import` of a hook. */
   readonly nodeArgs?: readonly string[];
+  /** A TypeScript entry (one of FIXTURES) to run, through tsx, instead of the command. */
+  readonly script?: string;
 }
 
 function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -47,7 +52,7 @@ function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 export type CliChild = ChildProcess & { readonly args: readonly string[]; output(): { stdout: string; stderr: string } };
 
 export function spawnCli(args: readonly string[], options: CliOptions = {}): CliChild {
-  const script = options.from === 'bin' ? [BIN] : SOURCE_ARGS;
+  const script = options.script !== undefined ? [...TSX_ARGS, options.script] : options.from === 'bin' ? [BIN] : SOURCE_ARGS;
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...script, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: childEnv(options.env),
@@ -65,6 +70,11 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
   const child = spawnCli(args, options);
   const code = await exitOf(child, options.timeoutMs ?? 60_000);
   return { code, ...child.output() };
+}
+
+/** Runs a fixture process (see FIXTURES) to its end, as runCli runs the command. */
+export function runFixture(script: string, args: readonly string[], options: Omit<CliOptions, 'script' | 'from'> = {}): Promise<CliResult> {
+  return runCli(args, { ...options, script });
 }
 
 /** Sends a signal (SIGTERM by default) and waits; returns the exit code. */

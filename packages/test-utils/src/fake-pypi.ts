@@ -77,6 +77,11 @@ export class FakePypi {
   #server: Server | undefined;
   #baseUrl = '';
 
+  /** `http://127.0.0.1:PORT` once started (what start() returned), `''` before. */
+  get baseUrl(): string {
+    return this.#baseUrl;
+  }
+
   get lastSerial(): number {
     return this.#serial;
   }

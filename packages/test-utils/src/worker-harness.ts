@@ -16,18 +16,31 @@ export interface WorkerHarness {
   close(): Promise<void>;
 }
 
+export interface WorkerHarnessOptions {
+  /** The environment the config is loaded with (AI_API_KEY, …). @defaultValue `{}` */
+  readonly env?: NodeJS.ProcessEnv;
+  /** @defaultValue `['submit']` */
+  readonly queues?: readonly QueueName[];
+  /**
+   * The stand-in's settings (STANDIN_SUBMIT_MODE, …; see its header), added to submit's environment
+   * through startWorkers' `submitEnv`: the test process's own environment is left alone.
+   */
+  readonly submitEnv?: Readonly<Record<string, string>>;
+}
+
 export async function createWorkerHarness(
   overrides: Parameters<typeof createTestSetup>[0] = {},
-  env: NodeJS.ProcessEnv = {},
-  queues: readonly QueueName[] = ['submit'],
+  options: WorkerHarnessOptions = {},
 ): Promise<WorkerHarness> {
-  const setup = await createTestSetup(overrides, env);
+  const setup = await createTestSetup(overrides, options.env ?? {});
   const recordFile = join(setup.dir, 'submit-calls.jsonl');
-  process.env.STANDIN_SUBMIT_RECORD = recordFile;
   // Every level, so tests that grep the logs (for secrets, say) see all of them.
   const logs = captureLogs('trace');
   const runtime = await openRuntime({ config: setup.config, logger: logs.logger });
-  const workers = await startWorkers(runtime, { queues });
+  const workers = await startWorkers(runtime, {
+    queues: options.queues ?? ['submit'],
+    submitEnv: { STANDIN_SUBMIT_RECORD: recordFile, ...options.submitEnv },
+  });
   return {
     setup,
     runtime,
@@ -41,7 +54,6 @@ export async function createWorkerHarness(
       redis.disconnect();
       await runtime.close();
       await setup.remove();
-      delete process.env.STANDIN_SUBMIT_RECORD;
     },
   };
 }

@@ -29,6 +29,11 @@ export interface Poller {
 export interface CreatePollerOptions extends Pick<Runtime, 'config' | 'redis' | 'queues' | 'logger'> {
   /** @defaultValue built from `config` over `redis` (createStores) */
   readonly stores?: Stores;
+  /**
+   * Called after each step of a poll (see PollStep). The crash tests pass one that SIGKILLs the process
+   * at a chosen step, as an OOM kill or power cut would; nothing in production sets it.
+   */
+  readonly checkpoint?: (step: PollStep) => void;
 }
 
 export async function createPoller({ config, redis, queues, logger, ...options }: CreatePollerOptions): Promise<Poller> {
@@ -68,7 +73,7 @@ export async function createPoller({ config, redis, queues, logger, ...options }
     logger,
     metrics: stores.metrics,
     decisions: stores.decisions,
-    ...crashPointFromEnvironment(),
+    ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
   };
   const run = ({ since }: { since?: number } = {}): Promise<PollResult> => {
     const request: PollRequest = since === undefined ? {} : { sinceCursor: cursorAtSerial(source, since) };
@@ -80,14 +85,4 @@ export async function createPoller({ config, redis, queues, logger, ...options }
     run,
     process: (job) => run(job.data.since === undefined ? {} : { since: job.data.since }),
   };
-}
-
-/**
- * Fault injection for the CLI crash tests: `PYPI_WATCH_KILL_AFTER_STEP=<step>` SIGKILLs this process
- * right after that step, exactly as an OOM kill or power cut would. Unset in normal operation.
- */
-function crashPointFromEnvironment(): Pick<PollDeps, 'checkpoint'> {
-  const step = process.env.PYPI_WATCH_KILL_AFTER_STEP;
-  if (!step) return {};
-  return { checkpoint: (reached: PollStep) => void (reached === step && process.kill(process.pid, 'SIGKILL')) };
 }

@@ -20,6 +20,11 @@ export interface StartWorkersOptions {
   readonly queues: readonly QueueName[];
   /** Overrides `submit.concurrency` for this process. */
   readonly concurrency?: number;
+  /**
+   * Variables added to what `submit` inherits (this process's environment, pypi-watch's secrets
+   * withheld), e.g. a stand-in's settings in tests, which so never touch `process.env`. @defaultValue `{}`
+   */
+  readonly submitEnv?: Readonly<Record<string, string>>;
 }
 
 export interface WorkerSet {
@@ -99,6 +104,7 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
       homeRoot: join(config.dataDir, 'submit-home'),
       secrets,
       concurrency,
+      ...(options.submitEnv === undefined ? {} : { env: options.submitEnv }),
     });
     closers.push(() => runner.close());
     const processor = createSubmitProcessor({
