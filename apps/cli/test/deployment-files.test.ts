@@ -101,7 +101,8 @@ describe('docker-compose.yml', () => {
 
   test('redis: redis:7 with AOF, noeviction, a named volume, no published port, and a redis-cli ping health check', () => {
     const redis = service('redis');
-    expect(redis.image).toMatch(/^redis:7(\.|-|$)/);
+    // An exact 7.x by default, replaceable by REDIS_IMAGE (the container test's local copy).
+    expect(redis.image).toMatch(/^\$\{REDIS_IMAGE:-redis:7\.\d+\.\d+-bookworm\}$/);
     const command = [...(redis.entrypoint ?? []), ...(redis.command ?? [])].join(' ');
     expect(command).toMatch(/--appendonly yes/);
     expect(command).toMatch(/--maxmemory-policy noeviction/);
@@ -208,6 +209,25 @@ describe('docker-compose.yml', () => {
     expect(dashboard.environment?.DASHBOARD_PASSWORD).toMatch(/^\$\{DASHBOARD_PASSWORD:\?.+\}$/);
     // The dashboard answers only loopback Host names and dashboard.allowedHosts.
     expect(dashboard.healthcheck?.test.join(' ')).toMatch(/http:\/\/127\.0\.0\.1:3000\/healthz/);
+  });
+
+  test('docker-compose 1.29 reads it: no top-level key besides services, volumes, networks and x- extensions', () => {
+    const top = Object.keys(parse(read('docker-compose.yml')) as Record<string, unknown>);
+    expect(top.filter((key) => !['services', 'volumes', 'networks'].includes(key) && !key.startsWith('x-'))).toEqual([]);
+  });
+
+  test('CMD health checks have no whitespace inside an argument (podman splits them)', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      const check = s.healthcheck?.test ?? [];
+      if (check[0] === 'CMD') for (const arg of check.slice(1)) expect(arg, name).not.toMatch(/\s/);
+    }
+  });
+
+  test('the base images are build args defaulting to the exact tags the Dockerfiles name', () => {
+    const fromDockerfile = /^ARG NODE_IMAGE=(\S+)$/m.exec(read('Dockerfile.scheduler'))?.[1];
+    expect(fromDockerfile).toMatch(/^node:20\.\d+\.\d+-bookworm-slim$/);
+    expect(/^ARG NODE_IMAGE=(\S+)$/m.exec(read('Dockerfile.worker'))?.[1]).toBe(fromDockerfile);
+    for (const name of ['scheduler', 'worker']) expect(service(name).build?.args?.NODE_IMAGE).toBe(`\${NODE_IMAGE:-${fromDockerfile ?? ''}}`);
   });
 
   test('no service publishes a port on every interface', () => {
@@ -343,6 +363,13 @@ describe.each(['Dockerfile.worker', 'Dockerfile.scheduler'])('%s', (file) => {
     expect(existsSync(join(REPO_ROOT, (entrypoint[1] ?? '').replace(/^\/app\//, '')))).toBe(true);
     const app = stages[0] ?? [];
     expect(app.find((i) => i.keyword === 'WORKDIR')?.args).toBe('/app');
+  });
+
+  test('has a HEALTHCHECK running a real pypi-watch command', () => {
+    const check = final.find((i) => i.keyword === 'HEALTHCHECK')?.args ?? '';
+    const cmd = JSON.parse(/\bCMD (\[.*\])$/.exec(check)?.[1] ?? 'null') as string[];
+    expect(cmd.slice(0, 2)).toEqual(['node', '/app/apps/cli/bin/pypi-watch.js']);
+    expect(parseCommand(cmd.slice(2)).command).toBe('status');
   });
 
   test('bakes in no secrets: no ENV or ARG with a secret-looking name', () => {
