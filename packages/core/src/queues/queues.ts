@@ -1,6 +1,7 @@
 // The BullMQ queues, built from config the same way in every process.
 
-import { Queue, type ConnectionOptions, type DefaultJobOptions } from 'bullmq';
+import type { ConnectionOptions, DefaultJobOptions } from 'bullmq';
+import { Queue } from './bullmq.js';
 import type { Config } from '../config/load-config.js';
 import { bullPrefix } from '../redis/redis-keys.js';
 import type { QueueName } from './queue-names.js';

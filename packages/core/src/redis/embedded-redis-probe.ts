@@ -2,7 +2,7 @@
 // The file can be stale (the server died) while another local user's process listens on its port.
 
 import { randomBytes } from 'node:crypto';
-import { Redis, ReplyError } from 'ioredis';
+import { Redis, ReplyError } from './ioredis.js';
 import { processAlive } from '../process/process-alive.js';
 import { EMBEDDED_REDIS_USER, embeddedRedisUrl, endpointPath, readEndpoint, type EmbeddedEndpoint } from './embedded-endpoint.js';
 

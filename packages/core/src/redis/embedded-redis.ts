@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Redis } from './ioredis.js';
 import { ConfigError, RedisNotInstalledError, RedisUnavailableError } from '../errors.js';
 import { EMBEDDED_REDIS_USER, embeddedRedisUrl, endpointPath, writeEndpoint } from './embedded-endpoint.js';
 import { processAlive } from '../process/process-alive.js';

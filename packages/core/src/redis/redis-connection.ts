@@ -1,6 +1,7 @@
 // Redis connections for BullMQ and for pypi-watch's own keys: one server, or a Redis Cluster.
 
-import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
+import type { ClusterNode, RedisOptions } from 'ioredis';
+import { Cluster, Redis } from './ioredis.js';
 import { withTimeout } from '../async/with-timeout.js';
 import { ConfigError, RedisUnavailableError } from '../errors.js';
 

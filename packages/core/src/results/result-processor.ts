@@ -1,7 +1,8 @@
 // The BullMQ processor for the `result` queue: checks a build's result folder, and while it is not
 // final, moves itself back to delayed (holding no worker slot) with a growing interval.
 
-import { DelayedError, type Job, type Queue } from 'bullmq';
+import type { Job } from 'bullmq';
+import { DelayedError, type Queue } from '../queues/bullmq.js';
 import type { BatchLog } from '../batch/batch-log.js';
 import { DecisionLog } from '../decisions/decision-log.js';
 import type { Logger } from '../logging/logger.js';

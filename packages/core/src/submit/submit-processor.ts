@@ -1,7 +1,8 @@
 // The BullMQ processor for the `submit` queue: one farm `submit` call per job, recorded in its batch log.
 
 import { performance } from 'node:perf_hooks';
-import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import type { Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Queue } from '../queues/bullmq.js';
 import type { BatchLog } from '../batch/batch-log.js';
 import { claimLatest } from '../coalesce/claim-latest.js';
 import type { PendingLatest } from '../coalesce/pending-latest.js';

@@ -1,6 +1,7 @@
 // Runs the poll / submit / cleanup processors of packages/core as BullMQ workers.
 
-import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
+import type { Job, Processor, WorkerOptions } from 'bullmq';
+import { Worker } from '../queues/bullmq.js';
 import { join } from 'node:path';
 import { settlesWithin } from '../async/with-timeout.js';
 import { createCleanupProcessor } from '../cleanup/cleanup.js';
