@@ -16,11 +16,14 @@ import {
 import { JOB_YAML } from '@pypi-watch/test-utils';
 import { flushRedis, type BenchContext } from './support/bench-context.js';
 import { writeBenchConfig } from './support/bench-config.js';
-import { atLeast, count, millis, perSecond, ratio, timed, type Benchmark, type BenchRow } from './support/results.js';
+import { atLeast, count, millis, perSecond, timed, type Benchmark, type BenchRow } from './support/results.js';
 import { BASH_STANDIN, NODE_STANDIN, runStandin } from './support/standins.js';
 
 const CONCURRENCY = 8;
+/** The Node.js stand-in's row (round one's target, kept). */
 const TARGET = 0.85;
+/** The bash stand-in's row: the queue's own cost in plain view (issue 16: ≤ 5 ms of our work per submit). */
+const BASH_TARGET = 0.9;
 const TARGET_KEYS = { os_arch: 'aarch64', testbox: 'vm-2p8g' };
 const PARAMS = { check_rpm_install: 'yes' };
 /** Each side runs in this many alternating slices (raw, queue, raw, queue): load that drifts during the run hits both. */
@@ -28,8 +31,8 @@ const SLICES = 2;
 
 // The bash variant runs a quarter of the jobs: it only has to show the queue's cost per job, and the run's 10 minutes are tight.
 const VARIANTS = [
-  { label: 'Node.js stand-in, exits at once [target]', command: NODE_STANDIN, target: true, share: 1 },
-  { label: 'bash stand-in (queue cost exposed)', command: BASH_STANDIN, target: false, share: 0.25 },
+  { label: 'Node.js stand-in, exits at once [target]', command: NODE_STANDIN, target: TARGET, key: 'node', share: 1 },
+  { label: 'bash stand-in (queue cost exposed) [target]', command: BASH_STANDIN, target: BASH_TARGET, key: 'bash', share: 0.25 },
 ] as const;
 
 export const dispatchOverhead: Benchmark = {
@@ -55,10 +58,10 @@ export const dispatchOverhead: Benchmark = {
         metric: `${count(jobs)} submits × ${CONCURRENCY}: ${variant.label}`,
         measured: `${perSecond(jobs / (queuedMs / 1000), 'jobs/s')} (${millis(queuedMs)})`,
         baseline: `${perSecond(jobs / (rawMs / 1000), 'runs/s')} (${millis(rawMs)})`,
-        ...(variant.target ? atLeast(result, TARGET) : { result: ratio(result) }),
+        ...atLeast(result, variant.target),
       });
       // Extra wall time per job, as a slot sees it.
-      details[variant.target ? 'node' : 'bash'] = { jobs, workersMs: queuedMs, execaMs: rawMs, ratio: result, overheadPerJobMs: ((queuedMs - rawMs) * CONCURRENCY) / jobs };
+      details[variant.key] = { jobs, workersMs: queuedMs, execaMs: rawMs, ratio: result, overheadPerJobMs: ((queuedMs - rawMs) * CONCURRENCY) / jobs };
     }
     return { rows, details };
   },
