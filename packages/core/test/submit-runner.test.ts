@@ -284,6 +284,13 @@ describe('SubmitRunner', () => {
     expect(outcome.resultRoot).toMatch(/\/requests\/1000200$/);
   });
 
+  test("the account's name is not hunted through the output: a result path holding it stays whole", async () => {
+    const s = await setup();
+    await writeFile(join(s.realHome, '.config/compass-ci/defaults/account.yaml'), 'my_account: test\nmy_name: test\nmy_token: tok-account-file-77\n');
+    const outcome = await s.runner({ env: {} }).run([s.jobYaml, 'repo_addr=pytest-check']);
+    expect(outcome.resultRoot).toMatch(/\/pytest-check\/\d+$/);
+  });
+
   test('the configured AI base URL and model are redacted from the output and the reason', async () => {
     const s = await setup();
     const baseUrl = 'https://repair:pw-5ecret@ai.example.org/v1';

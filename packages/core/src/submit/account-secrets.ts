@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 
 /**
- * Keys whose values are secrets wherever submit or Ruby might print them: the token, and the
- * account's other values (`my_name`, `my_email`, `my_account`, …) that a refusal prints with it.
+ * Keys whose values are hunted wherever submit or Ruby might print them: the token and other
+ * credentials. The account's other values (`my_name`, `my_email`, `my_account`) are redacted
+ * where they are printed under their key (SecretRedactor's key rule), not hunted through all
+ * output: an account named `test` would otherwise shred every result path holding "test".
  */
-const SECRET_KEY = /(^my_|token|secret|password|passwd|api_key)/i;
+const SECRET_KEY = /(token|secret|password|passwd|api_key)/i;
 
 /**
  * Secret values from `<home>/.config/compass-ci/defaults/*.yaml` (`my_token`, `my_email`, …), as
