@@ -13,6 +13,7 @@ import { terminalStreamText } from '@pypi-watch/core/terminal-text';
 export function guardTerminalOutput(): void {
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- the overloads of write() need the cast
     stream.write = ((chunk: unknown, ...rest: unknown[]) =>
       write(typeof chunk === 'string' ? terminalStreamText(chunk) : chunk, ...rest)) as typeof stream.write;
   }

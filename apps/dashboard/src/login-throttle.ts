@@ -98,7 +98,7 @@ export class LoginThrottle {
     this.#unlogged += 1;
     if (this.#unloggedClients.size < this.#maxClients) this.#unloggedClients.add(key);
     // One line per window, however many failures: a guesser must not be able to fill the log.
-    this.#summary ??= setTimeout(() => this.#logSummary(), this.#windowMs).unref();
+    if (this.#summary === undefined) this.#summary = setTimeout(() => this.#logSummary(), this.#windowMs).unref();
   }
 
   #current(slot: string): Window | undefined {

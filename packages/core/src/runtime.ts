@@ -68,7 +68,8 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
       }
       embedded = await startEmbeddedRedis({ dir });
       url = embedded.url;
-      reconnectWhile = embeddedServerAlive(logger, embedded.port, embedded.isRunning);
+      const server = embedded;
+      reconnectWhile = embeddedServerAlive(logger, embedded.port, () => server.isRunning());
       logger.info({ redis: redactRedisUrl(url), dir }, 'started embedded redis-server');
     }
   }

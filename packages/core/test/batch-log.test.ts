@@ -164,14 +164,14 @@ describe('BatchLog', () => {
     const succ = (await readFile(join(batchDir, 'submit-succ-list'), 'utf8')).split('\n');
     expect(succ.pop()).toBe('');
     expect(succ).toHaveLength(workers.length * count);
-    for (const line of succ) expect(line).toMatch(/^w(\d)-pkg(\d+)  crystal\.\1(?:0)\2$/);
+    for (const line of succ) expect(line).toMatch(/^w(\d)-pkg(\d+) {2}crystal\.\1(?:0)\2$/);
     const roots = (await readFile(join(batchDir, 'result_root_list'), 'utf8')).split('\n');
     expect(roots.pop()).toBe('');
     for (const line of roots) expect(line).toMatch(/^\/srv\/result\/w\d-pkg(\d+)\/\1$/);
     const fails = (await readFile(join(batchDir, 'submit-fail-list'), 'utf8')).split('\n');
     expect(fails.pop()).toBe('');
     expect(fails).toHaveLength(workers.length * (count / 5));
-    for (const line of fails) expect(line).toMatch(/^(w\d-pkg\d+)  reason for \1 second line$/);
+    for (const line of fails) expect(line).toMatch(/^(w\d-pkg\d+) {2}reason for \1 second line$/);
   });
 });
 

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { FeedFormatError, ResponseTooLargeError, SourceError, XmlRpcFaultError } from '../src/errors.js';
 import { startWorkers } from '../src/workers/start-workers.js';
-import { type FailureKind, createPollHarness, type PollHarness, waitFor } from '@pypi-watch/test-utils';
+import { createPollHarness, type PollHarness, waitFor } from '@pypi-watch/test-utils';
 
 const harnesses: PollHarness[] = [];
 const closers: Array<() => Promise<unknown>> = [];
@@ -81,7 +81,7 @@ describe.each(['changelog', 'rss'] as const)('the %s poll rides out transient Py
     ['huge', ResponseTooLargeError, /larger than the \d+-byte limit/],
   ] as const)('a %s body fails the poll cleanly; the cursor stays; the next poll resumes', async (kind, errorClass, message) => {
     const { h, cursor } = await primed(type, 15);
-    h.pypi.failNext(kind as FailureKind);
+    h.pypi.failNext(kind);
     const error = await h.poller.run().then(
       () => undefined,
       (e: unknown) => e,

@@ -96,7 +96,7 @@ function typed(value: unknown): Typed {
   if (typeof value === 'string') return { class: 'String', value };
   if (typeof value === 'number') return { class: 'Numeric', value: Number.isFinite(value) ? value : String(value) };
   if (typeof value === 'boolean') return { class: 'Boolean', value };
-  return { class: typeof value, value: String(value) };
+  return { class: typeof value, value: typeof value === 'object' ? JSON.stringify(value) : typeof value === 'string' ? value : typeof value };
 }
 
 async function loadWithRuby(path: string): Promise<{ textPasses: string[]; jobs: Typed[] }> {

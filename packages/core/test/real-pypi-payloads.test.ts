@@ -45,7 +45,7 @@ class Replay {
         let body: Buffer | undefined;
         if (request.method === 'POST' && request.url === '/pypi') {
           const call = decodeMethodCall(Buffer.concat(chunks).toString('utf8'));
-          this.calls.push(`${call.methodName}(${call.params.join(',')})`);
+          this.calls.push(`${call.methodName}(${call.params.map((param) => JSON.stringify(param)).join(',')})`);
           const queue = this.rpc.get(call.methodName) ?? [];
           body = queue.length > 1 ? queue.shift() : queue[0];
         } else if (request.method === 'GET' && request.url === '/rss/updates.xml') {

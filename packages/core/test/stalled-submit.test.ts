@@ -44,13 +44,13 @@ describe('a submit that stalled out of its attempts', () => {
     expect(job?.data).toMatchObject({ name: 'stall-pkg' });
     await doomed.close(true);
     const queueKey = queues.submit.toKey('');
-    await runtime.redis.del(`${queueKey}${job!.id}:lock`);
-    await runtime.redis.sadd(`${queueKey}stalled`, job!.id!);
+    await runtime.redis.del(`${queueKey}${job.id}:lock`);
+    await runtime.redis.sadd(`${queueKey}stalled`, job.id!);
     await runtime.redis.del(`${queueKey}stalled-check`);
 
     const workers: WorkerSet = await startWorkers(runtime, { queues: ['submit'] });
     cleanups.push(() => workers.close(5000));
-    await waitFor(async () => (await queues.submit.getJobState(job!.id!)) === 'failed', { what: 'the stalled job to fail' });
+    await waitFor(async () => (await queues.submit.getJobState(job.id!)) === 'failed', { what: 'the stalled job to fail' });
 
     const failList = join(runtime.config.paths.logDir, batch.batchId!, 'submit-fail-list');
     const line = await waitFor(async () => (await readFile(failList, 'utf8').catch(() => '')).trim() || undefined, { what: 'the fail-list line' });

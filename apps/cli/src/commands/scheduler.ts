@@ -9,7 +9,10 @@ export async function schedulerCommand(options: { config?: string }): Promise<vo
   const runtime = await openCommandRuntime(context, 'scheduler');
   try {
     const scheduler = await runScheduler(runtime);
-    await onShutdownSignal(context.logger, async () => scheduler.stop());
+    await onShutdownSignal(context.logger, () => {
+      scheduler.stop();
+      return Promise.resolve();
+    });
   } finally {
     await runtime.close();
   }

@@ -50,6 +50,6 @@ function formatLastPoll(lastPoll: unknown): string {
   const p = lastPoll as Record<string, unknown>;
   return (
     `${String(p.startedAt)}: found ${String(p.found)}, invalid ${String(p.invalid)}, filtered ${String(p.filtered)}, ` +
-    `duplicate ${String(p.duplicate)}, queued ${String(p.queued)}, waiting ${String(p.waiting ?? 0)}, superseded ${String(p.superseded ?? 0)}; lag ${String(p.lag)} ${p.source === 'rss' ? 's' : 'serials'}`
+    `duplicate ${String(p.duplicate)}, queued ${String(p.queued)}, waiting ${Number(p.waiting ?? 0)}, superseded ${Number(p.superseded ?? 0)}; lag ${String(p.lag)} ${p.source === 'rss' ? 's' : 'serials'}`
   );
 }

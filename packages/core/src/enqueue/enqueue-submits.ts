@@ -82,7 +82,7 @@ export async function addSubmitJobs(
         if (options.countExistingWith) {
           alreadyQueued += await countExistingJobs(options.countExistingWith, queue, chunk.map((job) => job.opts.jobId));
         }
-        await queue.addBulk(chunk as Array<{ name: string; data: SubmitJobData; opts: { jobId: string } }>);
+        await queue.addBulk(chunk);
       } catch (error) {
         failed = true; // send no more chunks; the ones in flight finish, then the first error is thrown
         throw error;

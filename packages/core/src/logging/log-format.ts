@@ -1,5 +1,6 @@
 // How a log line looks: JSON for machines (pipes, files, `docker logs`), pino-pretty's text for a person at a terminal.
 
+import type * as PinoPrettyModule from 'pino-pretty';
 import { createRequire } from 'node:module';
 import { ConfigError } from '../errors.js';
 import { terminalText } from '../text/terminal-text.js';
@@ -27,7 +28,8 @@ export interface PrettifierOptions {
   readonly colorize?: boolean;
 }
 
-type PinoPretty = typeof import('pino-pretty');
+// Types only: the module itself is loaded lazily below, and only for pretty output.
+type PinoPretty = typeof PinoPrettyModule;
 
 /**
  * pino-pretty's formatter, loaded on first use: a process that logs JSON (every service in a

@@ -88,7 +88,8 @@ async function withdraw(deps: UpstreamChangeDeps, change: UpstreamChange, out: O
     if (removed === 'active') activeHere = true;
     if (removed !== 'removed') return false;
     removedHere++;
-    const version = change.version ?? (typeof job?.data?.version === 'string' ? job.data.version : undefined);
+    const data = job?.data as { version?: unknown } | undefined;
+    const version = change.version ?? (typeof data?.version === 'string' ? data.version : undefined);
     if (version !== undefined) keep(version);
     return true;
   };

@@ -11,5 +11,7 @@ export const Redis = ioredis.Redis;
 export type Redis = IORedis.Redis;
 export const Cluster = ioredis.Cluster;
 export type Cluster = IORedis.Cluster;
+// ioredis types ReplyError (from redis-errors) as any.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
 export const ReplyError = ioredis.ReplyError;
 export type ReplyError = InstanceType<typeof IORedis.ReplyError>;

@@ -92,7 +92,7 @@ function push(result: ParsedRequests, item: PackageRequest | RejectedRequest): v
  */
 export function printable(raw: string): string {
   const cut = raw.length > 120 ? `${raw.slice(0, 117)}...` : raw;
-  // eslint-disable-next-line no-control-regex
+   
   return cut.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => {
     const code = c.charCodeAt(0);
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;

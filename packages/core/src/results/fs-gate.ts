@@ -50,7 +50,7 @@ export class FsGate {
         try {
           pending = call();
         } catch (error) {
-          pending = Promise.reject(error);
+          pending = Promise.reject(error instanceof Error ? error : new Error(String(error)));
         }
         pending.then(
           (value) => {
@@ -60,7 +60,7 @@ export class FsGate {
           },
           (error: unknown) => {
             this.#release();
-            if (!settled) finish(() => reject(error));
+            if (!settled) finish(() => reject(error instanceof Error ? error : new Error(String(error))));
           },
         );
       };

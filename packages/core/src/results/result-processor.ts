@@ -4,7 +4,7 @@
 import type { Job } from 'bullmq';
 import { DelayedError, type Queue } from '../queues/bullmq.js';
 import type { BatchLog } from '../batch/batch-log.js';
-import { DecisionLog } from '../decisions/decision-log.js';
+import { type DecisionLog } from '../decisions/decision-log.js';
 import type { Logger } from '../logging/logger.js';
 import type { MetricsStore } from '../metrics/metrics-store.js';
 import { SUBMIT_JOB_NAME, submitJobId, type SubmitJobData } from '../submit/submit-job.js';

@@ -141,7 +141,7 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
     const poller = await createPoller(runtime);
     // One poll at a time across every worker on every host (the poll lock backs this up).
     await runtime.queues.poll.setGlobalConcurrency(1);
-    add('poll', poller.process as Processor, { concurrency: 1 });
+    add('poll', ((job: Parameters<typeof poller.process>[0]) => poller.process(job)) as Processor, { concurrency: 1 });
   }
 
   if (options.queues.includes('result')) {
