@@ -61,7 +61,13 @@ export const dispatchOverhead: Benchmark = {
         ...atLeast(result, variant.target),
       });
       // Extra wall time per job, as a slot sees it.
-      details[variant.key] = { jobs, workersMs: queuedMs, execaMs: rawMs, ratio: result, overheadPerJobMs: ((queuedMs - rawMs) * CONCURRENCY) / jobs };
+      details[variant.key] = {
+        jobs,
+        workersMs: queuedMs,
+        execaMs: rawMs,
+        ratio: result,
+        overheadPerJobMs: ((queuedMs - rawMs) * CONCURRENCY) / jobs,
+      };
     }
     return { rows, details };
   },
@@ -89,11 +95,23 @@ async function rawExeca(context: BenchContext, command: string, releases: readon
 /** The same submits as queued jobs, drained by startWorkers in this process; timed from start to last completion. */
 async function throughWorkers(context: BenchContext, command: string, releases: readonly ReleaseToSubmit[]): Promise<number> {
   const setup = await writeBenchConfig(context, 'dispatch', {
-    submit: { command, concurrency: CONCURRENCY, rateLimit: { max: 1_000_000_000, duration: '1s' }, targets: [TARGET_KEYS], params: PARAMS },
+    submit: {
+      command,
+      concurrency: CONCURRENCY,
+      rateLimit: { max: 1_000_000_000, duration: '1s' },
+      targets: [TARGET_KEYS],
+      params: PARAMS,
+    },
   });
   const runtime = await openRuntime({ config: setup.config, logger: context.logger });
   try {
-    await enqueueSubmits({ queue: runtime.queues.submit, releases, targets: [TARGET_KEYS], batchId: batchIdFor(new Date()), origin: 'poll' });
+    await enqueueSubmits({
+      queue: runtime.queues.submit,
+      releases,
+      targets: [TARGET_KEYS],
+      batchId: batchIdFor(new Date()),
+      origin: 'poll',
+    });
     let completed = 0;
     let failed = 0;
     let done!: () => void;

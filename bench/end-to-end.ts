@@ -48,7 +48,13 @@ export const endToEnd: Benchmark = {
         baseline: millis(sequentialMs),
         ...(variant.key === 'bash' ? atLeast(result, TARGET) : { result: ratio(result) }),
       });
-      details[variant.key] = { pypiWatchMs: pypiWatch.ms, pollMs: pypiWatch.pollMs, sequentialMs, sequentialCallsRun: calls, ratio: result };
+      details[variant.key] = {
+        pypiWatchMs: pypiWatch.ms,
+        pollMs: pypiWatch.pollMs,
+        sequentialMs,
+        sequentialCallsRun: calls,
+        ratio: result,
+      };
     }
     return { rows, details };
   },
@@ -72,10 +78,20 @@ async function withPypiWatch(context: BenchContext, command: string, releases: n
   const baseUrl = await pypi.start();
   const setup = await writeBenchConfig(context, 'e2e', {
     source: { type: 'changelog', baseUrl, pagePause: 0 },
-    submit: { command, concurrency: CONCURRENCY, rateLimit: { max: 1_000_000_000, duration: '1s' }, targets: [TARGET_KEYS], params: PARAMS },
+    submit: {
+      command,
+      concurrency: CONCURRENCY,
+      rateLimit: { max: 1_000_000_000, duration: '1s' },
+      targets: [TARGET_KEYS],
+      params: PARAMS,
+    },
   });
   const workers = Array.from({ length: PROCESSES }, (_, index) =>
-    spawnSubmitWorker({ configFile: setup.configFile, env: { STANDIN_SUBMIT_DELAY_MS: String(SUBMIT_MS) }, logFile: join(setup.dir, `worker-${index}.log`) }),
+    spawnSubmitWorker({
+      configFile: setup.configFile,
+      env: { STANDIN_SUBMIT_DELAY_MS: String(SUBMIT_MS) },
+      logFile: join(setup.dir, `worker-${index}.log`),
+    }),
   );
   const runtime = await openRuntime({ config: setup.config, logger: context.logger });
   try {

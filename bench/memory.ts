@@ -61,7 +61,10 @@ async function dedupeBytesPerEntry(context: BenchContext, entries: number) {
   try {
     const store = new DedupeStore({ redis, keys: redisKeys('pypi-watch'), ttlMs: 30 * 86_400_000 });
     // Names and versions shaped like PyPI's: `name==version`, ~20 bytes.
-    const keys = Array.from({ length: entries }, (_, index) => `project-${index.toString(36)}==${1 + (index % 9)}.${index % 23}.${index % 7}`);
+    const keys = Array.from(
+      { length: entries },
+      (_, index) => `project-${index.toString(36)}==${1 + (index % 9)}.${index % 23}.${index % 7}`,
+    );
     const averageKeyBytes = keys.reduce((sum, key) => sum + key.length, 0) / keys.length;
     const before = await usedMemory(redis);
     const marked = await timed(() => store.markSeen(keys));
@@ -69,7 +72,8 @@ async function dedupeBytesPerEntry(context: BenchContext, entries: number) {
     const size = await store.size();
     if (size !== entries) throw new Error(`dedupe holds ${size} entries, expected ${entries}`);
     const encodings = new Set<string>();
-    for (const shard of [0, 1, 4095, 16_383]) encodings.add(String(await redis.object('ENCODING', redisKeys('pypi-watch').dedupeShard(shard))));
+    for (const shard of [0, 1, 4095, 16_383])
+      encodings.add(String(await redis.object('ENCODING', redisKeys('pypi-watch').dedupeShard(shard))));
     return { deltaBytes: after - before, averageKeyBytes, markSeenMs: marked.ms, encoding: [...encodings].join('/') };
   } finally {
     redis.disconnect();
@@ -88,8 +92,18 @@ async function workerPeakRss(context: BenchContext, backlog: number) {
     shutdown: { timeout: '5s' },
   });
   const runtime = await openRuntime({ config: setup.config, logger: context.logger });
-  const releases = Array.from({ length: backlog }, (_, index): ReleaseToSubmit => ({ name: `pkg-${index}`, normalized: `pkg-${index}`, version: '1.0.0' }));
-  await enqueueSubmits({ queue: runtime.queues.submit, releases, targets: setup.config.submit.targets, batchId: batchIdFor(new Date()), origin: 'poll' });
+  const releases = Array.from({ length: backlog }, (_, index): ReleaseToSubmit => ({
+    name: `pkg-${index}`,
+    normalized: `pkg-${index}`,
+    version: '1.0.0',
+  }));
+  await enqueueSubmits({
+    queue: runtime.queues.submit,
+    releases,
+    targets: setup.config.submit.targets,
+    batchId: batchIdFor(new Date()),
+    origin: 'poll',
+  });
   const worker = spawnSubmitWorker({ configFile: setup.configFile, logFile: join(setup.dir, 'worker.log') });
   try {
     await worker.ready;

@@ -105,7 +105,10 @@ export async function measurePoll(context: BenchContext, releases: number): Prom
   return best!;
 }
 
-async function pollOnce(context: BenchContext, releases: number): Promise<{ pollMs: number; fetchMs: number; rssBeforeBytes: number; peakRssBytes: number }> {
+async function pollOnce(
+  context: BenchContext,
+  releases: number,
+): Promise<{ pollMs: number; fetchMs: number; rssBeforeBytes: number; peakRssBytes: number }> {
   const pypi = new FakePypi();
   const baseUrl = await pypi.start();
   const setup = await writeBenchConfig(context, 'poll', {
@@ -140,6 +143,7 @@ async function pollOnce(context: BenchContext, releases: number): Promise<{ poll
  * by wrapping ChangelogSource.prototype.fetchSince until restore().
  */
 function timeChangelogFetches(): { reset(): void; ms(): number; restore(): void } {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as the prototype's method in restore()
   const original = ChangelogSource.prototype.fetchSince;
   let total = 0;
   ChangelogSource.prototype.fetchSince = async function (this: ChangelogSource, cursor) {

@@ -24,21 +24,33 @@ export const rateLimit: Benchmark = {
   title: 'Rate-limit accuracy across 3 worker processes',
   async run(context) {
     const windowMs = context.quick ? 5_000 : 20_000;
-    const backlog = Math.ceil((LIMIT * windowMs) / 1000 * 1.3);
+    const backlog = Math.ceil(((LIMIT * windowMs) / 1000) * 1.3);
     const setup = await writeBenchConfig(context, 'rate', {
       submit: { command: BASH_STANDIN, concurrency: CONCURRENCY, rateLimit: { max: LIMIT, duration: '1s' } },
       shutdown: { timeout: '5s' },
     });
     const recordFile = join(setup.dir, 'submit-calls.jsonl');
     const logFiles = Array.from({ length: PROCESSES }, (_, index) => join(setup.dir, `worker-${index}.log`));
-    const workers = logFiles.map((logFile) => spawnSubmitWorker({ configFile: setup.configFile, env: { STANDIN_SUBMIT_RECORD: recordFile }, logFile }));
+    const workers = logFiles.map((logFile) =>
+      spawnSubmitWorker({ configFile: setup.configFile, env: { STANDIN_SUBMIT_RECORD: recordFile }, logFile }),
+    );
     const runtime = await openRuntime({ config: setup.config, logger: context.logger });
     let calls: Awaited<ReturnType<typeof readSubmitCalls>>;
     try {
       // All three are up before the first job exists, so none of them joins late.
       await Promise.all(workers.map((worker) => worker.ready));
-      const releases = Array.from({ length: backlog }, (_, index): ReleaseToSubmit => ({ name: `pkg-${index}`, normalized: `pkg-${index}`, version: '1.0.0' }));
-      await enqueueSubmits({ queue: runtime.queues.submit, releases, targets: setup.config.submit.targets, batchId: batchIdFor(new Date()), origin: 'poll' });
+      const releases = Array.from({ length: backlog }, (_, index): ReleaseToSubmit => ({
+        name: `pkg-${index}`,
+        normalized: `pkg-${index}`,
+        version: '1.0.0',
+      }));
+      await enqueueSubmits({
+        queue: runtime.queues.submit,
+        releases,
+        targets: setup.config.submit.targets,
+        batchId: batchIdFor(new Date()),
+        origin: 'poll',
+      });
       const firstStart = await waitForFirstStart(recordFile);
       await new Promise((resolve) => setTimeout(resolve, firstStart + windowMs + 1500 - Date.now()));
       calls = await readSubmitCalls(recordFile);
@@ -78,8 +90,18 @@ export const rateLimit: Benchmark = {
           baseline: `limit ${LIMIT}`,
           ...atMost(slidingSeen, LIMIT, count),
         },
-        { metric: 'the same, timed at spawn in the worker', measured: count(slidingSpawned), baseline: `limit ${LIMIT}`, result: count(slidingSpawned) },
-        { metric: 'most spawned in a 1 s window aligned to the first', measured: count(fixed), baseline: `limit ${LIMIT}`, result: count(fixed) },
+        {
+          metric: 'the same, timed at spawn in the worker',
+          measured: count(slidingSpawned),
+          baseline: `limit ${LIMIT}`,
+          result: count(slidingSpawned),
+        },
+        {
+          metric: 'most spawned in a 1 s window aligned to the first',
+          measured: count(fixed),
+          baseline: `limit ${LIMIT}`,
+          result: count(fixed),
+        },
       ],
       details: {
         limit: LIMIT,

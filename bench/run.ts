@@ -23,7 +23,12 @@ async function main(): Promise<number> {
   let options;
   try {
     options = parseArgs({
-      options: { check: { type: 'boolean', default: false }, only: { type: 'string' }, quick: { type: 'boolean', default: false }, help: { type: 'boolean' } },
+      options: {
+        check: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        help: { type: 'boolean' },
+      },
       strict: true,
     }).values;
   } catch (error) {
@@ -34,7 +39,10 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const names = options.only?.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = options.only
+    ?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   const unknown = names?.filter((name) => !BENCHMARKS.some((b) => b.name === name)) ?? [];
   if (unknown.length > 0) {
     console.error(`unknown benchmark ${unknown.join(', ')}\n${USAGE}`);

@@ -51,20 +51,37 @@ export const startUp: Benchmark = {
     const prodModules = await productionNodeModulesBytes(context.dir);
     return {
       rows: [
-        { metric: `pypi-watch --help, median of ${runs}`, measured: millis(help), baseline: `node -e 0: ${millis(bare)} (${ratio(help / bare)})`, ...atMost(help, HELP_TARGET_MS, millis) },
+        {
+          metric: `pypi-watch --help, median of ${runs}`,
+          measured: millis(help),
+          baseline: `node -e 0: ${millis(bare)} (${ratio(help / bare)})`,
+          ...atMost(help, HELP_TARGET_MS, millis),
+        },
         {
           metric: `pypi-watch status --json (run's Redis), median of ${runs}`,
           measured: millis(status),
           baseline: `node -e 0: ${millis(bare)} (${ratio(status / bare)})`,
           ...atMost(status, STATUS_TARGET_MS, millis),
         },
-        { metric: `idle worker --queues submit, VmRSS ${IDLE_MS / 1000} s after start`, measured: megabytes(idle.rss), baseline: `VmHWM ${megabytes(idle.hwm)}`, ...atMost(idle.rss, IDLE_RSS_TARGET, megabytes) },
+        {
+          metric: `idle worker --queues submit, VmRSS ${IDLE_MS / 1000} s after start`,
+          measured: megabytes(idle.rss),
+          baseline: `VmHWM ${megabytes(idle.hwm)}`,
+          ...atMost(idle.rss, IDLE_RSS_TARGET, megabytes),
+        },
         {
           metric: 'production node_modules (pnpm install --prod, as the images)',
           measured: prodModules === undefined ? 'n/a (pnpm or its store missing)' : megabytes(prodModules),
         },
       ],
-      details: { runs, bareMs: times.bare, helpMs: times.help, statusMs: times.status, idleWorker: idle, productionNodeModulesBytes: prodModules },
+      details: {
+        runs,
+        bareMs: times.bare,
+        helpMs: times.help,
+        statusMs: times.status,
+        idleWorker: idle,
+        productionNodeModulesBytes: prodModules,
+      },
     };
   },
 };
@@ -99,7 +116,11 @@ async function productionNodeModulesBytes(runDir: string): Promise<number | unde
       await mkdir(dirname(join(dir, file)), { recursive: true });
       await copyFile(join(REPO_ROOT, file), join(dir, file));
     }
-    const install = await execa('pnpm', ['install', '--frozen-lockfile', '--prod', '--ignore-scripts', '--offline'], { cwd: dir, reject: false, env: { CI: 'true' } });
+    const install = await execa('pnpm', ['install', '--frozen-lockfile', '--prod', '--ignore-scripts', '--offline'], {
+      cwd: dir,
+      reject: false,
+      env: { CI: 'true' },
+    });
     if (install.exitCode !== 0) return undefined;
     // du counts a hard-linked file once: the size the image layer gets.
     const du = await execa('du', ['-sk', 'node_modules'], { cwd: dir });

@@ -10,7 +10,8 @@ export async function waitForFinished(queue: Queue, expected: number, timeoutMs:
     const completed = counts['completed'] ?? 0;
     const failed = counts['failed'] ?? 0;
     if (completed + failed >= expected) return { completed, failed };
-    if (Date.now() > deadline) throw new Error(`${queue.name}: ${completed} completed and ${failed} failed of ${expected} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`${queue.name}: ${completed} completed and ${failed} failed of ${expected} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

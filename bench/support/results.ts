@@ -41,7 +41,12 @@ export function atMost(value: number, max: number, format: (n: number) => string
 }
 
 /** A row whose result must lie in [min, max]. */
-export function between(value: number, min: number, max: number, format: (n: number) => string = ratio): Pick<BenchRow, 'result' | 'target' | 'pass'> {
+export function between(
+  value: number,
+  min: number,
+  max: number,
+  format: (n: number) => string = ratio,
+): Pick<BenchRow, 'result' | 'target' | 'pass'> {
   return { result: format(value), target: `${format(min)}–${format(max)}`, pass: value >= min && value <= max };
 }
 

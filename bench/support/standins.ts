@@ -21,5 +21,6 @@ export async function runStandin(command: string, args: readonly string[], env: 
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const result = await child;
-  if (result.exitCode !== 0 || !/got job id=crystal\./.test(output)) throw new Error(`${command} failed (exit ${String(result.exitCode)}): ${output.slice(-500)}`);
+  if (result.exitCode !== 0 || !/got job id=crystal\./.test(output))
+    throw new Error(`${command} failed (exit ${String(result.exitCode)}): ${output.slice(-500)}`);
 }

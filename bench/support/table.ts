@@ -20,7 +20,11 @@ export function printTable(results: ReadonlyArray<{ name: string; seconds: numbe
     });
   }
   const widths = HEADERS.map((header, column) => Math.max(header.length, ...lines.map((line) => line[column]?.length ?? 0)));
-  const format = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  const format = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
   console.log(format(HEADERS));
   console.log(format(widths.map((width) => '-'.repeat(width))));
   for (const line of lines) console.log(format(line));

@@ -17,7 +17,16 @@ export const CLI = join(REPO_ROOT, 'apps/cli/bin/pypi-watch.js');
  * Config the environment could override (loadConfig reads these); the bench config must win.
  * LOG_FORMAT too: the bench reads the workers' JSON lines.
  */
-const SCRUBBED_ENV = ['REDIS_URL', 'PYPI_BASE_URL', 'LOG_LEVEL', 'LOG_FORMAT', 'PYPI_WATCH_CONFIG', 'AI_API_KEY', 'AI_BASE_URL', 'AI_MODEL'];
+const SCRUBBED_ENV = [
+  'REDIS_URL',
+  'PYPI_BASE_URL',
+  'LOG_LEVEL',
+  'LOG_FORMAT',
+  'PYPI_WATCH_CONFIG',
+  'AI_API_KEY',
+  'AI_BASE_URL',
+  'AI_MODEL',
+];
 
 export interface WorkerProcess {
   readonly pid: number;
@@ -48,12 +57,14 @@ export function spawnSubmitWorker(options: SpawnWorkerOptions): WorkerProcess {
   child.stderr?.pipe(log, { end: false });
   const exited = once(child, 'exit');
   const ready = new Promise<void>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       log.write(`${line}\n`);
       if (line.includes('"msg":"workers started"')) resolve();
     });
-    void exited.then(([code, signal]) => reject(new Error(`worker exited (${String(code ?? signal)}) before it started; see ${options.logFile}`)));
+    void exited.then(([code, signal]) =>
+      reject(new Error(`worker exited (${String(code ?? signal)}) before it started; see ${options.logFile}`)),
+    );
   });
   ready.catch(() => {}); // a caller that never awaits ready must not crash the run
   return {

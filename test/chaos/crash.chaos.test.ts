@@ -64,7 +64,8 @@ type ChaosAction =
 function planChaos(random: () => number): ChaosAction[] {
   const actions: ChaosAction[] = [];
   for (let index = 0; index < BURSTS; index++) actions.push({ at: index * 10_000 + Math.floor(random() * 2000), kind: 'burst', index });
-  for (let at = 4000 + random() * 2000; at < CHAOS_MS; at += 3500 + random() * 3000) actions.push({ at: Math.floor(at), kind: 'kill-submit' });
+  for (let at = 4000 + random() * 2000; at < CHAOS_MS; at += 3500 + random() * 3000)
+    actions.push({ at: Math.floor(at), kind: 'kill-submit' });
   for (let index = 0; index < 3; index++) actions.push({ at: Math.floor(6000 + random() * (CHAOS_MS - 12_000)), kind: 'kill-poll' });
   actions.push({ at: Math.floor(24_000 + random() * 12_000), kind: 'restart-redis' });
   return actions.sort((a, b) => a.at - b.at);
@@ -119,24 +120,28 @@ describe('crash suite', () => {
     // JSON is YAML too (and `yaml` is not a dependency of the repository root).
     await writeFile(
       configFile,
-      JSON.stringify({
-        redis: { url: redisServer.url, prefix: PREFIX },
-        dataDir: join(dir, 'var'),
-        source: { type: 'changelog', baseUrl, pagePause: 0 },
-        submit: {
-          command: STANDIN_SUBMIT,
-          jobYaml: JOB_YAML,
-          targets: [TARGET],
-          concurrency: SUBMIT_CONCURRENCY,
-          rateLimit: { max: 1000, duration: '1s' },
-          attempts: 5,
-          backoff: '200ms',
-          timeout: '30s',
-          lockDuration: LOCK_DURATION,
+      JSON.stringify(
+        {
+          redis: { url: redisServer.url, prefix: PREFIX },
+          dataDir: join(dir, 'var'),
+          source: { type: 'changelog', baseUrl, pagePause: 0 },
+          submit: {
+            command: STANDIN_SUBMIT,
+            jobYaml: JOB_YAML,
+            targets: [TARGET],
+            concurrency: SUBMIT_CONCURRENCY,
+            rateLimit: { max: 1000, duration: '1s' },
+            attempts: 5,
+            backoff: '200ms',
+            timeout: '30s',
+            lockDuration: LOCK_DURATION,
+          },
+          log: { level: 'info' },
+          shutdown: { timeout: '10s' },
         },
-        log: { level: 'info' },
-        shutdown: { timeout: '10s' },
-      }, null, 2),
+        null,
+        2,
+      ),
     );
     const config = loadConfig({ file: configFile, env: {} });
     const recordFile = join(dir, 'submit-calls.jsonl');
@@ -233,14 +238,25 @@ describe('crash suite', () => {
     await pollTrigger;
 
     // --- What happened -------------------------------------------------------------------------
-    const counts = await queues.submit.getJobCounts('completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized', 'waiting-children');
+    const counts = await queues.submit.getJobCounts(
+      'completed',
+      'failed',
+      'active',
+      'waiting',
+      'delayed',
+      'prioritized',
+      'waiting-children',
+    );
     const completed = await queues.submit.getJobs(['completed'], 0, -1);
     const failed = await queues.submit.getJobs(['failed'], 0, -1);
     const pollCounts = await queues.poll.getJobCounts('completed', 'failed');
     const calls = (await readSubmitCalls(recordFile)) as RecordedCall[];
     const pairOf = (name: string, target: Readonly<Record<string, string>>) => `${name}|${target.os_arch}|${target.testbox}`;
     const pairOfCall = (call: RecordedCall) =>
-      pairOf(argValue(call.argv, 'repo_addr') ?? '', { os_arch: argValue(call.argv, 'os_arch') ?? '', testbox: argValue(call.argv, 'testbox') ?? '' });
+      pairOf(argValue(call.argv, 'repo_addr') ?? '', {
+        os_arch: argValue(call.argv, 'os_arch') ?? '',
+        testbox: argValue(call.argv, 'testbox') ?? '',
+      });
 
     const expectedPairs = new Set(published.map((release) => pairOf(release.name, TARGET)));
     const submittedPairs = new Set(calls.map(pairOfCall));
@@ -268,7 +284,11 @@ describe('crash suite', () => {
     const successLists = await readSuccessLists(config.paths.logDir);
     const logFolders = await readdir(config.paths.logDir).catch(() => [] as string[]);
     const failLists = (
-      await Promise.all(logFolders.map(async (folder) => ((await readFile(join(config.paths.logDir, folder, 'submit-fail-list'), 'utf8').catch(() => '')) ? folder : '')))
+      await Promise.all(
+        logFolders.map(async (folder) =>
+          (await readFile(join(config.paths.logDir, folder, 'submit-fail-list'), 'utf8').catch(() => '')) ? folder : '',
+        ),
+      )
     ).filter(Boolean);
     const missingFromSuccessLists = published.filter((release) => !successLists.has(release.name)).map((release) => release.name);
     const acceptedNotListed = completed
@@ -279,7 +299,8 @@ describe('crash suite', () => {
       .map((job) => job.id);
     const updateListNames = new Set<string>();
     for (const file of await readdir(config.paths.updateListDir).catch(() => [] as string[])) {
-      for (const name of (await readFile(join(config.paths.updateListDir, file), 'utf8')).split('\n').filter(Boolean)) updateListNames.add(name);
+      for (const name of (await readFile(join(config.paths.updateListDir, file), 'utf8')).split('\n').filter(Boolean))
+        updateListNames.add(name);
     }
     const missingFromUpdateLists = published.filter((release) => !updateListNames.has(release.name)).length;
 
@@ -304,7 +325,12 @@ describe('crash suite', () => {
     }
 
     // Anything a worker wrote outside its JSON log (BullMQ prints unhandled queue errors with console.error).
-    const stderrLines = fleet.all.flatMap((worker) => worker.child.output().stderr.split('\n').filter((line) => line.trim() !== ''));
+    const stderrLines = fleet.all.flatMap((worker) =>
+      worker.child
+        .output()
+        .stderr.split('\n')
+        .filter((line) => line.trim() !== ''),
+    );
     const figures = {
       seed,
       releases: published.length,
@@ -351,11 +377,14 @@ describe('crash suite', () => {
       'waiting-children': 0,
     });
     expect(
-      wasted.filter((call) => !inFlightAtKill.includes(call)).map((call) => ({ pair: pairOfCall(call), workerPid: workerPidOf(call), time: call.time })),
+      wasted
+        .filter((call) => !inFlightAtKill.includes(call))
+        .map((call) => ({ pair: pairOfCall(call), workerPid: workerPidOf(call), time: call.time })),
       'a submit was repeated that no kill explains',
     ).toEqual([]);
     expect(duplicates).toBeLessThanOrEqual(inFlightAtKill.length);
-    for (const [pid, count] of wastedByKilledPid) expect(count, `worker ${pid} had more submits in flight than its concurrency`).toBeLessThanOrEqual(SUBMIT_CONCURRENCY);
+    for (const [pid, count] of wastedByKilledPid)
+      expect(count, `worker ${pid} had more submits in flight than its concurrency`).toBeLessThanOrEqual(SUBMIT_CONCURRENCY);
     expect(missingFromSuccessLists, 'releases missing from every submit-succ-list').toEqual([]);
     expect(acceptedNotListed, 'completed jobs whose farm job id is in no submit-succ-list').toEqual([]);
     expect(failLists, 'batch folders with a submit-fail-list').toEqual([]);
@@ -363,6 +392,9 @@ describe('crash suite', () => {
 
     // A SIGTERM after all that still stops every worker cleanly.
     const stops = await fleet.stopAll();
-    expect(stops.filter((stop) => stop.code !== 0), 'workers that did not exit 0 on SIGTERM').toEqual([]);
+    expect(
+      stops.filter((stop) => stop.code !== 0),
+      'workers that did not exit 0 on SIGTERM',
+    ).toEqual([]);
   });
 });

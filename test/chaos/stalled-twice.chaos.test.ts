@@ -45,7 +45,13 @@ describe('crash suite', () => {
     const target = config.submit.targets[0] ?? {};
     const batchId = batchIdFor(new Date());
     await new BatchLog({ logDir: config.paths.logDir }).create(batchId);
-    await enqueueSubmits({ queue: queues.submit, releases: [{ name, normalized: name, version: '1.0' }], targets: [target], batchId, origin: 'enqueue' });
+    await enqueueSubmits({
+      queue: queues.submit,
+      releases: [{ name, normalized: name, version: '1.0' }],
+      targets: [target],
+      batchId,
+      origin: 'enqueue',
+    });
     const jobId = submitJobId(name, '1.0', targetId(target), batchId);
     const queueKey = `${bullPrefix(setup.prefix)}:submit`;
 
@@ -61,7 +67,10 @@ describe('crash suite', () => {
 
     for (let crash = 1; crash <= 2; crash++) {
       const worker = startWorker();
-      await waitFor(async () => (await readSubmitCalls(setup.recordFile)).length >= crash, { timeoutMs: 30_000, what: `submit call ${crash}` });
+      await waitFor(async () => (await readSubmitCalls(setup.recordFile)).length >= crash, {
+        timeoutMs: 30_000,
+        what: `submit call ${crash}`,
+      });
       expect(await queues.submit.getJobState(jobId)).toBe('active');
       const exited = new Promise((resolve) => worker.once('exit', resolve));
       worker.kill('SIGKILL');

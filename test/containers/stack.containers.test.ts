@@ -78,14 +78,16 @@ async function allHealthy(timeoutMs = 180_000): Promise<void> {
   } catch (error) {
     const sick = last.filter((c) => c.state !== 'running' || (c.health !== '' && c.health !== 'healthy'));
     const logs = await Promise.all(sick.map(async (c) => `--- ${c.service} ${c.state} ${c.health}\n${await containerReport(c.id)}`));
-    throw new Error(`${(error as Error).message}\n${logs.join('\n')}`);
+    throw new Error(`${(error as Error).message}\n${logs.join('\n')}`, { cause: error });
   }
 }
 
 /** A container's last log lines and health check outputs, for a failure message. */
 async function containerReport(id: string): Promise<string> {
   const logs = await run('podman', ['logs', '--tail', '15', id], { allowFailure: true });
-  const checks = await run('podman', ['inspect', '--format', '{{if .State.Health}}{{json .State.Health.Log}}{{end}}', id], { allowFailure: true });
+  const checks = await run('podman', ['inspect', '--format', '{{if .State.Health}}{{json .State.Health.Log}}{{end}}', id], {
+    allowFailure: true,
+  });
   return `${logs.stdout}${logs.stderr}\nhealth checks: ${checks.stdout.slice(-1500)}`;
 }
 
@@ -95,7 +97,9 @@ async function cli(args: readonly string[]): Promise<string> {
 }
 
 async function submitCounts(): Promise<{ waiting: number; active: number; completed: number; failed: number }> {
-  const status = JSON.parse(await cli(['status', '--json'])) as { queues: Record<string, { waiting: number; active: number; completed: number; failed: number }> };
+  const status = JSON.parse(await cli(['status', '--json'])) as {
+    queues: Record<string, { waiting: number; active: number; completed: number; failed: number }>;
+  };
   const submit = status.queues.submit;
   if (!submit) throw new Error('status --json has no submit queue');
   return submit;
@@ -109,7 +113,12 @@ async function imageSize(image: string): Promise<string> {
 beforeAll(async () => {
   const started = Date.now();
   const bases = await run('bash', [join(CONTAINERS_DIR, 'base-images.sh')], { timeoutMs: 900_000 });
-  const baseImages = Object.fromEntries(bases.stdout.trim().split('\n').map((line) => line.split('=') as [string, string]));
+  const baseImages = Object.fromEntries(
+    bases.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('=') as [string, string]),
+  );
   const nodeImage = baseImages.NODE_IMAGE ?? '';
   const redisImage = baseImages.REDIS_IMAGE ?? '';
   figures['base images (cached when unchanged)'] = `${(bases.ms / 1000).toFixed(0)} s`;
@@ -122,9 +131,28 @@ beforeAll(async () => {
   // --network host: the build's RUN steps reach git daemon on the host's loopback. --format docker:
   // the OCI format has no HEALTHCHECK, so podman would drop it.
   const build = (file: string, tag: string, args: string[]) =>
-    run('podman', ['build', '--quiet', '--format', 'docker', '--network', 'host', '--build-arg', `NODE_IMAGE=${nodeImage}`, ...args, '-f', file, '-t', tag, '.'], {
-      timeoutMs: 1_200_000,
-    });
+    run(
+      'podman',
+      [
+        'build',
+        '--quiet',
+        '--format',
+        'docker',
+        '--network',
+        'host',
+        '--build-arg',
+        `NODE_IMAGE=${nodeImage}`,
+        ...args,
+        '-f',
+        file,
+        '-t',
+        tag,
+        '.',
+      ],
+      {
+        timeoutMs: 1_200_000,
+      },
+    );
   const app = await build('Dockerfile.scheduler', APP_IMAGE, []);
   const worker = await build('Dockerfile.worker', WORKER_IMAGE, ['--build-arg', `LKP_TESTS_GIT_URL=${lkp.url}`]);
   figures['build Dockerfile.scheduler'] = `${(app.ms / 1000).toFixed(0)} s`;
@@ -157,7 +185,9 @@ afterAll(async () => {
   health?.stop();
   // CONTAINERS_TEST_KEEP=1 leaves the stack running for a look after a failure (docs/deployment.md).
   if (process.env.CONTAINERS_TEST_KEEP === '1') {
-    console.log(`kept: DOCKER_HOST=${service?.dockerHost} docker-compose -p ${project?.name} --project-directory ${project?.projectDir} ...`);
+    console.log(
+      `kept: DOCKER_HOST=${service?.dockerHost} docker-compose -p ${project?.name} --project-directory ${project?.projectDir} ...`,
+    );
     return;
   }
   if (project) {
@@ -171,7 +201,11 @@ afterAll(async () => {
   await fake?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
   figures['releases through submit'] = released;
-  console.log(`\ncontainer test figures\n${Object.entries(figures).map(([key, value]) => `  ${key}: ${value}`).join('\n')}\n`);
+  console.log(
+    `\ncontainer test figures\n${Object.entries(figures)
+      .map(([key, value]) => `  ${key}: ${value}`)
+      .join('\n')}\n`,
+  );
 }, 300_000);
 
 describe.sequential('docker compose stack on podman', () => {
@@ -193,7 +227,8 @@ describe.sequential('docker compose stack on podman', () => {
     const batches = (await readdir(logDir)).filter((name) => name.startsWith('submit-log-'));
     expect(batches.length).toBeGreaterThan(0);
     let text = '';
-    for (const batch of batches) for (const file of await readdir(join(logDir, batch))) text += await readFile(join(logDir, batch, file), 'utf8');
+    for (const batch of batches)
+      for (const file of await readdir(join(logDir, batch))) text += await readFile(join(logDir, batch, file), 'utf8');
     expect(text).toContain('ctest-first-0');
     expect(text).toMatch(/crystal\.\d+/);
   });
@@ -206,7 +241,9 @@ describe.sequential('docker compose stack on podman', () => {
     expect((await fetch(`${base}/ui/`)).status).toBe(401);
     const wrong = await fetch(`${base}/ui/`, { headers: { authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` } });
     expect(wrong.status).toBe(401);
-    const right = await fetch(`${base}/ui/`, { headers: { authorization: `Basic ${Buffer.from(`admin:${files.dashboardPassword}`).toString('base64')}` } });
+    const right = await fetch(`${base}/ui/`, {
+      headers: { authorization: `Basic ${Buffer.from(`admin:${files.dashboardPassword}`).toString('base64')}` },
+    });
     expect(right.status).toBe(200);
     expect(await right.text()).toMatch(/<html/i);
   });
@@ -233,7 +270,9 @@ describe.sequential('docker compose stack on podman', () => {
     expect(stop.ms).toBeLessThan(45_000);
     const state = (await run('podman', ['inspect', '--format', '{{.State.ExitCode}}', victim?.id ?? ''])).stdout.trim();
     expect(state).toBe('0');
-    const why = JSON.parse(await cli(['why', 'slow-ctest-stop==1.0', '--json'])) as { story: { decision: { kind: string; farmJobId?: string } }[] };
+    const why = JSON.parse(await cli(['why', 'slow-ctest-stop==1.0', '--json'])) as {
+      story: { decision: { kind: string; farmJobId?: string } }[];
+    };
     // The 12 s submit is shorter than shutdown.timeout (30 s): the stopping worker finishes it and records
     // the farm job, rather than leaving it to another worker or losing it.
     expect(why.story.map((entry) => entry.decision.kind)).toEqual(['queued', 'submitted']);
@@ -246,7 +285,11 @@ describe.sequential('docker compose stack on podman', () => {
     const names = Array.from({ length: 6 }, (_, i) => `ctest-kept-${i}`);
     const queuedBefore = (await submitCounts()).waiting;
     publish(names);
-    await waitFor(async () => (await submitCounts()).waiting >= queuedBefore + names.length, { timeoutMs: 90_000, intervalMs: 2000, what: 'the releases queued' });
+    await waitFor(async () => (await submitCounts()).waiting >= queuedBefore + names.length, {
+      timeoutMs: 90_000,
+      intervalMs: 2000,
+      what: 'the releases queued',
+    });
     await project.run(['down', '--timeout', '50']);
     const up = Date.now();
     await project.run(['up', '-d', '--no-build', '--scale', 'worker=0']);

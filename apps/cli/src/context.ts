@@ -29,5 +29,10 @@ export function commandContext(configFile: string | undefined, kind: 'service' |
 
 export function openCommandRuntime(context: CommandContext, app: string): Promise<Runtime> {
   // `start` owns the embedded redis-server, so it may replace one whose endpoint file went stale; others refuse.
-  return openRuntime({ config: context.config, logger: context.logger, connectionName: `pypi-watch:${app}`, replaceStaleEmbeddedRedis: app === 'start' });
+  return openRuntime({
+    config: context.config,
+    logger: context.logger,
+    connectionName: `pypi-watch:${app}`,
+    replaceStaleEmbeddedRedis: app === 'start',
+  });
 }

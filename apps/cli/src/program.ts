@@ -22,7 +22,10 @@ const reportCommand = lazy(() => import('./commands/report.js'), 'reportCommand'
 const cleanupCommand = lazy(() => import('./commands/cleanup.js'), 'cleanupCommand');
 
 function parseQueues(value: string): QueueName[] {
-  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   const unknown = names.filter((name) => !isQueueName(name));
   if (names.length === 0 || unknown.length > 0) {
     throw new InvalidArgumentError(`expected a comma-separated list of ${QUEUE_NAMES.join(', ')}; got ${JSON.stringify(value)}`);
@@ -38,7 +41,8 @@ function parsePositiveInt(value: string): number {
 }
 
 function parseSerial(value: string): number {
-  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError(`expected a changelog serial (a non-negative integer); got ${JSON.stringify(value)}`);
+  if (!/^\d{1,15}$/.test(value))
+    throw new InvalidArgumentError(`expected a changelog serial (a non-negative integer); got ${JSON.stringify(value)}`);
   return Number(value);
 }
 
@@ -79,11 +83,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--concurrency <n>', 'submit jobs run at once by this process (overrides submit.concurrency)', parsePositiveInt)
     .action(workerCommand);
 
-  program
-    .command('dashboard')
-    .description('serve the dashboard, /healthz and /metrics')
-    .addOption(configOption())
-    .action(dashboardCommand);
+  program.command('dashboard').description('serve the dashboard, /healthz and /metrics').addOption(configOption()).action(dashboardCommand);
 
   program
     .command('poll')

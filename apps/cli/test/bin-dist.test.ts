@@ -61,7 +61,8 @@ describe('apps/cli/bin/pypi-watch.js', () => {
     expect(JSON.parse(result.stdout)).toEqual(JSON.parse(fromSource.stdout));
     const ours = loads.filter((url) => url.startsWith(pathToFileURL(REPO_ROOT).href) && !url.includes('/node_modules/'));
     expect(ours.length).toBeGreaterThan(20);
-    for (const url of ours) expect(url).toMatch(/\/(packages\/core|apps\/[a-z]+)\/(dist\/.*\.js|package\.json|bin\/pypi-watch\.js)$|\/record-loads\.mjs$/);
+    for (const url of ours)
+      expect(url).toMatch(/\/(packages\/core|apps\/[a-z]+)\/(dist\/.*\.js|package\.json|bin\/pypi-watch\.js)$|\/record-loads\.mjs$/);
     expect(loads.filter((url) => TRANSPILER.test(url))).toEqual([]);
     expect(loads.filter((url) => url.includes('/pino-pretty/'))).toEqual([]);
   });

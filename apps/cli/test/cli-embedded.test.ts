@@ -19,7 +19,9 @@ describe('embedded Redis', () => {
     const setup = await createCliSetup({ dashboard: { port: 0 }, source: { baseUrl: 'http://127.0.0.1:9' } }, { embedded: true });
     setups.push(setup);
 
-    const enqueue = await runCli(['enqueue', 'alpha-pkg==1.0', 'beta-pkg==2.0', 'gamma-pkg', '--config', setup.configFile], { env: setup.env });
+    const enqueue = await runCli(['enqueue', 'alpha-pkg==1.0', 'beta-pkg==2.0', 'gamma-pkg', '--config', setup.configFile], {
+      env: setup.env,
+    });
     expect(enqueue.code, enqueue.stderr).toBe(0);
     // That command's redis-server has exited; this one starts a new one from the same AOF.
     expect(await submitCounts(setup)).toMatchObject({ waiting: 3, completed: 0 });

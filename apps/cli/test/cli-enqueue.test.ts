@@ -13,7 +13,11 @@ afterEach(async () => {
 
 async function topNames(count: number): Promise<string[]> {
   const text = await readFile(TOP_NAMES, 'utf8').catch(() => '');
-  const names = text.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, count);
+  const names = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(0, count);
   // Without the shared list (a clone elsewhere), generate valid names instead.
   while (names.length < count) names.push(`generated-pkg-${names.length}`);
   return names;
@@ -46,11 +50,14 @@ describe('pypi-watch enqueue -l FILE with a worker process', () => {
 
     const worker = spawnCli(['worker', '--queues', 'submit', '--config', setup.configFile], { env: setup.env });
     try {
-      await waitFor(async () => (await readSubmitCalls(setup.recordFile)).length >= 200 && (await statusJson(setup)).queues.submit?.completed === 200, {
-        timeoutMs: 60_000,
-        intervalMs: 500,
-        what: '200 completed submits',
-      });
+      await waitFor(
+        async () => (await readSubmitCalls(setup.recordFile)).length >= 200 && (await statusJson(setup)).queues.submit?.completed === 200,
+        {
+          timeoutMs: 60_000,
+          intervalMs: 500,
+          what: '200 completed submits',
+        },
+      );
     } finally {
       expect(await stopCli(worker)).toBe(0);
     }

@@ -12,11 +12,19 @@ describe.each([
   ['rss', { good: 85, denied: 4, pre: 4, bad: 4 }] as const,
 ])('pypi-watch poll (%s)', (type, n) => {
   const total = n.good + n.denied + n.pre + n.bad;
-  test(`${total.toLocaleString('en')} new releases: each valid, unfiltered one queued once per target; the next poll queues nothing`, async ({ pypi, makeCli }) => {
+  test(`${total.toLocaleString('en')} new releases: each valid, unfiltered one queued once per target; the next poll queues nothing`, async ({
+    pypi,
+    makeCli,
+  }) => {
     const setup = await makeCli({
       source: { type, baseUrl: pypi.baseUrl, pagePause: 0 },
       filters: { deny: ['^denied-'] },
-      submit: { targets: [{ os_arch: 'aarch64', testbox: 'vm-2p8g' }, { os_arch: 'x86_64', testbox: 'vm-2p8g' }] },
+      submit: {
+        targets: [
+          { os_arch: 'aarch64', testbox: 'vm-2p8g' },
+          { os_arch: 'x86_64', testbox: 'vm-2p8g' },
+        ],
+      },
     });
     const poll = async () => {
       const result = await runCli(['poll', '--json', '--config', setup.configFile], { env: setup.env });
@@ -34,7 +42,15 @@ describe.each([
     ]);
 
     const first = await poll();
-    expect(first).toMatchObject({ found: total, invalid: n.bad, filtered: n.denied + n.pre, queued: n.good, queuedJobs: 2 * n.good, capped: false, gap: false });
+    expect(first).toMatchObject({
+      found: total,
+      invalid: n.bad,
+      filtered: n.denied + n.pre,
+      queued: n.good,
+      queuedJobs: 2 * n.good,
+      capped: false,
+      gap: false,
+    });
     const ids = await pendingSubmitJobIds(setup);
     expect(ids).toHaveLength(2 * n.good);
     expect(new Set(ids).size).toBe(2 * n.good);

@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 describe('rate limit across two worker processes', () => {
-  test('no window of the limit\'s length sees more starts than the limit, and both processes take part', async () => {
+  test("no window of the limit's length sees more starts than the limit, and both processes take part", async () => {
     const max = 4;
     const jobs = 24;
     const setup = await createCliSetup({ submit: { concurrency: 4, rateLimit: { max, duration: '1s' } } });
@@ -21,7 +21,11 @@ describe('rate limit across two worker processes', () => {
       const listFile = join(setup.dir, 'list.txt');
       await writeFile(listFile, Array.from({ length: jobs }, (_, i) => `rate-pkg-${i}==1.0`).join('\n'));
       expect((await runCli(['enqueue', '-l', listFile, '--config', setup.configFile], { env: setup.env })).code).toBe(0);
-      await waitFor(async () => (await readSubmitCalls(setup.recordFile)).length >= jobs, { timeoutMs: 60_000, intervalMs: 200, what: `${jobs} submits` });
+      await waitFor(async () => (await readSubmitCalls(setup.recordFile)).length >= jobs, {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+        what: `${jobs} submits`,
+      });
     } finally {
       for (const worker of workers) expect(await stopCli(worker)).toBe(0);
     }

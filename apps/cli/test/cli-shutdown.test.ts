@@ -26,12 +26,15 @@ async function setupWithQueues(): Promise<{ setup: CliSetup; queues: Queues }> {
   return { setup, queues };
 }
 
-const repoOf = (argv: readonly string[]): string | undefined => argv.find((arg) => arg.startsWith('repo_addr='))?.slice('repo_addr='.length);
+const repoOf = (argv: readonly string[]): string | undefined =>
+  argv.find((arg) => arg.startsWith('repo_addr='))?.slice('repo_addr='.length);
 
 describe('worker shutdown on SIGTERM', () => {
   test('lets the active submit finish, exits 0, leaves waiting jobs untouched for the next worker', async () => {
     const { setup, queues } = await setupWithQueues();
-    const enqueue = await runCli(['enqueue', 'first-pkg==1.0', 'second-pkg==1.0', 'third-pkg==1.0', '--config', setup.configFile], { env: setup.env });
+    const enqueue = await runCli(['enqueue', 'first-pkg==1.0', 'second-pkg==1.0', 'third-pkg==1.0', '--config', setup.configFile], {
+      env: setup.env,
+    });
     expect(enqueue.code, enqueue.stderr).toBe(0);
     expect(await queues.submit.getWaitingCount()).toBe(3);
 
@@ -39,17 +42,24 @@ describe('worker shutdown on SIGTERM', () => {
       env: { ...setup.env, STANDIN_SUBMIT_MODE: 'slow', STANDIN_SUBMIT_DELAY_MS: String(SLOW_MS) },
     });
     cleanups.push(async () => void (await stopCli(worker, 'SIGKILL')));
-    const [call] = await waitFor(async () => {
-      const calls = await readSubmitCalls(setup.recordFile);
-      return calls.length > 0 && calls;
-    }, { what: 'the first submit to start' });
+    const [call] = await waitFor(
+      async () => {
+        const calls = await readSubmitCalls(setup.recordFile);
+        return calls.length > 0 && calls;
+      },
+      { what: 'the first submit to start' },
+    );
     const running = repoOf(call?.argv ?? []);
     expect(await queues.submit.getActiveCount()).toBe(1);
 
     const signalledAt = Date.now();
     const code = await stopCli(worker, 'SIGTERM');
     expect(code, worker.output().stderr).toBe(0);
-    const logLines = worker.output().stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const logLines = worker
+      .output()
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(logLines).toContainEqual(expect.objectContaining({ msg: 'shutting down', signal: 'SIGTERM' }));
 
     expect(await readSubmitCalls(setup.recordFile)).toHaveLength(1);

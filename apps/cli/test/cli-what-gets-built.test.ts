@@ -47,7 +47,10 @@ describe('what gets built, through the CLI', () => {
     expect(await poll(setup)).toMatchObject({ queued: 2, waiting: 2, withdrawn: 2 });
 
     pypi.addFile('late-sdist', '1.0', 'sdist');
-    pypi.publish([{ name: 'rapid', version: '1.1' }, { name: 'rapid', version: '1.2' }]);
+    pypi.publish([
+      { name: 'rapid', version: '1.1' },
+      { name: 'rapid', version: '1.2' },
+    ]);
     pypi.yank('flip', '1.0');
     expect(await poll(setup)).toMatchObject({ queued: 2, joined: 1, superseded: 1, withdrawnJobsRemoved: 2 });
     pypi.unyank('flip', '1.0');

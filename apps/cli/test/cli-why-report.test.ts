@@ -49,7 +49,11 @@ describe('feed text that would drive the terminal', () => {
       const decisions = new DecisionLog({ redis, keys: redisKeys(setup.prefix), ttlMs: 86_400_000 });
       await decisions.record([
         { subject: 'evil-pkg', version: HOSTILE, decision: { kind: 'withdrawn', detail: `yank release ${HOSTILE}` } },
-        { subject: 'evil-pkg', version: HOSTILE, decision: { kind: 'submit-failed', target: 'os_arch=aarch64', reason: `farm: ${HOSTILE}`, final: true } },
+        {
+          subject: 'evil-pkg',
+          version: HOSTILE,
+          decision: { kind: 'submit-failed', target: 'os_arch=aarch64', reason: `farm: ${HOSTILE}`, final: true },
+        },
       ]);
       const outcome = {
         name: 'evil-pkg',
@@ -90,7 +94,9 @@ describe('feed text that would drive the terminal', () => {
     expect(report.stdout).toContain('/srv/result/1.0\\x1b]0;pwned');
     const reportJson = await cli('report', '--json');
     expect(reportJson.stdout).not.toMatch(RAW_CONTROL);
-    expect((JSON.parse(reportJson.stdout) as { failing: Array<{ resultRoot: string }> }).failing[0]?.resultRoot).toBe(`/srv/result/${HOSTILE}`);
+    expect((JSON.parse(reportJson.stdout) as { failing: Array<{ resultRoot: string }> }).failing[0]?.resultRoot).toBe(
+      `/srv/result/${HOSTILE}`,
+    );
   }, 60_000);
 
   test('error messages quoting a hostile argument are escaped too: usage errors and commander errors', async () => {

@@ -63,7 +63,10 @@ const SECRET_HOLDERS: Record<string, readonly string[]> = {
 };
 
 // Compose resolves `<<` merge keys (YAML 1.1); so must we.
-const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
 const APP_SERVICES = ['scheduler', 'poller', 'worker', 'results', 'dashboard'] as const;
 const service = (name: string): Service => {
   const found = compose.services[name];
@@ -132,7 +135,10 @@ describe('docker-compose.yml', () => {
     const app = service(name);
     expect(app.environment?.REDIS_URL).toMatch(/^redis:\/\/:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379$/);
     const url = new URL(effectiveEnv(app).REDIS_URL ?? '');
-    expect({ host: url.host, password: decodeURIComponent(url.password) }).toEqual({ host: 'redis:6379', password: envExample.get('REDIS_PASSWORD') });
+    expect({ host: url.host, password: decodeURIComponent(url.password) }).toEqual({
+      host: 'redis:6379',
+      password: envExample.get('REDIS_PASSWORD'),
+    });
     expect(app.depends_on?.redis?.condition).toBe('service_healthy');
     // env_file would hand the container every secret in .env; each gets its own through `environment`.
     expect(app.env_file).toBeUndefined();
@@ -200,7 +206,11 @@ describe('docker-compose.yml', () => {
   });
 
   test('results reads the farm result folders read-only', () => {
-    expect(service('results').volumes?.map(splitVolume)).toContainEqual({ source: expect.stringContaining('/srv'), target: '/srv', mode: 'ro' });
+    expect(service('results').volumes?.map(splitVolume)).toContainEqual({
+      source: expect.stringContaining('/srv'),
+      target: '/srv',
+      mode: 'ro',
+    });
   });
 
   test('dashboard: published on 127.0.0.1 only, DASHBOARD_PASSWORD required, health checked by a loopback Host', () => {
@@ -227,7 +237,8 @@ describe('docker-compose.yml', () => {
     const fromDockerfile = /^ARG NODE_IMAGE=(\S+)$/m.exec(read('Dockerfile.scheduler'))?.[1];
     expect(fromDockerfile).toMatch(/^node:20\.\d+\.\d+-bookworm-slim$/);
     expect(/^ARG NODE_IMAGE=(\S+)$/m.exec(read('Dockerfile.worker'))?.[1]).toBe(fromDockerfile);
-    for (const name of ['scheduler', 'worker']) expect(service(name).build?.args?.NODE_IMAGE).toBe(`\${NODE_IMAGE:-${fromDockerfile ?? ''}}`);
+    for (const name of ['scheduler', 'worker'])
+      expect(service(name).build?.args?.NODE_IMAGE).toBe(`\${NODE_IMAGE:-${fromDockerfile ?? ''}}`);
   });
 
   test('no service publishes a port on every interface', () => {
@@ -250,9 +261,14 @@ describe('docker-compose.yml', () => {
       }
     }
     expect(Object.keys(effectiveEnv(service('dashboard')))).not.toEqual(expect.arrayContaining(['AI_API_KEY']));
-    for (const name of ['scheduler', 'poller', 'worker', 'results']) expect(effectiveEnv(service(name))).not.toHaveProperty('DASHBOARD_PASSWORD');
+    for (const name of ['scheduler', 'poller', 'worker', 'results'])
+      expect(effectiveEnv(service(name))).not.toHaveProperty('DASHBOARD_PASSWORD');
     expect(effectiveEnv(service('worker'))).toMatchObject({ AI_API_KEY: 'replace-me', SCHED_HOST: 'replace-me', SCHED_PORT: 'replace-me' });
-    expect(effectiveEnv(service('dashboard'))).toMatchObject({ DASHBOARD_PASSWORD: 'replace-me', DASHBOARD_USER: 'admin', DASHBOARD_HOST: '0.0.0.0' });
+    expect(effectiveEnv(service('dashboard'))).toMatchObject({
+      DASHBOARD_PASSWORD: 'replace-me',
+      DASHBOARD_USER: 'admin',
+      DASHBOARD_HOST: '0.0.0.0',
+    });
   });
 
   test('every variable compose requires is in .env.example, and every secret there reaches some service', () => {
@@ -267,7 +283,8 @@ describe('docker-compose.yml', () => {
       for (const [key, value] of Object.entries(s.environment ?? {})) {
         if (/key|password|token|secret|auth/i.test(key)) expect(String(value), `${name}.${key}`).toMatch(/^\$\{[A-Z_]+(:\?[^}]*|:-)?\}$/);
         // A URL's password part is a reference too, never a literal.
-        if (/^redis/.test(String(value))) expect(String(value), `${name}.${key}`).toMatch(/^rediss?:\/\/(:\$\{[A-Z_]+(:\?[^}]*)?\}@)?[\w.-]+:\d+$/);
+        if (/^redis/.test(String(value)))
+          expect(String(value), `${name}.${key}`).toMatch(/^rediss?:\/\/(:\$\{[A-Z_]+(:\?[^}]*)?\}@)?[\w.-]+:\d+$/);
       }
     }
   });
@@ -321,7 +338,10 @@ describe.each(['Dockerfile.worker', 'Dockerfile.scheduler'])('%s', (file) => {
   });
 
   test('installs pnpm at the packageManager version and the locked dependencies', () => {
-    const run = instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
+    const run = instructions
+      .filter((i) => i.keyword === 'RUN')
+      .map((i) => i.args)
+      .join('\n');
     expect(run).toContain(`require('./package.json').packageManager.split('@')[1]`);
     expect(run).toMatch(/pnpm install --frozen-lockfile --prod=false/);
     expect(JSON.parse(read('package.json')).packageManager).toMatch(/^pnpm@\d+\.\d+\.\d+$/);
@@ -333,23 +353,40 @@ describe.each(['Dockerfile.worker', 'Dockerfile.scheduler'])('%s', (file) => {
     // node_modules (with the manifests) come from a stage whose only install is --prod, from the lockfile.
     const appCopy = copies.find((args) => / \/app \/app$/.test(args));
     const depsStage = named(/--from=(\S+)/.exec(appCopy ?? '')?.[1] ?? '');
-    const depsRun = depsStage.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
+    const depsRun = depsStage
+      .filter((i) => i.keyword === 'RUN')
+      .map((i) => i.args)
+      .join('\n');
     expect(depsRun).toMatch(/pnpm install --frozen-lockfile --prod( |$)/);
     expect(depsRun).not.toMatch(/--prod=false|pnpm build|tsc/);
-    expect(depsStage.filter((i) => i.keyword === 'COPY').map((i) => i.args).join('\n')).not.toMatch(/\bsrc\b|^(apps|packages) /m);
+    expect(
+      depsStage
+        .filter((i) => i.keyword === 'COPY')
+        .map((i) => i.args)
+        .join('\n'),
+    ).not.toMatch(/\bsrc\b|^(apps|packages) /m);
     // dist/ comes from a stage that built it, one COPY per workspace package.
     const distCopies = copies.filter((args) => /\/dist /.test(args));
     const buildStage = named(/--from=(\S+)/.exec(distCopies[0] ?? '')?.[1] ?? '');
-    expect(buildStage.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n')).toMatch(/pnpm build\b/);
+    expect(
+      buildStage
+        .filter((i) => i.keyword === 'RUN')
+        .map((i) => i.args)
+        .join('\n'),
+    ).toMatch(/pnpm build\b/);
     const packages = ['packages/core', ...['cli', 'dashboard', 'scheduler', 'worker'].map((app) => `apps/${app}`)];
-    for (const dir of packages) expect(distCopies, dir).toContainEqual(expect.stringMatching(new RegExp(`/app/${dir}/dist /app/${dir}/dist$`)));
+    for (const dir of packages)
+      expect(distCopies, dir).toContainEqual(expect.stringMatching(new RegExp(`/app/${dir}/dist /app/${dir}/dist$`)));
     // No TypeScript source and no whole-workspace copy reach the final image.
     for (const args of copies) expect(args).not.toMatch(/\bsrc\b|^(\.|apps|packages|\/app\/(apps|packages)) /);
   });
 
   test('copies only paths that exist in the repository', () => {
     for (const { args: copy } of instructions.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))) {
-      const sources = copy.split(/\s+/).filter((part) => !part.startsWith('--')).slice(0, -1);
+      const sources = copy
+        .split(/\s+/)
+        .filter((part) => !part.startsWith('--'))
+        .slice(0, -1);
       for (const source of sources) expect(existsSync(join(REPO_ROOT, source)), source).toBe(true);
     }
   });
@@ -408,7 +445,12 @@ describe('no production path starts a TypeScript transpiler', () => {
     expect(bin).toMatch(/new URL\('\.\.\/dist\/main\.js', import\.meta\.url\)/);
     const imports = [...bin.matchAll(/\bimport\b[^'"\n]*['"]([^'"]+)['"]/g)].map((m) => m[1]);
     expect(imports).toEqual(['node:fs']);
-    expect(bin.split('\n').filter((line) => !line.startsWith('//')).join('\n')).not.toMatch(TRANSPILER);
+    expect(
+      bin
+        .split('\n')
+        .filter((line) => !line.startsWith('//'))
+        .join('\n'),
+    ).not.toMatch(TRANSPILER);
     const cli = JSON.parse(read('apps/cli/package.json')) as { bin: Record<string, string> };
     expect(cli.bin).toEqual({ 'pypi-watch': 'bin/pypi-watch.js' });
   });
@@ -432,13 +474,21 @@ describe('no production path starts a TypeScript transpiler', () => {
     for (const { keyword, args } of final.filter((i) => ['ENTRYPOINT', 'CMD'].includes(i.keyword))) {
       for (const arg of JSON.parse(args) as string[]) expect(arg, keyword).not.toMatch(TRANSPILER);
     }
-    expect(final.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ')).not.toMatch(/NODE_OPTIONS/);
+    expect(
+      final
+        .filter((i) => i.keyword === 'ENV')
+        .map((i) => i.args)
+        .join(' '),
+    ).not.toMatch(/NODE_OPTIONS/);
   });
 
   test('no workspace package has a transpiler among its production dependencies, nor does the lockfile reach one from them', () => {
     for (const dir of WORKSPACE_PACKAGES) {
       const manifest = JSON.parse(read(`${dir}/package.json`)) as { dependencies?: Record<string, string> };
-      expect(Object.keys(manifest.dependencies ?? {}).filter((name) => TRANSPILER.test(name) || name === 'typescript'), dir).toEqual([]);
+      expect(
+        Object.keys(manifest.dependencies ?? {}).filter((name) => TRANSPILER.test(name) || name === 'typescript'),
+        dir,
+      ).toEqual([]);
     }
     // Walk the lockfile from every importer's dependencies (not devDependencies): what `pnpm install --prod` installs.
     const lock = parse(read('pnpm-lock.yaml')) as {
@@ -447,13 +497,16 @@ describe('no production path starts a TypeScript transpiler', () => {
     };
     const seen = new Set<string>();
     const queue = Object.values(lock.importers).flatMap((importer) =>
-      Object.entries(importer.dependencies ?? {}).filter(([, dep]) => !dep.version.startsWith('link:')).map(([name, dep]) => `${name}@${dep.version}`),
+      Object.entries(importer.dependencies ?? {})
+        .filter(([, dep]) => !dep.version.startsWith('link:'))
+        .map(([name, dep]) => `${name}@${dep.version}`),
     );
     for (let key = queue.pop(); key !== undefined; key = queue.pop()) {
       if (seen.has(key)) continue;
       seen.add(key);
       const snapshot = lock.snapshots[key] ?? {};
-      for (const [name, version] of Object.entries({ ...snapshot.dependencies, ...snapshot.optionalDependencies })) queue.push(`${name}@${version}`);
+      for (const [name, version] of Object.entries({ ...snapshot.dependencies, ...snapshot.optionalDependencies }))
+        queue.push(`${name}@${version}`);
     }
     expect(seen.size).toBeGreaterThan(50);
     const names = [...seen].map((key) => key.slice(0, key.indexOf('@', 1)));
@@ -464,7 +517,9 @@ describe('no production path starts a TypeScript transpiler', () => {
 
 describe('.dockerignore and .env.example', () => {
   test('.dockerignore keeps dependencies, local state, git and secrets out of the build context', () => {
-    const ignored = read('.dockerignore').split('\n').map((line) => line.trim());
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((line) => line.trim());
     // A local dist/ stays out too: the image compiles its own from the sources.
     for (const entry of ['**/node_modules', '**/dist', 'var', '.git', '.env']) expect(ignored).toContain(entry);
   });

@@ -57,7 +57,9 @@ describe('pypi-watch enqueue with hostile packages', () => {
     const before = new Set(await tree(setup.dir));
 
     // `--` so the arguments are packages even when they look like options.
-    const result = await runCli(['enqueue', '--config', setup.configFile, '-l', listFile, '--', 'fine-arg==1.0', ...hostileArgs], { env: setup.env });
+    const result = await runCli(['enqueue', '--config', setup.configFile, '-l', listFile, '--', 'fine-arg==1.0', ...hostileArgs], {
+      env: setup.env,
+    });
     expect(result.code, result.stderr).toBe(1);
     expect(result.stdout).toMatch(/queued 3 submit job\(s\) for 3 package\(s\)/);
     const skipped = result.stderr.split('\n').filter((line) => line.startsWith('skipped '));

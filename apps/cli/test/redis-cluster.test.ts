@@ -31,10 +31,26 @@ beforeAll(async () => {
       }),
     );
   }
-  await run('redis-cli', ['--user', 'pypi-watch', '-a', PASSWORD, '--no-auth-warning', '--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+  await run('redis-cli', [
+    '--user',
+    'pypi-watch',
+    '-a',
+    PASSWORD,
+    '--no-auth-warning',
+    '--cluster',
+    'create',
+    ...nodes.map((n) => `127.0.0.1:${n.port}`),
+    '--cluster-replicas',
+    '0',
+    '--cluster-yes',
+  ]);
   await waitFor(
     async () => {
-      const infos = await Promise.all(nodes.map((n) => run('redis-cli', ['--user', 'pypi-watch', '-a', PASSWORD, '--no-auth-warning', '-p', String(n.port), 'cluster', 'info'])));
+      const infos = await Promise.all(
+        nodes.map((n) =>
+          run('redis-cli', ['--user', 'pypi-watch', '-a', PASSWORD, '--no-auth-warning', '-p', String(n.port), 'cluster', 'info']),
+        ),
+      );
       return infos.every((info) => info.stdout.includes('cluster_state:ok'));
     },
     { what: 'cluster_state:ok on every node', timeoutMs: 20_000, intervalMs: 200 },
@@ -51,7 +67,10 @@ describe('Redis Cluster', () => {
     const pypi = new FakePypi();
     const baseUrl = await pypi.start();
     const url = `redis+cluster://pypi-watch:${PASSWORD}@127.0.0.1:${nodes[0]?.port},127.0.0.1:${nodes[1]?.port}`;
-    const setup = await createCliSetup({ source: { type: 'changelog', baseUrl, pagePause: 0 }, submit: { concurrency: 4, rateLimit: { max: 1000 } } }, { embedded: true });
+    const setup = await createCliSetup(
+      { source: { type: 'changelog', baseUrl, pagePause: 0 }, submit: { concurrency: 4, rateLimit: { max: 1000 } } },
+      { embedded: true },
+    );
     const env = { ...setup.env, REDIS_URL: url };
     const started = Date.now();
     const workers = [1, 2].map(() => spawnCli(['worker', '--queues', 'submit', '--config', setup.configFile], { env }));
@@ -64,7 +83,11 @@ describe('Redis Cluster', () => {
       const enqueue = await runCli(['enqueue', 'manual-one==1.0', 'manual-two==2.0', '--config', setup.configFile], { env });
       expect(enqueue.code, enqueue.stderr).toBe(0);
 
-      await waitFor(async () => (await readSubmitCalls(setup.recordFile)).length >= 62, { timeoutMs: 90_000, intervalMs: 250, what: '62 submits' });
+      await waitFor(async () => (await readSubmitCalls(setup.recordFile)).length >= 62, {
+        timeoutMs: 90_000,
+        intervalMs: 250,
+        what: '62 submits',
+      });
       const calls = await readSubmitCalls(setup.recordFile);
       const names = calls.map((c) => c.argv[1]?.replace('repo_addr=', ''));
       expect(new Set(names)).toEqual(new Set([...published.map((r) => r.name), 'manual-one', 'manual-two']));
@@ -73,13 +96,18 @@ describe('Redis Cluster', () => {
 
       const status = await runCli(['status', '--json', '--config', setup.configFile], { env });
       expect(status.code, status.stderr).toBe(0);
-      await waitFor(async () => {
-        const s = await runCli(['status', '--json', '--config', setup.configFile], { env });
-        return (JSON.parse(s.stdout) as { queues: { submit: { completed: number } } }).queues.submit.completed === 62;
-      }, { timeoutMs: 60_000, intervalMs: 500, what: '62 completed' });
+      await waitFor(
+        async () => {
+          const s = await runCli(['status', '--json', '--config', setup.configFile], { env });
+          return (JSON.parse(s.stdout) as { queues: { submit: { completed: number } } }).queues.submit.completed === 62;
+        },
+        { timeoutMs: 60_000, intervalMs: 500, what: '62 completed' },
+      );
 
       // Every key of this deployment hashes to the one slot of its hash tag.
-      const cluster = new Cluster([{ host: '127.0.0.1', port: nodes[0]?.port ?? 0 }], { redisOptions: { username: 'pypi-watch', password: PASSWORD } });
+      const cluster = new Cluster([{ host: '127.0.0.1', port: nodes[0]?.port ?? 0 }], {
+        redisOptions: { username: 'pypi-watch', password: PASSWORD },
+      });
       await cluster.ping();
       const keys: string[] = [];
       for (const node of cluster.nodes('master')) keys.push(...(await node.keys(`{${setup.prefix}}*`)));
@@ -87,7 +115,14 @@ describe('Redis Cluster', () => {
       expect(keys.length).toBeGreaterThan(10);
       expect(slots.size).toBe(1);
       cluster.disconnect();
-      const figures = { masters: nodes.length, submits: calls.length, workerProcesses: 2, keys: keys.length, slots: slots.size, wallMs: Date.now() - started };
+      const figures = {
+        masters: nodes.length,
+        submits: calls.length,
+        workerProcesses: 2,
+        keys: keys.length,
+        slots: slots.size,
+        wallMs: Date.now() - started,
+      };
       console.log(`CLUSTER_FIGURES ${JSON.stringify(figures)}`);
     } finally {
       for (const worker of workers) expect(await stopCli(worker)).toBe(0);

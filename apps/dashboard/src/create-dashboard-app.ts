@@ -38,7 +38,8 @@ export function createDashboardApp(runtime: Runtime, options: DashboardAppOption
   app.get('/healthz', healthRoute(runtime, options.health));
 
   const password = config.secrets.dashboardPassword;
-  if (password) app.use(basicAuth({ user: config.dashboard.user, password, logger, ...(options.logins ? { throttle: options.logins } : {}) }));
+  if (password)
+    app.use(basicAuth({ user: config.dashboard.user, password, logger, ...(options.logins ? { throttle: options.logins } : {}) }));
 
   const metrics = createDashboardMetrics(runtime, options.metrics);
   app.get('/metrics', (_req, res) => {
@@ -46,7 +47,10 @@ export function createDashboardApp(runtime: Runtime, options: DashboardAppOption
       (text) => res.status(200).type(metrics.contentType).set('Cache-Control', 'no-store').send(text),
       (err: unknown) => {
         logger.warn({ err }, 'dashboard: could not collect metrics');
-        res.status(503).type('text/plain').send(`metrics unavailable: ${(err as Error).message}\n`);
+        res
+          .status(503)
+          .type('text/plain')
+          .send(`metrics unavailable: ${(err as Error).message}\n`);
       },
     );
   });

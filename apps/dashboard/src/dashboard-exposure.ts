@@ -9,7 +9,10 @@ LOOPBACK.addAddress('::1', 'ipv6'); // BlockList also matches ::ffff:127.x.x.x a
 
 /** 127.0.0.0/8, ::1 and `localhost`: reachable from this machine only. `0.0.0.0` and `::` are every interface. */
 export function isLoopbackHost(host: string): boolean {
-  const bare = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const bare = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   if (bare === 'localhost' || bare.endsWith('.localhost')) return true;
   const family = isIP(bare);
   return family !== 0 && LOOPBACK.check(bare, family === 4 ? 'ipv4' : 'ipv6');

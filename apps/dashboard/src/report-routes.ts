@@ -29,7 +29,8 @@ function sinceOf(req: Request): { label: string; ms: number } {
 }
 
 function reportHtml(report: BuildReport, since: string): string {
-  const rows = (pairs: Array<[string, number | string]>) => pairs.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(String(v))}</td></tr>`).join('');
+  const rows = (pairs: Array<[string, number | string]>) =>
+    pairs.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(String(v))}</td></tr>`).join('');
   const kinds = Object.entries(report.byFailureKind).filter(([, n]) => n > 0);
   return `<form><label>since <input name="since" value="${escape(since)}" size="6"></label> <button>show</button></form>
 <h2>Outcomes</h2><table id="outcomes">${rows([
@@ -43,10 +44,16 @@ function reportHtml(report: BuildReport, since: string): string {
   ])}</table>
 <h2>Failures by kind</h2><table id="failure-kinds">${kinds.length ? rows(kinds) : '<tr><td>none</td></tr>'}</table>
 <h2>Slowest builds</h2><table>${report.slowest
-    .map((o) => `<tr><td>${escape(o.name)} ${escape(o.version ?? '')}</td><td>${Math.round((o.buildDurationMs ?? 0) / 1000)} s</td><td>${escape(o.target)}</td></tr>`)
+    .map(
+      (o) =>
+        `<tr><td>${escape(o.name)} ${escape(o.version ?? '')}</td><td>${Math.round((o.buildDurationMs ?? 0) / 1000)} s</td><td>${escape(o.target)}</td></tr>`,
+    )
     .join('')}</table>
 <h2>Failing packages</h2><table id="failing">${report.failing
-    .map((o) => `<tr><td><a href="why?name=${encodeURIComponent(o.version === undefined ? o.name : `${o.name}==${o.version}`)}">${escape(o.name)} ${escape(o.version ?? '')}</a></td><td>${escape(o.kind ?? 'other')}</td><td>${escape(o.resultRoot)}</td></tr>`)
+    .map(
+      (o) =>
+        `<tr><td><a href="why?name=${encodeURIComponent(o.version === undefined ? o.name : `${o.name}==${o.version}`)}">${escape(o.name)} ${escape(o.version ?? '')}</a></td><td>${escape(o.kind ?? 'other')}</td><td>${escape(o.resultRoot)}</td></tr>`,
+    )
     .join('')}</table>`;
 }
 
@@ -67,7 +74,10 @@ export function reportRoutes(runtime: Runtime): Router {
     if (spec === '') return void res.type('html').send(page('Why was it (not) built?', form));
     const parsed = splitReleaseSpec(spec);
     if (!parsed.ok) {
-      return void res.status(400).type('html').send(page('Why was it (not) built?', `${form}<p id="story">Expected NAME or NAME==VERSION (${escape(parsed.reason)}).</p>`));
+      return void res
+        .status(400)
+        .type('html')
+        .send(page('Why was it (not) built?', `${form}<p id="story">Expected NAME or NAME==VERSION (${escape(parsed.reason)}).</p>`));
     }
     const { rawName, rawVersion: version } = parsed;
     const checked = checkProjectName(rawName);

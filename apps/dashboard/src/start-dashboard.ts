@@ -39,7 +39,10 @@ export async function startDashboard(runtime: Runtime, options: DashboardAppOpti
   // A name in allowedHosts means a proxy serves the board to other machines: without a password,
   // only that proxy's own authentication stands in front of retry, add and clean.
   if (allowedHosts.length > 0 && !config.secrets.dashboardPassword) {
-    logger.warn({ allowedHosts }, 'dashboard: dashboard.allowedHosts is set but DASHBOARD_PASSWORD is not; anyone the proxy lets through can change the queues');
+    logger.warn(
+      { allowedHosts },
+      'dashboard: dashboard.allowedHosts is set but DASHBOARD_PASSWORD is not; anyone the proxy lets through can change the queues',
+    );
   }
 
   let closing: Promise<void> | undefined;

@@ -70,14 +70,21 @@ describe('dashboard in a browser', () => {
       const shown = async () => Number(/^(\d+) Jobs?$/.exec(await card.locator('[class*="total-"]').innerText())?.[1]);
       await expect.poll(shown, { message: `${name} total` }).toBe(total(status.queues[name]));
     }
-    const failedFlag = page.locator('[class*="queueCard"]').filter({ has: page.getByTitle('submit', { exact: true }) }).locator('a[class*="flag"]');
+    const failedFlag = page
+      .locator('[class*="queueCard"]')
+      .filter({ has: page.getByTitle('submit', { exact: true }) })
+      .locator('a[class*="flag"]');
     await expect.poll(() => failedFlag.innerText()).toMatch(/^Failed\s*1$/i);
     await mkdir(join(REPO_ROOT, 'test-output'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
     await sidebar.getByTitle('submit', { exact: true }).click();
     await page.waitForURL(/\/ui\/queue\/submit/);
-    const badge = (state: string) => page.locator('[class*="statusTabs"] li').filter({ has: page.locator(`[data-text="${state}"]`) }).locator('[class*="badge"]');
+    const badge = (state: string) =>
+      page
+        .locator('[class*="statusTabs"] li')
+        .filter({ has: page.locator(`[data-text="${state}"]`) })
+        .locator('[class*="badge"]');
     await expect.poll(() => badge('COMPLETED').innerText()).toBe(String(status.queues.submit.completed));
     await expect.poll(() => badge('FAILED').innerText()).toBe(String(status.queues.submit.failed));
     await page.close();
@@ -123,7 +130,8 @@ describe('dashboard in a browser', () => {
     await page.locator('#add-job-form input[name="jobName"]').fill('added-from-the-board');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     const added = await waitFor(
-      async () => (await h.runtime.queues.cleanup.getJobs(['waiting', 'delayed', 'prioritized'])).find((job) => job.name === 'added-from-the-board'),
+      async () =>
+        (await h.runtime.queues.cleanup.getJobs(['waiting', 'delayed', 'prioritized'])).find((job) => job.name === 'added-from-the-board'),
       { what: 'the job added from the board' },
     );
     expect(added.data).toEqual({});
@@ -150,7 +158,8 @@ describe('dashboard in a browser', () => {
       const response = await fetch(url('/ui/api/queues'), { headers: { authorization: basicAuthHeader(user, password) } });
       expect(response.status, `${user}:${password}`).toBe(401);
     }
-    for (const path of ['/', '/metrics', '/ui/api/queues', '/nowhere']) expect((await fetch(url(path), { redirect: 'manual' })).status, path).toBe(401);
+    for (const path of ['/', '/metrics', '/ui/api/queues', '/nowhere'])
+      expect((await fetch(url(path), { redirect: 'manual' })).status, path).toBe(401);
 
     const ok = await fetch(url('/ui/api/queues'), { headers: { authorization: basicAuthHeader(DASHBOARD_USER, DASHBOARD_PASSWORD) } });
     expect(ok.status).toBe(200);
@@ -160,4 +169,3 @@ describe('dashboard in a browser', () => {
     expect(h.logs.text()).not.toContain(DASHBOARD_PASSWORD);
   });
 });
-

@@ -2,7 +2,14 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { clientKey, LoginThrottle } from '../src/login-throttle.js';
-import { basicAuthHeader, createDashboardHarness, DASHBOARD_PASSWORD, DASHBOARD_USER, waitFor, type DashboardHarness } from './support/dashboard-harness.js';
+import {
+  basicAuthHeader,
+  createDashboardHarness,
+  DASHBOARD_PASSWORD,
+  DASHBOARD_USER,
+  waitFor,
+  type DashboardHarness,
+} from './support/dashboard-harness.js';
 import { rawRequest } from './support/raw-request.js';
 
 const MAX_FAILURES = 5;
@@ -11,7 +18,10 @@ const WINDOW_MS = 2000;
 let h: DashboardHarness;
 
 beforeAll(async () => {
-  h = await createDashboardHarness({ env: { DASHBOARD_PASSWORD, DASHBOARD_USER }, dashboard: { logins: { maxFailures: MAX_FAILURES, windowMs: WINDOW_MS } } });
+  h = await createDashboardHarness({
+    env: { DASHBOARD_PASSWORD, DASHBOARD_USER },
+    dashboard: { logins: { maxFailures: MAX_FAILURES, windowMs: WINDOW_MS } },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -19,7 +29,11 @@ afterAll(async () => {
 });
 
 const login = (password: string, localAddress?: string) =>
-  rawRequest(h.dashboard.url, { path: '/ui/api/queues', headers: { authorization: basicAuthHeader(DASHBOARD_USER, password) }, ...(localAddress ? { localAddress } : {}) });
+  rawRequest(h.dashboard.url, {
+    path: '/ui/api/queues',
+    headers: { authorization: basicAuthHeader(DASHBOARD_USER, password) },
+    ...(localAddress ? { localAddress } : {}),
+  });
 const loginLines = () => h.logs.lines.filter((line) => /login|password/i.test(String(line.msg)));
 
 describe('failed logins', () => {

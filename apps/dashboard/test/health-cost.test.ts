@@ -74,7 +74,8 @@ describe('/healthz cost in Redis', () => {
     // From the dashboard: PING, one count script per queue, the two metric hashes. Inside each
     // script (commandstats counts those too): one LLEN or ZCARD per job state, a LINDEX. All O(1).
     expect(Object.keys(empty.byCommand).sort()).toEqual(expect.arrayContaining(['evalsha', 'ping', 'hgetall']));
-    for (const name of Object.keys(empty.byCommand)) expect(['evalsha', 'ping', 'hgetall', 'llen', 'zcard', 'lindex', 'exists']).toContain(name);
+    for (const name of Object.keys(empty.byCommand))
+      expect(['evalsha', 'ping', 'hgetall', 'llen', 'zcard', 'lindex', 'exists']).toContain(name);
     expect(empty.byCommand.evalsha).toBeLessThanOrEqual(QUEUE_NAMES.length);
     expect(empty.byCommand.hgetall).toBeLessThanOrEqual(2);
     expect(empty.total).toBeLessThanOrEqual(12 * QUEUE_NAMES.length + 3);

@@ -137,10 +137,12 @@ describe('/metrics', () => {
     expect(before.types.get('pypi_watch_seconds_since_last_poll')).toBe('gauge');
     expect(before.types.get('process_cpu_user_seconds_total')).toBe('counter');
     expect(before.types.get('nodejs_heap_size_used_bytes')).toBe('gauge');
-    for (const outcome of ['found', 'invalid', 'filtered', 'duplicate', 'queued']) expect(before.value('pypi_watch_releases_total', { outcome })).toBe(0);
+    for (const outcome of ['found', 'invalid', 'filtered', 'duplicate', 'queued'])
+      expect(before.value('pypi_watch_releases_total', { outcome })).toBe(0);
     for (const outcome of ['succeeded', 'failed', 'retried']) expect(before.value('pypi_watch_submits_total', { outcome })).toBe(0);
     for (const queue of QUEUE_NAMES) {
-      for (const state of ['waiting', 'active', 'delayed', 'failed', 'completed']) expect(before.value('pypi_watch_queue_jobs', { queue, state })).toBe(0);
+      for (const state of ['waiting', 'active', 'delayed', 'failed', 'completed'])
+        expect(before.value('pypi_watch_queue_jobs', { queue, state })).toBe(0);
     }
     expect(before.value('pypi_watch_seconds_since_last_poll')).toBe(Number.POSITIVE_INFINITY);
     const les = before.samples.filter((s) => s.name === 'pypi_watch_submit_duration_seconds_bucket').map((s) => s.labels.le);
@@ -165,7 +167,16 @@ describe('/metrics', () => {
     expect(after.value('pypi_watch_feed_gaps_total')).toBe(0);
     expect(after.value('pypi_watch_built_then_withdrawn_total', { reason: 'yanked' })).toBe(0);
     await metrics.recordPoll(
-      { found: 5, invalid: 1, filtered: 1, duplicate: 1, queued: 2, waiting: 3, gap: true, builtThenWithdrawn: { yanked: 2, quarantined: 1 } },
+      {
+        found: 5,
+        invalid: 1,
+        filtered: 1,
+        duplicate: 1,
+        queued: 2,
+        waiting: 3,
+        gap: true,
+        builtThenWithdrawn: { yanked: 2, quarantined: 1 },
+      },
       new Date(Date.now() - 30_000),
     );
     const polled = await scrape(h);
@@ -231,7 +242,9 @@ describe('dashboard.readOnly', () => {
     await readOnly.enqueue('fail-alpha');
     await readOnly.settled(1);
     const jobId = (await readOnly.runtime.queues.submit.getFailed())[0]?.id ?? '';
-    const queues = (await (await get(readOnly, '/ui/api/queues')).json()) as { queues: Array<{ name: string; readOnlyMode: boolean; allowRetries: boolean }> };
+    const queues = (await (await get(readOnly, '/ui/api/queues')).json()) as {
+      queues: Array<{ name: string; readOnlyMode: boolean; allowRetries: boolean }>;
+    };
     expect(queues.queues.map((q) => q.name).sort()).toEqual([...QUEUE_NAMES].sort());
     for (const queue of queues.queues) expect(queue).toMatchObject({ readOnlyMode: true, allowRetries: false });
     const retry = await get(readOnly, `/ui/api/queues/submit/${encodeURIComponent(jobId)}/retry`, { method: 'PUT' });
@@ -239,7 +252,9 @@ describe('dashboard.readOnly', () => {
     expect(await (await readOnly.runtime.queues.submit.getJob(jobId))?.getState()).toBe('failed');
 
     const writable = await harness();
-    const writableQueues = (await (await get(writable, '/ui/api/queues')).json()) as { queues: Array<{ readOnlyMode: boolean; allowRetries: boolean }> };
+    const writableQueues = (await (await get(writable, '/ui/api/queues')).json()) as {
+      queues: Array<{ readOnlyMode: boolean; allowRetries: boolean }>;
+    };
     for (const queue of writableQueues.queues) expect(queue).toMatchObject({ readOnlyMode: false, allowRetries: true });
   });
 });

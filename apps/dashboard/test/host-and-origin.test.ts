@@ -4,7 +4,13 @@ import { connect } from 'node:net';
 import { ConfigError } from '@pypi-watch/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestSetup } from '@pypi-watch/test-utils';
-import { basicAuthHeader, createDashboardHarness, DASHBOARD_PASSWORD, DASHBOARD_USER, type DashboardHarness } from './support/dashboard-harness.js';
+import {
+  basicAuthHeader,
+  createDashboardHarness,
+  DASHBOARD_PASSWORD,
+  DASHBOARD_USER,
+  type DashboardHarness,
+} from './support/dashboard-harness.js';
 import { rawRequest, type RawRequest } from './support/raw-request.js';
 
 const PUBLIC_NAME = 'dashboard.example.org';
@@ -30,18 +36,25 @@ const send = (h: DashboardHarness, req: RawRequest) => rawRequest(h.dashboard.ur
 const submitJobs = async (h: DashboardHarness) => Object.values(await h.runtime.queues.submit.getJobCounts()).reduce((a, b) => a + b, 0);
 
 describe('DNS rebinding: only our own Host names are answered', () => {
-  test.each(['evil.example', `evil.example:${3000}`, 'evil.localhost', '127.0.0.1.evil.example', '10.0.0.5', '0.0.0.0', 'localhost@evil.example', 'evil.example:99999', '[::1]evil'])(
-    'Host %j gets 421 on every route, without a password',
-    async (host) => {
-      for (const path of ['/', '/ui/', '/ui/api/queues', '/healthz', '/metrics', '/report', '/why?name=x', '/nowhere']) {
-        const response = await send(open, { path, headers: { host } });
-        expect(response.status, `${host} ${path}`).toBe(421);
-        expect(response.headers['content-type']).toMatch(/^text\/plain/);
-        expect(response.body).not.toContain('queues');
-        expect(response.body).not.toContain(host);
-      }
-    },
-  );
+  test.each([
+    'evil.example',
+    `evil.example:${3000}`,
+    'evil.localhost',
+    '127.0.0.1.evil.example',
+    '10.0.0.5',
+    '0.0.0.0',
+    'localhost@evil.example',
+    'evil.example:99999',
+    '[::1]evil',
+  ])('Host %j gets 421 on every route, without a password', async (host) => {
+    for (const path of ['/', '/ui/', '/ui/api/queues', '/healthz', '/metrics', '/report', '/why?name=x', '/nowhere']) {
+      const response = await send(open, { path, headers: { host } });
+      expect(response.status, `${host} ${path}`).toBe(421);
+      expect(response.headers['content-type']).toMatch(/^text\/plain/);
+      expect(response.body).not.toContain('queues');
+      expect(response.body).not.toContain(host);
+    }
+  });
 
   test('an HTTP/1.0 request without any Host header gets 421', async () => {
     const socket = connect(Number(port(open)), '127.0.0.1');
@@ -56,7 +69,12 @@ describe('DNS rebinding: only our own Host names are answered', () => {
     const response = await send(open, {
       method: 'POST',
       path: ADD,
-      headers: { host: `evil.example:${port(open)}`, origin: `http://evil.example:${port(open)}`, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' },
+      headers: {
+        host: `evil.example:${port(open)}`,
+        origin: `http://evil.example:${port(open)}`,
+        'sec-fetch-site': 'same-origin',
+        'content-type': 'application/json',
+      },
       body: JOB,
     });
     expect(response.status).toBe(421);
@@ -70,17 +88,33 @@ describe('DNS rebinding: only our own Host names are answered', () => {
     expect((await send(locked, { path: '/healthz', headers: { host: 'evil.example' } })).status).toBe(421);
   });
 
-  test.each(['localhost', 'LOCALHOST', 'localhost:PORT', '127.0.0.1', '127.0.0.1:PORT', '127.42.0.9:PORT', '[::1]', '[::1]:PORT', 'localhost.:PORT', PUBLIC_NAME, `${PUBLIC_NAME.toUpperCase()}:443`, `${COMPOSE_PEER_NAME}:3000`])(
-    'Host %j is answered',
-    async (host) => {
-      const response = await send(open, { path: '/ui/api/queues', headers: { host: host.replace('PORT', port(open)) } });
-      expect(response.status).toBe(200);
-      expect((await send(open, { path: '/healthz', headers: { host: host.replace('PORT', port(open)) } })).status).toBe(200);
-    },
-  );
+  test.each([
+    'localhost',
+    'LOCALHOST',
+    'localhost:PORT',
+    '127.0.0.1',
+    '127.0.0.1:PORT',
+    '127.42.0.9:PORT',
+    '[::1]',
+    '[::1]:PORT',
+    'localhost.:PORT',
+    PUBLIC_NAME,
+    `${PUBLIC_NAME.toUpperCase()}:443`,
+    `${COMPOSE_PEER_NAME}:3000`,
+  ])('Host %j is answered', async (host) => {
+    const response = await send(open, { path: '/ui/api/queues', headers: { host: host.replace('PORT', port(open)) } });
+    expect(response.status).toBe(200);
+    expect((await send(open, { path: '/healthz', headers: { host: host.replace('PORT', port(open)) } })).status).toBe(200);
+  });
 
   test('allowedHosts without a password is logged as a warning at start', () => {
-    expect(open.logs.lines).toContainEqual(expect.objectContaining({ level: 40, allowedHosts: [PUBLIC_NAME, COMPOSE_PEER_NAME], msg: expect.stringMatching(/DASHBOARD_PASSWORD/) }));
+    expect(open.logs.lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        allowedHosts: [PUBLIC_NAME, COMPOSE_PEER_NAME],
+        msg: expect.stringMatching(/DASHBOARD_PASSWORD/),
+      }),
+    );
     expect(locked.logs.lines.filter((line) => line.level === 40)).toEqual([]);
   });
 
@@ -115,7 +149,12 @@ describe('CSRF: state changes only from our own origin, with JSON', () => {
     const response = await send(open, {
       method: 'POST',
       path: ADD,
-      headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'content-type': 'text/plain' },
+      headers: {
+        origin: 'https://evil.example',
+        'sec-fetch-site': 'cross-site',
+        'sec-fetch-mode': 'navigate',
+        'content-type': 'text/plain',
+      },
       body: JOB,
     });
     expect(response.status).toBe(403);
@@ -132,7 +171,12 @@ describe('CSRF: state changes only from our own origin, with JSON', () => {
     ['Origin: null (sandboxed frame, redirected post)', { origin: 'null' }, 403],
   ] as const)('JSON add refused: %s', async (_what, headers, status) => {
     const before = await submitJobs(open);
-    const response = await send(open, { method: 'POST', path: ADD, headers: { 'content-type': 'application/json', ...headers }, body: JOB });
+    const response = await send(open, {
+      method: 'POST',
+      path: ADD,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JOB,
+    });
     expect(response.status).toBe(status);
     expect(await submitJobs(open)).toBe(before);
   });
@@ -144,7 +188,11 @@ describe('CSRF: state changes only from our own origin, with JSON', () => {
     ['no Content-Type', undefined],
   ] as const)('same-origin add refused with %s: 415', async (_what, contentType) => {
     const before = await submitJobs(open);
-    const headers: Record<string, string> = { origin: self(open), 'sec-fetch-site': 'same-origin', ...(contentType ? { 'content-type': contentType } : {}) };
+    const headers: Record<string, string> = {
+      origin: self(open),
+      'sec-fetch-site': 'same-origin',
+      ...(contentType ? { 'content-type': contentType } : {}),
+    };
     const response = await send(open, { method: 'POST', path: ADD, headers, body: JOB });
     expect(response.status).toBe(415);
     expect(await submitJobs(open)).toBe(before);
@@ -164,15 +212,28 @@ describe('CSRF: state changes only from our own origin, with JSON', () => {
       body: JOB,
     });
     expect(fromBoard.status).toBe(200);
-    const fromCurl = await send(open, { method: 'POST', path: ADD, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JOB });
+    const fromCurl = await send(open, {
+      method: 'POST',
+      path: ADD,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JOB,
+    });
     expect(fromCurl.status).toBe(200);
     expect(await submitJobs(open)).toBe(before + 2);
 
-    const pause = await send(open, { method: 'PUT', path: '/ui/api/queues/cleanup/pause', headers: { origin: self(open), 'sec-fetch-site': 'same-origin', 'content-length': '0' } });
+    const pause = await send(open, {
+      method: 'PUT',
+      path: '/ui/api/queues/cleanup/pause',
+      headers: { origin: self(open), 'sec-fetch-site': 'same-origin', 'content-length': '0' },
+    });
     expect(pause.status).toBe(200);
     expect(await open.runtime.queues.cleanup.isPaused()).toBe(true);
     await open.runtime.queues.cleanup.resume();
-    const crossPause = await send(open, { method: 'PUT', path: '/ui/api/queues/cleanup/pause', headers: { origin: 'https://evil.example' } });
+    const crossPause = await send(open, {
+      method: 'PUT',
+      path: '/ui/api/queues/cleanup/pause',
+      headers: { origin: 'https://evil.example' },
+    });
     expect(crossPause.status).toBe(403);
     expect(await open.runtime.queues.cleanup.isPaused()).toBe(false);
   });
@@ -192,7 +253,12 @@ describe('CSRF: state changes only from our own origin, with JSON', () => {
     const response = await send(locked, {
       method: 'POST',
       path: ADD,
-      headers: { authorization: basicAuthHeader(DASHBOARD_USER, DASHBOARD_PASSWORD), origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'content-type': 'text/plain' },
+      headers: {
+        authorization: basicAuthHeader(DASHBOARD_USER, DASHBOARD_PASSWORD),
+        origin: 'https://evil.example',
+        'sec-fetch-site': 'cross-site',
+        'content-type': 'text/plain',
+      },
       body: JOB,
     });
     expect(response.status).toBe(403);

@@ -2,7 +2,13 @@
 
 import type { BuildOutcome } from '@pypi-watch/core';
 import { afterEach, describe, expect, test } from 'vitest';
-import { basicAuthHeader, createDashboardHarness, DASHBOARD_PASSWORD, DASHBOARD_USER, type DashboardHarness } from './support/dashboard-harness.js';
+import {
+  basicAuthHeader,
+  createDashboardHarness,
+  DASHBOARD_PASSWORD,
+  DASHBOARD_USER,
+  type DashboardHarness,
+} from './support/dashboard-harness.js';
 import { parseExposition } from './support/prometheus-text.js';
 
 let harness: DashboardHarness | undefined;
@@ -48,13 +54,21 @@ describe('report pages', () => {
     }
     await decisions.record([
       { subject: 'bad-dep', version: '1.0', decision: { kind: 'queued', origin: 'poll', batchId: 'submit-log-20261125-120000', jobs: 1 } },
-      { subject: 'bad-dep', version: '1.0', decision: { kind: 'result', target: 'os_arch=aarch64', status: 'failure', failureKind: 'missing-dependency' } },
+      {
+        subject: 'bad-dep',
+        version: '1.0',
+        decision: { kind: 'result', target: 'os_arch=aarch64', status: 'failure', failureKind: 'missing-dependency' },
+      },
       { subject: 'types-foo', version: '2.0', decision: { kind: 'filtered', rule: 'deny:^types-' } },
     ]);
     const url = harness.dashboard.url;
 
     expect((await fetch(`${url}/report`)).status).toBe(401);
-    const api = (await (await fetch(`${url}/api/report?since=7d`, { headers: AUTH })).json()) as { total: number; byStatus: Record<string, number>; successRate: number };
+    const api = (await (await fetch(`${url}/api/report?since=7d`, { headers: AUTH })).json()) as {
+      total: number;
+      byStatus: Record<string, number>;
+      successRate: number;
+    };
     expect(api.total).toBe(4);
     expect(api.byStatus).toMatchObject({ success: 2, failure: 2 });
     expect(api.successRate).toBe(0.5);
@@ -85,7 +99,9 @@ describe('report pages', () => {
     const url = harness.dashboard.url;
     const { version: _version, ...unversioned } = outcome('whole-proj', 'failure', { kind: 'other' });
     await runtime.stores.results.add(unversioned);
-    await runtime.stores.decisions.record([{ subject: 'whole-proj', decision: { kind: 'queued', origin: 'enqueue', batchId: 'submit-log-20261125-120000', jobs: 1 } }]);
+    await runtime.stores.decisions.record([
+      { subject: 'whole-proj', decision: { kind: 'queued', origin: 'enqueue', batchId: 'submit-log-20261125-120000', jobs: 1 } },
+    ]);
 
     const html = await (await fetch(`${url}/report?since=7d`, { headers: AUTH })).text();
     expect(html).toContain('<a href="why?name=whole-proj">');

@@ -2,7 +2,13 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../src/security-headers.js';
-import { basicAuthHeader, createDashboardHarness, DASHBOARD_PASSWORD, DASHBOARD_USER, type DashboardHarness } from './support/dashboard-harness.js';
+import {
+  basicAuthHeader,
+  createDashboardHarness,
+  DASHBOARD_PASSWORD,
+  DASHBOARD_USER,
+  type DashboardHarness,
+} from './support/dashboard-harness.js';
 import { rawRequest, type RawRequest } from './support/raw-request.js';
 
 let open: DashboardHarness;
@@ -47,8 +53,18 @@ describe('security headers', () => {
     ['an unknown path', () => open, () => ({ path: '/nowhere' }), 404],
     ['an unknown board path', () => open, () => ({ path: '/ui/api/nowhere' }), 404],
     ['a refused Host', () => open, () => ({ path: '/ui/', headers: { host: 'evil.example' } }), 421],
-    ['a cross-site post', () => open, () => ({ method: 'POST', path: '/ui/api/queues/submit/add', headers: { origin: 'https://evil.example' } }), 403],
-    ['a post that is not JSON', () => open, () => ({ method: 'POST', path: '/ui/api/queues/submit/add', headers: { 'content-type': 'text/plain' }, body: '{}' }), 415],
+    [
+      'a cross-site post',
+      () => open,
+      () => ({ method: 'POST', path: '/ui/api/queues/submit/add', headers: { origin: 'https://evil.example' } }),
+      403,
+    ],
+    [
+      'a post that is not JSON',
+      () => open,
+      () => ({ method: 'POST', path: '/ui/api/queues/submit/add', headers: { 'content-type': 'text/plain' }, body: '{}' }),
+      415,
+    ],
     ['a login prompt', () => locked, () => ({ path: '/ui/' }), 401],
     ['the board behind the login', () => locked, () => ({ path: '/ui/', headers: { authorization } }), 200],
   ])('%s', async (_what, h, req, status) => {

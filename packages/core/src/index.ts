@@ -29,7 +29,14 @@ export { readStatus, type Status, type JobCounts } from './status/queue-status.j
 
 // Releases and what to build.
 export { checkProjectName, normalizeProjectName } from './release/project-name.js';
-export { parsePackageArgs, parsePackageList, splitReleaseSpec, printable, type PackageRequest, type RejectedRequest } from './release/package-list.js';
+export {
+  parsePackageArgs,
+  parsePackageList,
+  splitReleaseSpec,
+  printable,
+  type PackageRequest,
+  type RejectedRequest,
+} from './release/package-list.js';
 export { queueBatch } from './enqueue/queue-batch.js';
 export { enqueueSubmits, type ReleaseToSubmit } from './enqueue/enqueue-submits.js';
 export { submitJobId, SUBMIT_JOB_NAME, type SubmitJobData } from './submit/submit-job.js';

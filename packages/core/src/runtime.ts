@@ -75,7 +75,11 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   }
   let redis: Redis;
   try {
-    redis = await connectRedis({ url, connectionName: options.connectionName ?? 'pypi-watch', ...(reconnectWhile ? { reconnectWhile } : {}) });
+    redis = await connectRedis({
+      url,
+      connectionName: options.connectionName ?? 'pypi-watch',
+      ...(reconnectWhile ? { reconnectWhile } : {}),
+    });
   } catch (error) {
     await embedded?.stop();
     throw error;

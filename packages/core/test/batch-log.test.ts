@@ -156,7 +156,9 @@ describe('BatchLog', () => {
       const outputLines = lines.slice(0, -2);
       const expectedLines = 1 + ((Number(record) * 7 + Number(worker)) % 40);
       expect(outputLines).toHaveLength(expectedLines);
-      outputLines.forEach((line, k) => expect(line).toBe(`w${worker} r${record} line${k} ${'x'.repeat((Number(record) * 13 + k * 31) % 300)}`));
+      outputLines.forEach((line, k) =>
+        expect(line).toBe(`w${worker} r${record} line${k} ${'x'.repeat((Number(record) * 13 + k * 31) % 300)}`),
+      );
       seen.add(name);
     }
     expect(seen.size).toBe(workers.length * count);
@@ -182,7 +184,13 @@ describe('who may read what is written', () => {
     const dir = await tempDir();
     const logDir = join(dir, 'log');
     const log = new BatchLog({ logDir });
-    await log.appendCommand(BATCH, { name: 'requests', command: ['submit', 'job.yaml'], output: 'submit job.yaml, got job id=z9.1\n', attempt: 1, at: new Date() });
+    await log.appendCommand(BATCH, {
+      name: 'requests',
+      command: ['submit', 'job.yaml'],
+      output: 'submit job.yaml, got job id=z9.1\n',
+      attempt: 1,
+      at: new Date(),
+    });
     await log.appendSuccess(BATCH, 'requests', 'z9.1', '/srv/result/x/1');
     await log.appendFailure(BATCH, 'numpy', 'the farm refused the job');
     await log.create('submit-log-20261125-131501');

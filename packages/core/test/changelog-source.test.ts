@@ -39,7 +39,10 @@ function captureLogs(): { logger: pino.Logger; logs: Record<string, unknown>[] }
 }
 
 /** Fetches until nothing is capped, as successive polls would. */
-async function drain(from: ChangelogSource, cursor: ChangelogCursor): Promise<{ events: ReleaseEvent[]; cursor: ChangelogCursor; fetches: number }> {
+async function drain(
+  from: ChangelogSource,
+  cursor: ChangelogCursor,
+): Promise<{ events: ReleaseEvent[]; cursor: ChangelogCursor; fetches: number }> {
   const events: ReleaseEvent[] = [];
   let fetches = 0;
   for (let capped = true; capped; fetches++) {
@@ -54,7 +57,15 @@ async function drain(from: ChangelogSource, cursor: ChangelogCursor): Promise<{ 
 describe('ChangelogSource', () => {
   test('a first run only sets the cursor to the last serial', async () => {
     const result = await source().fetchSince(undefined);
-    expect(result).toEqual({ events: [], cursor: { serial: fake.lastSerial }, pages: 0, headCursorLag: 0, capped: false, gap: false, rejected: [] });
+    expect(result).toEqual({
+      events: [],
+      cursor: { serial: fake.lastSerial },
+      pages: 0,
+      headCursorLag: 0,
+      capped: false,
+      gap: false,
+      rejected: [],
+    });
     expect(fake.requests.map((request) => request.body)).toEqual([expect.stringContaining('changelog_last_serial')]);
     // The cursor is a plain object that survives JSON and the stored-cursor schema.
     expect(changelogCursorSchema.parse(JSON.parse(JSON.stringify(result.cursor)))).toEqual(result.cursor);
@@ -152,7 +163,9 @@ describe('ChangelogSource', () => {
     fake.publishMalformed({ changelog: ['beta', '9.9', 1_775_100_001, 'remove project', next + 1] });
     const result = await source().fetchSince(cursor);
     expect(result.rejected).toEqual([{ raw: `["alpha",null,1775100000,"yank release",${next}]`, reason: 'version is not a string' }]);
-    expect(result.events).toEqual([{ name: 'beta', version: '', timestamp: 1_775_100_001, action: 'withdrawn', reason: 'removed', serial: next + 1 }]);
+    expect(result.events).toEqual([
+      { name: 'beta', version: '', timestamp: 1_775_100_001, action: 'withdrawn', reason: 'removed', serial: next + 1 },
+    ]);
   });
 
   test('broken entries land in `rejected`; raw names pass through for the caller to validate', async () => {
@@ -163,7 +176,10 @@ describe('ChangelogSource', () => {
     fake.publishMalformed({ changelog: 'not an entry' });
     fake.publishMalformed({ changelog: ['short', '1.0'] });
     fake.publishMalformed({ changelog: ['when', '1.0', 'yesterday', 'new release', next + 3] });
-    fake.publish([{ name: 'Bad Name!', version: 'not-pep-440' }, { name: 'good-two', version: '2.0' }]);
+    fake.publish([
+      { name: 'Bad Name!', version: 'not-pep-440' },
+      { name: 'good-two', version: '2.0' },
+    ]);
     const result = await source().fetchSince(cursor);
     expect(keys(releases(result.events))).toEqual(['good-one==1.0', 'Bad Name!==not-pep-440', 'good-two==2.0']);
     expect(result.rejected).toEqual([

@@ -56,7 +56,13 @@ describe('cleanup', () => {
     const real = await runCleanup({ logDir, updateListDir, keepUpdateLists: 10, maxAgeMs: 2 * DAY, now: () => NOW });
     expect(real.removedBatches.sort()).toEqual(dry.removedBatches.sort());
     expect((await readdir(logDir)).sort()).toEqual(
-      [`submit-log-${stamp(NOW - 0.5 * DAY)}`, `submit-log-${stamp(NOW - 1.9 * DAY)}`, 'submit-log-notes', 'operator-notes.txt', 'old-stuff'].sort(),
+      [
+        `submit-log-${stamp(NOW - 0.5 * DAY)}`,
+        `submit-log-${stamp(NOW - 1.9 * DAY)}`,
+        'submit-log-notes',
+        'operator-notes.txt',
+        'old-stuff',
+      ].sort(),
     );
     const lists = (await readdir(updateListDir)).sort();
     expect(lists).toContain('pypi_update_latest.txt');
@@ -142,7 +148,13 @@ describe('cleanup: each item fails alone', () => {
       // Every old batch was removed by one of them (ENOENT from the other is no error, and no removal).
       expect(new Set([...a.removedBatches, ...b.removedBatches]).size).toBe(102);
       expect((await readdir(logDir)).sort()).toEqual(
-        [`submit-log-${stamp(NOW - 0.5 * DAY)}`, `submit-log-${stamp(NOW - 1.9 * DAY)}`, 'submit-log-notes', 'operator-notes.txt', 'old-stuff'].sort(),
+        [
+          `submit-log-${stamp(NOW - 0.5 * DAY)}`,
+          `submit-log-${stamp(NOW - 1.9 * DAY)}`,
+          'submit-log-notes',
+          'operator-notes.txt',
+          'old-stuff',
+        ].sort(),
       );
     }
     expect((await readdir(updateListDir)).filter((f) => /^pypi_update_\d{14}\.txt$/.test(f))).toHaveLength(10);

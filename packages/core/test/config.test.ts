@@ -35,7 +35,15 @@ describe('loadConfig', () => {
     expect(config.configFile).toBeUndefined();
     expect(config.redis).toEqual({ prefix: 'pypi-watch' });
     expect(config.dataDir).toBe(join(dir, 'var'));
-    expect(config.source).toEqual({ type: 'changelog', baseUrl: 'https://pypi.org', every: 1_800_000, maxPages: 200, pagePause: 500, timeout: 30_000, retries: 3 });
+    expect(config.source).toEqual({
+      type: 'changelog',
+      baseUrl: 'https://pypi.org',
+      every: 1_800_000,
+      maxPages: 200,
+      pagePause: 500,
+      timeout: 30_000,
+      retries: 3,
+    });
     expect(config.filters).toEqual({ prereleases: false, deny: [], allow: [], requireSdist: true, sdistWait: 14 * 86_400_000, minAge: 0 });
     expect(config.dedupe.ttl).toBe(30 * 86_400_000);
     expect(config.submit).toEqual({
@@ -143,7 +151,9 @@ describe('loadConfig', () => {
     expect(errorOf(() => loadConfig({ file: broken, env: {}, cwd: dir })).message).toMatch(/not valid YAML/);
     const list = await configFile('- a\n- b\n', 'list.yaml');
     expect(errorOf(() => loadConfig({ file: list, env: {}, cwd: dir })).message).toMatch(/must hold a mapping.*a list/);
-    expect(errorOf(() => loadConfig({ file: 'nope.yaml', env: {}, cwd: dir })).message).toMatch(/nope\.yaml \(from --config\) does not exist/);
+    expect(errorOf(() => loadConfig({ file: 'nope.yaml', env: {}, cwd: dir })).message).toMatch(
+      /nope\.yaml \(from --config\) does not exist/,
+    );
   });
 
   test('submit targets and params are checked before they can become arguments', async () => {

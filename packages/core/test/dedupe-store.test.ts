@@ -45,9 +45,13 @@ function store(options: { prefix?: string; ttlMs?: number; shardCount?: number }
 describe('DedupeStore', () => {
   test('a marked key is seen; others stay unseen; duplicates in one call count once', async () => {
     const dedupe = store();
-    expect(await dedupe.filterUnseen(['numpy==2.0', 'numpy==2.0', 'requests==2.32.3'])).toEqual(new Set(['numpy==2.0', 'requests==2.32.3']));
+    expect(await dedupe.filterUnseen(['numpy==2.0', 'numpy==2.0', 'requests==2.32.3'])).toEqual(
+      new Set(['numpy==2.0', 'requests==2.32.3']),
+    );
     await dedupe.markSeen(['numpy==2.0', 'numpy==2.0']);
-    expect(await dedupe.filterUnseen(['numpy==2.0', 'requests==2.32.3', 'numpy==2.0.1'])).toEqual(new Set(['requests==2.32.3', 'numpy==2.0.1']));
+    expect(await dedupe.filterUnseen(['numpy==2.0', 'requests==2.32.3', 'numpy==2.0.1'])).toEqual(
+      new Set(['requests==2.32.3', 'numpy==2.0.1']),
+    );
     expect(await dedupe.size()).toBe(1);
     expect(await dedupe.describe('numpy==2.0')).toBe(START_MS);
     expect(await dedupe.describe('requests==2.32.3')).toBeUndefined();

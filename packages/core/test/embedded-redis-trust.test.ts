@@ -151,7 +151,11 @@ describe('a stale endpoint file (our server died, something else listens on its 
     await plainRedisServer(server.port, await tempDir());
 
     expect(await findRunningEmbeddedRedis(dir)).toBeUndefined();
-    expect(await probeEmbeddedRedis(dir)).toMatchObject({ state: 'untrusted', port: server.port, reason: expect.stringMatching(/without a password/) });
+    expect(await probeEmbeddedRedis(dir)).toMatchObject({
+      state: 'untrusted',
+      port: server.port,
+      reason: expect.stringMatching(/without a password/),
+    });
   });
 
   test('a server that answers PONG and OK to anything is not trusted', async () => {
@@ -180,7 +184,18 @@ describe('a stale endpoint file (our server died, something else listens on its 
     const server = await started(dir);
     await crash(server);
     // A real redis-server set up with our very user and password: only the identity recorded at start tells it apart.
-    const impostor = await plainRedisServer(server.port, await tempDir(), ['--user', 'default', 'off', '--user', 'pypi-watch', 'on', `>${server.password}`, '~*', '&*', '+@all']);
+    const impostor = await plainRedisServer(server.port, await tempDir(), [
+      '--user',
+      'default',
+      'off',
+      '--user',
+      'pypi-watch',
+      'on',
+      `>${server.password}`,
+      '~*',
+      '&*',
+      '+@all',
+    ]);
     expect(await probeEmbeddedRedis(dir)).toMatchObject({ state: 'untrusted', reason: expect.stringMatching(/run_id/) });
     impostor.kill('SIGKILL');
     await once(impostor, 'exit');
@@ -188,8 +203,12 @@ describe('a stale endpoint file (our server died, something else listens on its 
     // An impostor that plays redis's AUTH game (refuse no password and a wrong one, accept the next) and invents a run_id.
     const mimic = await startFakeRedis((args, { commands }) => {
       const name = args[0]?.toUpperCase();
-      if (name === 'AUTH') return commands.filter((c) => c[0]?.toUpperCase() === 'AUTH').length === 1 ? resp.error('WRONGPASS invalid username-password pair') : resp.simple('OK');
-      if (name === 'INFO') return resp.bulk(`# Server\r\nrun_id:${'a'.repeat(40)}\r\nprocess_id:${server.pid}\r\ntcp_port:${server.port}\r\n`);
+      if (name === 'AUTH')
+        return commands.filter((c) => c[0]?.toUpperCase() === 'AUTH').length === 1
+          ? resp.error('WRONGPASS invalid username-password pair')
+          : resp.simple('OK');
+      if (name === 'INFO')
+        return resp.bulk(`# Server\r\nrun_id:${'a'.repeat(40)}\r\nprocess_id:${server.pid}\r\ntcp_port:${server.port}\r\n`);
       return resp.error('NOAUTH Authentication required.');
     }, server.port);
     cleanups.push(() => mimic.close());
@@ -249,7 +268,9 @@ describe('openRuntime on a stale endpoint file', () => {
     expect(endpoint.port).toBe(runtime.embedded?.port);
     expect(await probeEmbeddedRedis(dir)).toMatchObject({ state: 'ours' });
     expect(await keyCount(impostorPort)).toBe(0);
-    expect(logs.lines).toContainEqual(expect.objectContaining({ level: 40, staleEndpoint: { port: impostorPort, reason: expect.stringMatching(/without a password/) } }));
+    expect(logs.lines).toContainEqual(
+      expect.objectContaining({ level: 40, staleEndpoint: { port: impostorPort, reason: expect.stringMatching(/without a password/) } }),
+    );
     expect(logs.text()).not.toContain(endpoint.password);
   });
 
@@ -261,7 +282,11 @@ describe('openRuntime on a stale endpoint file', () => {
     const impostorPort = await findFreePort();
     const impostor = await plainRedisServer(impostorPort, await tempDir());
     // It may be our own redis-server, alive but not answering as it should: never start a second one on its files.
-    await writeFile(join(dir, 'endpoint.json'), JSON.stringify({ port: impostorPort, pid: impostor.pid, runId: 'b'.repeat(40), password: 'c'.repeat(64) }), { mode: 0o600 });
+    await writeFile(
+      join(dir, 'endpoint.json'),
+      JSON.stringify({ port: impostorPort, pid: impostor.pid, runId: 'b'.repeat(40), password: 'c'.repeat(64) }),
+      { mode: 0o600 },
+    );
     const error = await openRuntime({ config, logger: captureLogs().logger, replaceStaleEmbeddedRedis: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UntrustedRedisError);
     expect((error as Error).message).toContain(`process ${impostor.pid}`);
@@ -271,14 +296,20 @@ describe('openRuntime on a stale endpoint file', () => {
 
 describe('when the embedded server dies under a running command', () => {
   /** Crashes the server, puts an open redis-server on its port, and tries to write through `runtime`. */
-  async function writeAfterImpostor(runtime: Awaited<ReturnType<typeof openRuntime>>, server: { port: number; pid: number }): Promise<unknown> {
+  async function writeAfterImpostor(
+    runtime: Awaited<ReturnType<typeof openRuntime>>,
+    server: { port: number; pid: number },
+  ): Promise<unknown> {
     process.kill(server.pid, 'SIGKILL');
     await waitFor(() => !running(server.pid), { what: `pid ${server.pid} to be gone` });
     await plainRedisServer(server.port, await tempDir());
     // Longer than the reconnect backoff's first steps, so a client that reconnects has done so.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     return Promise.race([
-      runtime.redis.set('{trust-test}:after-crash', '1').then(() => 'written', (e: unknown) => e),
+      runtime.redis.set('{trust-test}:after-crash', '1').then(
+        () => 'written',
+        (e: unknown) => e,
+      ),
       new Promise((resolve) => setTimeout(() => resolve('still waiting'), 3000)),
     ]);
   }

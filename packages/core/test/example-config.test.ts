@@ -21,6 +21,20 @@ describe('pypi-watch.example.yaml', () => {
   test('documents every top-level key of the schema', () => {
     const text = readFileSync(join(REPO_ROOT, 'pypi-watch.example.yaml'), 'utf8');
     const keys = Object.keys(parse(text) as object);
-    expect(keys).toEqual(['redis', 'dataDir', 'source', 'filters', 'dedupe', 'submit', 'paths', 'cleanup', 'results', 'dashboard', 'ai', 'log', 'shutdown']);
+    expect(keys).toEqual([
+      'redis',
+      'dataDir',
+      'source',
+      'filters',
+      'dedupe',
+      'submit',
+      'paths',
+      'cleanup',
+      'results',
+      'dashboard',
+      'ai',
+      'log',
+      'shutdown',
+    ]);
   });
 });

@@ -150,7 +150,9 @@ describe('a stalled PyPI', () => {
       expect(cursorAfter).not.toEqual(cursor);
       h.pypi.failNext('stall', 4); // 1 try + 3 retries
       const started = Date.now();
-      await expect(h.poller.run()).rejects.toSatisfy((error) => error instanceof SourceError && /ETIMEDOUT|timed? ?out/i.test(error.message));
+      await expect(h.poller.run()).rejects.toSatisfy(
+        (error) => error instanceof SourceError && /ETIMEDOUT|timed? ?out/i.test(error.message),
+      );
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(await h.poller.state.readCursor(type)).toEqual(cursorAfter);
       expect((await h.poller.run()).queued).toBe(more.length);
@@ -165,7 +167,9 @@ describe('the poll worker', () => {
     closers.push(() => workers.close(5000));
     h.pypi.failNext('truncated');
     const failing = await h.runtime.queues.poll.add('poll', {});
-    await waitFor(async () => (await failing.getState()) !== 'waiting' && (await failing.getState()) !== 'active', { what: 'the failing poll job to settle' });
+    await waitFor(async () => (await failing.getState()) !== 'waiting' && (await failing.getState()) !== 'active', {
+      what: 'the failing poll job to settle',
+    });
     const failed = await h.runtime.queues.poll.getJob(failing.id ?? '');
     expect(failed?.failedReason).toMatch(/not well-formed XML/);
     expect(await h.poller.state.readCursor('changelog')).toEqual(cursor);

@@ -114,7 +114,10 @@ describe('a misbehaving submit among good ones', () => {
     const batchId = await enqueue(h, ['good-a', 'hang-pkg', 'good-b', 'garbage-pkg', 'good-c', 'exit-pkg', 'good-d']);
     await settled(h, good.length + bad.length);
 
-    const succ = (await batchFile(h, batchId, 'submit-succ-list')).trim().split('\n').map((line) => line.split('  ')[0]);
+    const succ = (await batchFile(h, batchId, 'submit-succ-list'))
+      .trim()
+      .split('\n')
+      .map((line) => line.split('  ')[0]);
     expect(succ.sort()).toEqual(good);
     const reasons = failReasons(await batchFile(h, batchId, 'submit-fail-list'));
     expect([...reasons.keys()].sort()).toEqual([...bad].sort());
@@ -128,7 +131,8 @@ describe('a misbehaving submit among good ones', () => {
     expect(kinds).toEqual({ 'hang-pkg': 'timeout', 'garbage-pkg': 'no-job-id', 'exit-pkg': 'exit' });
 
     // The hung submit's grandchild (`sleep 300` in its process group) is gone too.
-    const hang = (await readSubmitCalls(h.recordFile)).find((call) => call.argv.includes('repo_addr=hang-pkg')) as { childPid?: number } | undefined;
+    const hang = (await readSubmitCalls(h.recordFile)).find((call) => call.argv.includes('repo_addr=hang-pkg')) as
+      { childPid?: number } | undefined;
     expect(hang?.childPid).toBeDefined();
     expect(isRunning(hang?.childPid ?? 0)).toBe(false);
 

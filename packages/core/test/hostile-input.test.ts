@@ -52,7 +52,7 @@ const HOSTILE_NAMES: Record<string, string> = {
   'leading dash': '-rf',
   'long option': '--help',
   space: 'two words',
-  'glob': 'nump*',
+  glob: 'nump*',
   '10,000 characters': 'x'.repeat(10_000),
   'Cyrillic a (U+0430)': 'p\u0430ndas',
   'Cyrillic e (U+0435)': 'r\u0435quests',
@@ -72,7 +72,7 @@ const HOSTILE_VERSIONS: Record<string, string> = {
   'YAML tag': '!!python/object/apply:os.system ["id"]',
   'Ruby object tag': '!ruby/object:Gem::Installer',
   'YAML anchor': '&a 1.0',
-  'shell': `1.0;touch ${PWNED}`,
+  shell: `1.0;touch ${PWNED}`,
   'command substitution': `$(touch ${PWNED})`,
   'NUL byte': '1.0\u0000',
   'trailing space': '1.0 ',
@@ -125,7 +125,9 @@ describe('hostile releases in the changelog feed', () => {
     const { logDir, updateListDir } = h.setup.config.paths;
     const created = [...(await tree(h.setup.dir))].filter((path) => !before.has(path));
     const allowed = [relative(h.setup.dir, logDir), relative(h.setup.dir, updateListDir)];
-    const outside = created.filter((path) => !allowed.some((dir) => path === dir || path.startsWith(dir + sep) || dir.startsWith(path + sep)));
+    const outside = created.filter(
+      (path) => !allowed.some((dir) => path === dir || path.startsWith(dir + sep) || dir.startsWith(path + sep)),
+    );
     expect(outside).toEqual([]);
     const lists = await h.updateLists();
     expect(lists).toHaveLength(1);
@@ -165,7 +167,11 @@ describe('hostile releases in the changelog feed', () => {
     // refuse the document, but then it must not be stuck behind it forever.
     const h = await harness('changelog');
     await h.poller.run();
-    h.pypi.publish([{ name: 'before-nul', version: '1.0' }, { name: 'nul\u0000name', version: '1.0' }, { name: 'after-nul', version: '1.0' }]);
+    h.pypi.publish([
+      { name: 'before-nul', version: '1.0' },
+      { name: 'nul\u0000name', version: '1.0' },
+      { name: 'after-nul', version: '1.0' },
+    ]);
     const outcome = await h.poller.run().then(
       (result) => ({ ok: true as const, result }),
       (error: unknown) => ({ ok: false as const, error: String(error) }),
@@ -218,14 +224,20 @@ describe('a hostile job that reached the queue anyway', () => {
       { name: `$(touch ${PWNED})`, target, batchId, origin: 'enqueue' },
       { name: 'numpy', target: { os_arch: 'aarch64\nrepo_addr: evil', testbox: 'vm-2p8g' }, batchId, origin: 'enqueue' },
       { name: 'numpy', target: { os_arch: 'aarch64', testbox: '{a: 1}' }, batchId, origin: 'enqueue' },
-      { name: 'numpy', target: { os_arch: 'aarch64', 'repo_addr': 'evil' }, batchId, origin: 'enqueue' },
+      { name: 'numpy', target: { os_arch: 'aarch64', repo_addr: 'evil' }, batchId, origin: 'enqueue' },
       { name: 'numpy', target, batchId: '../../../etc', origin: 'enqueue' },
       { name: 'numpy', target, batchId, origin: 'enqueue', extra: '!!python/object' },
     ];
     for (const [index, data] of forged.entries()) await h.runtime.queues.submit.add('submit', data, { jobId: `forged-${index}` });
-    await h.runtime.queues.submit.add('submit', { name: 'honest', version: '1.0', target, batchId, origin: 'enqueue' }, { jobId: 'honest' });
+    await h.runtime.queues.submit.add(
+      'submit',
+      { name: 'honest', version: '1.0', target, batchId, origin: 'enqueue' },
+      { jobId: 'honest' },
+    );
 
-    await waitFor(async () => (await h.runtime.queues.submit.getJobCountByTypes('completed', 'failed')) >= forged.length + 1, { what: 'all jobs settled' });
+    await waitFor(async () => (await h.runtime.queues.submit.getJobCountByTypes('completed', 'failed')) >= forged.length + 1, {
+      what: 'all jobs settled',
+    });
     const failed = await h.runtime.queues.submit.getJobs(['failed']);
     expect(failed.map((job) => job.id).sort()).toEqual(forged.map((_, index) => `forged-${index}`).sort());
     // Refused for good at once: retrying cannot make the data valid.
@@ -237,6 +249,9 @@ describe('a hostile job that reached the queue anyway', () => {
 
     // Refused for good, so said in the log as an error naming the job: not only visible in Redis.
     const loggedIds = h.logs.lines.filter((line) => (line.level as number) >= 50).map((line) => line.jobId);
-    expect(forged.map((_, index) => `forged-${index}`).filter((id) => !loggedIds.includes(id)), 'forged jobs failed without an error log line').toEqual([]);
+    expect(
+      forged.map((_, index) => `forged-${index}`).filter((id) => !loggedIds.includes(id)),
+      'forged jobs failed without an error log line',
+    ).toEqual([]);
   });
 });

@@ -73,7 +73,9 @@ describe('createHttpClient', () => {
     const error = await requestText(client({ retries: 2 }), getFeed).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SourceError);
     expect((error as SourceError).code).toBe('ERR_SOURCE');
-    expect((error as SourceError).message).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/rss\/updates\.xml failed after 3 attempt\(s\): HTTP 500/);
+    expect((error as SourceError).message).toMatch(
+      /GET http:\/\/127\.0\.0\.1:\d+\/rss\/updates\.xml failed after 3 attempt\(s\): HTTP 500/,
+    );
     expect(fake.requests).toHaveLength(3);
   });
 

@@ -96,7 +96,10 @@ function typed(value: unknown): Typed {
   if (typeof value === 'string') return { class: 'String', value };
   if (typeof value === 'number') return { class: 'Numeric', value: Number.isFinite(value) ? value : String(value) };
   if (typeof value === 'boolean') return { class: 'Boolean', value };
-  return { class: typeof value, value: typeof value === 'object' ? JSON.stringify(value) : typeof value === 'string' ? value : typeof value };
+  return {
+    class: typeof value,
+    value: typeof value === 'object' ? JSON.stringify(value) : typeof value === 'string' ? value : typeof value,
+  };
 }
 
 async function loadWithRuby(path: string): Promise<{ textPasses: string[]; jobs: Typed[] }> {
@@ -158,7 +161,11 @@ describe('the rendered job yaml, read by Ruby as lkp-tests reads it', () => {
 
   test.each(HOSTILE_SECRETS)('the AI secrets set to %j come back as that exact string', async (value) => {
     const dir = await tempDir();
-    const path = await renderJobYaml({ templatePath: SHIPPED_TEMPLATE, outDir: dir, secrets: { apiKey: value, baseUrl: value, aiModel: value } });
+    const path = await renderJobYaml({
+      templatePath: SHIPPED_TEMPLATE,
+      outDir: dir,
+      secrets: { apiKey: value, baseUrl: value, aiModel: value },
+    });
     const ruby = await loadWithRuby(path);
     expect(ruby.textPasses).toEqual([]);
     const job = ruby.jobs[0];

@@ -74,7 +74,10 @@ describe('chooseLogFormat', () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error).toMatchObject({ code: 'ERR_CONFIG', message: expect.stringMatching(/LOG_FORMAT must be one of json, pretty .*got "yaml"/) });
+    expect(error).toMatchObject({
+      code: 'ERR_CONFIG',
+      message: expect.stringMatching(/LOG_FORMAT must be one of json, pretty .*got "yaml"/),
+    });
   });
 });
 
@@ -87,7 +90,10 @@ describe('createLogger format', () => {
         callback();
       },
     });
-    return { logger: createLogger({ destination, secrets: [SECRET], ...(format === undefined ? {} : { format }) }), text: () => chunks.join('') };
+    return {
+      logger: createLogger({ destination, secrets: [SECRET], ...(format === undefined ? {} : { format }) }),
+      text: () => chunks.join(''),
+    };
   }
 
   test('a stream passed in gets JSON by default', () => {
@@ -146,7 +152,9 @@ describe('a process', () => {
     expect(prettyText).not.toContain(SECRET);
 
     const json = await runOnTerminal({ LOG_FORMAT: 'json' });
-    expect(logLines(json.stdout).map((line) => JSON.parse(line) as unknown)).toEqual([expect.objectContaining({ msg: 'calling with [REDACTED]' })]);
+    expect(logLines(json.stdout).map((line) => JSON.parse(line) as unknown)).toEqual([
+      expect.objectContaining({ msg: 'calling with [REDACTED]' }),
+    ]);
     expect(json.prettyLoaded).toBe(false);
   });
 

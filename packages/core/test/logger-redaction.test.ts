@@ -16,7 +16,12 @@ function capture(secrets?: readonly string[]): { logger: ReturnType<typeof creat
   return {
     logger,
     text: () => raw.join(''),
-    lines: () => raw.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as unknown),
+    lines: () =>
+      raw
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as unknown),
   };
 }
 

@@ -17,7 +17,14 @@ import { redisKeys } from '../src/redis/redis-keys.js';
 import { startWorkers, type WorkerSet } from '../src/workers/start-workers.js';
 import { createPollHarness, type PollHarness, readSubmitCalls, waitFor } from '@pypi-watch/test-utils';
 
-const TWO_TARGETS = { submit: { targets: [{ os_arch: 'aarch64', testbox: 'vm-2p8g' }, { os_arch: 'x86_64', testbox: 'vm-2p8g' }] } };
+const TWO_TARGETS = {
+  submit: {
+    targets: [
+      { os_arch: 'aarch64', testbox: 'vm-2p8g' },
+      { os_arch: 'x86_64', testbox: 'vm-2p8g' },
+    ],
+  },
+};
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -189,7 +196,10 @@ describe('latest wins (submit.coalesce)', () => {
     await h.poller.run();
     h.pypi.publish([{ name: 'rapid', version: '1.0' }]);
     expect(await h.poller.run()).toMatchObject({ queued: 1, queuedJobs: 2 });
-    h.pypi.publish([{ name: 'rapid', version: '1.1' }, { name: 'rapid', version: '1.2' }]);
+    h.pypi.publish([
+      { name: 'rapid', version: '1.1' },
+      { name: 'rapid', version: '1.2' },
+    ]);
     expect(await h.poller.run()).toMatchObject({ queued: 1, queuedJobs: 0, joined: 1, superseded: 1 });
     expect(await h.pendingJobIds()).toHaveLength(2);
     expect((await story(h, 'rapid', '1.1')).join('\n')).toMatch(/superseded by 1\.2/);
@@ -213,7 +223,10 @@ describe('latest wins (submit.coalesce)', () => {
   test('coalesce: false keeps one job per version', async () => {
     const h = await harness('changelog', { submit: { coalesce: false } });
     await h.poller.run();
-    h.pypi.publish([{ name: 'each', version: '1.0' }, { name: 'each', version: '1.1' }]);
+    h.pypi.publish([
+      { name: 'each', version: '1.0' },
+      { name: 'each', version: '1.1' },
+    ]);
     expect(await h.poller.run()).toMatchObject({ queued: 2, superseded: 0 });
     expect(await h.pendingJobIds()).toHaveLength(2);
   });
@@ -252,7 +265,10 @@ describe('withdrawals and restorations', () => {
   test('a quarantined project loses all its jobs and waiting releases; clearing it restores them', async () => {
     const h = await harness('changelog');
     await h.poller.run();
-    h.pypi.publish([{ name: 'suspect', version: '1.0' }, { name: 'suspect-tools', version: '1.0' }]);
+    h.pypi.publish([
+      { name: 'suspect', version: '1.0' },
+      { name: 'suspect-tools', version: '1.0' },
+    ]);
     h.pypi.publish([{ name: 'suspect', version: '2.0', files: ['bdist_wheel'] }]);
     expect(await h.poller.run()).toMatchObject({ queued: 2, waiting: 1 });
     h.pypi.quarantineProject('suspect');
@@ -264,7 +280,10 @@ describe('withdrawals and restorations', () => {
     h.pypi.clearProjectQuarantine('suspect');
     // 1.0 had its sdist and is queued again; 2.0 is back to waiting for one.
     expect(await h.poller.run()).toMatchObject({ restored: 1, queued: 1, waiting: 1 });
-    expect((await h.pendingJobIds()).sort()).toEqual(['suspect-tools|1.0|os_arch=aarch64,testbox=vm-2p8g', 'suspect|1.0|os_arch=aarch64,testbox=vm-2p8g']);
+    expect((await h.pendingJobIds()).sort()).toEqual([
+      'suspect-tools|1.0|os_arch=aarch64,testbox=vm-2p8g',
+      'suspect|1.0|os_arch=aarch64,testbox=vm-2p8g',
+    ]);
   });
 
   test('published and yanked in one poll is never queued; the unyank in the next poll queues it', async () => {

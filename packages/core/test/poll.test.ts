@@ -39,7 +39,16 @@ describe.each(['changelog', 'rss'] as const)('poll from the %s source', (type) =
     const published = h.pypi.publishGenerated(between, { sameSecond: 7 });
 
     const second = await h.poller.run();
-    expect(second).toMatchObject({ found: between, invalid: 0, filtered: 0, duplicate: 0, queued: between, queuedJobs: between, capped: false, gap: false });
+    expect(second).toMatchObject({
+      found: between,
+      invalid: 0,
+      filtered: 0,
+      duplicate: 0,
+      queued: between,
+      queuedJobs: between,
+      capped: false,
+      gap: false,
+    });
     // Each release is two changelog events (`new release`, `add source file`): 20 pages of 100.
     expect(second.pages).toBe(type === 'changelog' ? 20 : 1);
     const ids = await h.pendingJobIds();
@@ -64,10 +73,16 @@ describe.each(['changelog', 'rss'] as const)('poll from the %s source', (type) =
     h.pypi.publish([{ name: 'Flask', version: '3.0.0' }]);
     expect((await h.poller.run()).queued).toBe(1);
     // PyPI never repeats an event, but a replayed cursor or a re-upload does: dedupe is by name and version.
-    h.pypi.publish([{ name: 'flask', version: '3.0.0' }, { name: 'flask', version: '3.0.1' }]);
+    h.pypi.publish([
+      { name: 'flask', version: '3.0.0' },
+      { name: 'flask', version: '3.0.1' },
+    ]);
     const result = await h.poller.run();
     expect(result).toMatchObject({ found: 2, duplicate: 1, queued: 1 });
-    expect((await h.pendingJobIds()).sort()).toEqual(['flask|3.0.0|os_arch=aarch64,testbox=vm-2p8g', 'flask|3.0.1|os_arch=aarch64,testbox=vm-2p8g']);
+    expect((await h.pendingJobIds()).sort()).toEqual([
+      'flask|3.0.0|os_arch=aarch64,testbox=vm-2p8g',
+      'flask|3.0.1|os_arch=aarch64,testbox=vm-2p8g',
+    ]);
   });
 
   test('invalid names and versions are skipped and logged with the raw value; the rest goes on', async () => {

@@ -87,7 +87,12 @@ describe('PypiJsonClient against the fake PyPI', () => {
   test('names and versions go into the path encoded; dot-only or empty ones are refused before any request', async () => {
     await expect(client().lookup('a/b?c', '1.0#x')).resolves.toMatchObject({ found: false });
     expect(fake.requests.map((request) => request.path)).toEqual(['/pypi/a%2Fb%3Fc/1.0%23x/json']);
-    for (const [name, version] of [['..', '1.0'], ['ok', '.'], ['', '1.0'], ['x'.repeat(501), '1.0']] as const) {
+    for (const [name, version] of [
+      ['..', '1.0'],
+      ['ok', '.'],
+      ['', '1.0'],
+      ['x'.repeat(501), '1.0'],
+    ] as const) {
       await expect(client().lookup(name, version)).rejects.toBeInstanceOf(InvalidInputError);
     }
     expect(fake.requests).toHaveLength(1);
@@ -100,7 +105,9 @@ describe('PypiJsonClient against the fake PyPI', () => {
     expect(await client().lookup('busy', '1.0')).toMatchObject({ found: true });
     expect(fake.requests).toHaveLength(3);
     fake.failNext('500', 10);
-    const error = await client({ retries: 1 }).lookup('busy', '1.0').catch((caught: unknown) => caught);
+    const error = await client({ retries: 1 })
+      .lookup('busy', '1.0')
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SourceError);
     expect((error as Error).message).toMatch(/HTTP 500/);
   });
@@ -118,8 +125,21 @@ describe('PypiJsonClient against the fake PyPI', () => {
     ]);
     expect(Object.keys(body.urls[0]!).sort()).toEqual(
       [
-        'comment_text', 'digests', 'downloads', 'filename', 'has_sig', 'md5_digest', 'packagetype', 'python_version',
-        'requires_python', 'size', 'upload_time', 'upload_time_iso_8601', 'url', 'yanked', 'yanked_reason',
+        'comment_text',
+        'digests',
+        'downloads',
+        'filename',
+        'has_sig',
+        'md5_digest',
+        'packagetype',
+        'python_version',
+        'requires_python',
+        'size',
+        'upload_time',
+        'upload_time_iso_8601',
+        'url',
+        'yanked',
+        'yanked_reason',
       ].sort(),
     );
     expect(body.urls[0]!['upload_time_iso_8601']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
@@ -165,7 +185,9 @@ describe('PypiJsonClient against a hostile server', () => {
     ['null', 'null', /not a PyPI release/],
   ])('%s is a JsonApiFormatError, not a crash', async (_what, body, message) => {
     reply = { status: 200, body };
-    const error = await createReleaseFilesLookup({ baseUrl: hostileUrl, pauseMs: 0 }).lookup('x', '1.0').catch((caught: unknown) => caught);
+    const error = await createReleaseFilesLookup({ baseUrl: hostileUrl, pauseMs: 0 })
+      .lookup('x', '1.0')
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(JsonApiFormatError);
     expect(error).toMatchObject({ code: 'ERR_JSON_API_FORMAT' });
     expect((error as Error).message).toMatch(message);
@@ -176,7 +198,13 @@ describe('PypiJsonClient against a hostile server', () => {
     const logger = pino({}, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
     reply = {
       status: 200,
-      body: JSON.stringify({ info: { yanked: false }, urls: [{ packagetype: 'sdist', upload_time_iso_8601: 'soon' }, { packagetype: 'bdist_wheel', upload_time_iso_8601: null }] }),
+      body: JSON.stringify({
+        info: { yanked: false },
+        urls: [
+          { packagetype: 'sdist', upload_time_iso_8601: 'soon' },
+          { packagetype: 'bdist_wheel', upload_time_iso_8601: null },
+        ],
+      }),
       headers: { 'x-pypi-last-serial': '12; drop table' },
     };
     const result = await createReleaseFilesLookup({ baseUrl: hostileUrl, pauseMs: 0, logger }).lookup('x', '1.0');

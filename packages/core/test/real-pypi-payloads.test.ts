@@ -17,7 +17,8 @@ import { decodeMethodCall, decodeMethodResponse, encodeMethodResponse } from '..
 const DATA = fileURLToPath(new URL('../../../../shared/data/real-pypi/', import.meta.url));
 
 beforeAll(() => {
-  if (!existsSync(DATA)) throw new Error(`real PyPI payloads not found at ${DATA} (expected ../shared/data/real-pypi next to the repository)`);
+  if (!existsSync(DATA))
+    throw new Error(`real PyPI payloads not found at ${DATA} (expected ../shared/data/real-pypi next to the repository)`);
 });
 
 function bytes(path: string): Buffer {
@@ -86,8 +87,14 @@ const SINCE_FILES: ReadonlyArray<[file: string, oracle: (json: unknown) => unkno
   ['changelog_since_serial.toolchain-oss.7198860-7198867.xml', () => oracle('toolchain-changelog_since_serial_1.json')],
   ['changelog_since_serial.toolchain-oss.7200234-7200242.xml', () => oracle('toolchain-changelog_since_serial_2.json')],
   ['changelog_since_serial.toolchain-oss.long-name.11210338-11210342.xml', () => oracle('toolchain-changelog_with_long_project_name.json')],
-  ['changelog_since_serial.warehouse-docs-pypi.org.24891358.xml', () => (oracle('warehouse-docs-pypi.org.json') as Record<string, unknown>)['changelog_since_serial(24891357)']],
-  ['changelog_since_serial.warehouse-docs-test.pypi.org.4601225-4601226.xml', () => (oracle('warehouse-docs-test.pypi.org.json') as Record<string, unknown>)['changelog_since_serial(4601224)']],
+  [
+    'changelog_since_serial.warehouse-docs-pypi.org.24891358.xml',
+    () => (oracle('warehouse-docs-pypi.org.json') as Record<string, unknown>)['changelog_since_serial(24891357)'],
+  ],
+  [
+    'changelog_since_serial.warehouse-docs-test.pypi.org.4601225-4601226.xml',
+    () => (oracle('warehouse-docs-test.pypi.org.json') as Record<string, unknown>)['changelog_since_serial(4601224)'],
+  ],
   ['changelog_since_serial.empty.xml', () => []],
 ];
 
@@ -138,37 +145,54 @@ describe('real XML-RPC changelog pages', () => {
 
   test('the captured changelog_last_serial bodies decode to the recorded serials', () => {
     expect(decodeMethodResponse(bytes('xmlrpc/changelog_last_serial.warehouse-docs-pypi.org.xml').toString('utf8'), 'm')).toBe(24891357);
-    expect(decodeMethodResponse(bytes('xmlrpc/changelog_last_serial.warehouse-docs-test.pypi.org.xml').toString('utf8'), 'm')).toBe(4601224);
+    expect(decodeMethodResponse(bytes('xmlrpc/changelog_last_serial.warehouse-docs-test.pypi.org.xml').toString('utf8'), 'm')).toBe(
+      4601224,
+    );
   });
 
   test('the long project name and <nil/> versions come through intact', () => {
-    const decoded = decodeMethodResponse(bytes('xmlrpc/changelog_since_serial.toolchain-oss.long-name.11210338-11210342.xml').toString('utf8'), 'm') as Entry[];
+    const decoded = decodeMethodResponse(
+      bytes('xmlrpc/changelog_since_serial.toolchain-oss.long-name.11210338-11210342.xml').toString('utf8'),
+      'm',
+    ) as Entry[];
     // PROVENANCE.md calls it 281 characters; CPython's decoding (the oracle) and ours both count 280.
     expect(decoded[0]![0]).toHaveLength((oracle('toolchain-changelog_with_long_project_name.json') as Entry[])[0]![0].length);
     expect(decoded[0]![0]).toHaveLength(280);
     expect(decoded.slice(0, 2).map((entry) => entry[1])).toEqual([null, null]);
   });
 
-  test.each(SINCE_FILES.filter(([file]) => !file.includes('empty')))('%s through ChangelogSource: every event, action and serial', async (file, expected) => {
-    const want = expected(undefined) as Entry[];
-    const first = want[0]![4];
-    const last = want.at(-1)![4];
-    const { replay: server, baseUrl } = await replay();
-    // The serial the capture was asked with is not recorded: first − 1. The head is its last serial.
-    server.rpc.set('changelog_last_serial', [Buffer.from(encodeMethodResponse(last))]);
-    server.rpc.set('changelog_since_serial', [bytes(`xmlrpc/${file}`), bytes('xmlrpc/changelog_since_serial.empty.xml')]);
-    const source = createReleaseSource({ type: 'changelog', baseUrl, pauseMs: 0 });
-    const result = await source.fetchSince({ serial: first - 1 });
-    const expectedEvents = want.flatMap(([name, version, timestamp, action, serial]): ReleaseEvent[] => {
-      const meaning = EXPECTED_ACTIONS[action];
-      if (meaning === undefined) throw new Error(`no expectation written for action "${action}"`);
-      if (meaning === 'ignored') return [];
-      return [{ name, version: version ?? '', timestamp, action: meaning.action, ...(meaning.reason ? { reason: meaning.reason as 'removed' } : {}), serial }];
-    });
-    expect(result.events).toEqual(expectedEvents);
-    expect(result).toMatchObject({ cursor: { serial: last }, headCursorLag: 0, pages: 1, rejected: [], gap: false });
-    expect(server.calls).toEqual(['changelog_last_serial()', `changelog_since_serial(${first - 1})`]);
-  });
+  test.each(SINCE_FILES.filter(([file]) => !file.includes('empty')))(
+    '%s through ChangelogSource: every event, action and serial',
+    async (file, expected) => {
+      const want = expected(undefined) as Entry[];
+      const first = want[0]![4];
+      const last = want.at(-1)![4];
+      const { replay: server, baseUrl } = await replay();
+      // The serial the capture was asked with is not recorded: first − 1. The head is its last serial.
+      server.rpc.set('changelog_last_serial', [Buffer.from(encodeMethodResponse(last))]);
+      server.rpc.set('changelog_since_serial', [bytes(`xmlrpc/${file}`), bytes('xmlrpc/changelog_since_serial.empty.xml')]);
+      const source = createReleaseSource({ type: 'changelog', baseUrl, pauseMs: 0 });
+      const result = await source.fetchSince({ serial: first - 1 });
+      const expectedEvents = want.flatMap(([name, version, timestamp, action, serial]): ReleaseEvent[] => {
+        const meaning = EXPECTED_ACTIONS[action];
+        if (meaning === undefined) throw new Error(`no expectation written for action "${action}"`);
+        if (meaning === 'ignored') return [];
+        return [
+          {
+            name,
+            version: version ?? '',
+            timestamp,
+            action: meaning.action,
+            ...(meaning.reason ? { reason: meaning.reason as 'removed' } : {}),
+            serial,
+          },
+        ];
+      });
+      expect(result.events).toEqual(expectedEvents);
+      expect(result).toMatchObject({ cursor: { serial: last }, headCursorLag: 0, pages: 1, rejected: [], gap: false });
+      expect(server.calls).toEqual(['changelog_last_serial()', `changelog_since_serial(${first - 1})`]);
+    },
+  );
 
   test('the swh page keeps its backwards timestamp (serials order, not time)', async () => {
     const { replay: server, baseUrl } = await replay();
@@ -180,39 +204,60 @@ describe('real XML-RPC changelog pages', () => {
   });
 
   test.each([
-    ['pypi.org', 'changelog_last_serial.warehouse-docs-pypi.org.xml', 'changelog_since_serial.warehouse-docs-pypi.org.24891358.xml', 24891357],
-    ['test.pypi.org', 'changelog_last_serial.warehouse-docs-test.pypi.org.xml', 'changelog_since_serial.warehouse-docs-test.pypi.org.4601225-4601226.xml', 4601224],
-  ])('the %s session in warehouse’s docs: a first run sets the cursor, the next fetch reads the page', async (_host, lastFile, sinceFile, head) => {
-    const { replay: server, baseUrl } = await replay();
-    server.rpc.set('changelog_last_serial', [bytes(`xmlrpc/${lastFile}`)]);
-    server.rpc.set('changelog_since_serial', [bytes(`xmlrpc/${sinceFile}`)]);
-    const source = createReleaseSource({ type: 'changelog', baseUrl, pauseMs: 0 });
-    const { cursor } = await source.fetchSince(undefined);
-    expect(cursor).toEqual({ serial: head });
-    // In the real session the entry landed after changelog_last_serial; by the next poll the head has moved.
-    const want = (oracle(head === 24891357 ? 'warehouse-docs-pypi.org.json' : 'warehouse-docs-test.pypi.org.json') as Record<string, Entry[]>)[`changelog_since_serial(${head})`]!;
-    server.rpc.set('changelog_last_serial', [Buffer.from(encodeMethodResponse(want.at(-1)![4]))]);
-    const result = await source.fetchSince(cursor);
-    expect(result.events.map((event) => [event.name, event.version, event.action, event.serial])).toEqual(
-      head === 24891357
-        ? [['py-pcapplusplus', '1.0.0', 'withdrawn', 24891358]]
-        : [
-            ['openllm', '0.4.33.dev3', 'new', 4601225],
-            ['openllm', '0.4.33.dev3', 'file', 4601226],
-          ],
-    );
-  });
+    [
+      'pypi.org',
+      'changelog_last_serial.warehouse-docs-pypi.org.xml',
+      'changelog_since_serial.warehouse-docs-pypi.org.24891358.xml',
+      24891357,
+    ],
+    [
+      'test.pypi.org',
+      'changelog_last_serial.warehouse-docs-test.pypi.org.xml',
+      'changelog_since_serial.warehouse-docs-test.pypi.org.4601225-4601226.xml',
+      4601224,
+    ],
+  ])(
+    'the %s session in warehouse’s docs: a first run sets the cursor, the next fetch reads the page',
+    async (_host, lastFile, sinceFile, head) => {
+      const { replay: server, baseUrl } = await replay();
+      server.rpc.set('changelog_last_serial', [bytes(`xmlrpc/${lastFile}`)]);
+      server.rpc.set('changelog_since_serial', [bytes(`xmlrpc/${sinceFile}`)]);
+      const source = createReleaseSource({ type: 'changelog', baseUrl, pauseMs: 0 });
+      const { cursor } = await source.fetchSince(undefined);
+      expect(cursor).toEqual({ serial: head });
+      // In the real session the entry landed after changelog_last_serial; by the next poll the head has moved.
+      const want = (
+        oracle(head === 24891357 ? 'warehouse-docs-pypi.org.json' : 'warehouse-docs-test.pypi.org.json') as Record<string, Entry[]>
+      )[`changelog_since_serial(${head})`]!;
+      server.rpc.set('changelog_last_serial', [Buffer.from(encodeMethodResponse(want.at(-1)![4]))]);
+      const result = await source.fetchSince(cursor);
+      expect(result.events.map((event) => [event.name, event.version, event.action, event.serial])).toEqual(
+        head === 24891357
+          ? [['py-pcapplusplus', '1.0.0', 'withdrawn', 24891358]]
+          : [
+              ['openllm', '0.4.33.dev3', 'new', 4601225],
+              ['openllm', '0.4.33.dev3', 'file', 4601226],
+            ],
+      );
+    },
+  );
 });
 
 describe('real XML-RPC faults', () => {
   test.each([
     ['fault.-32403.service-unavailable.xml', -32403, 'server error; service unavailable'],
     ['fault.-32601.method-not-found.xml', -32601, 'server error; requested method not found'],
-    ['fault.-32500.RuntimeError-xmlrpc-disabled.xml', -32500, "RuntimeError: PyPI's XMLRPC API has been temporarily disabled due to unmanageable load and will be deprecated in the near future. See https://status.python.org/ for more information."],
+    [
+      'fault.-32500.RuntimeError-xmlrpc-disabled.xml',
+      -32500,
+      "RuntimeError: PyPI's XMLRPC API has been temporarily disabled due to unmanageable load and will be deprecated in the near future. See https://status.python.org/ for more information.",
+    ],
   ])('%s fails the fetch at once with XmlRpcFaultError %i', async (file, code, message) => {
     const { replay: server, baseUrl } = await replay();
     server.rpc.set('changelog_last_serial', [bytes(`xmlrpc/${file}`)]);
-    const error = await createReleaseSource({ type: 'changelog', baseUrl, rateLimitBackoffMs: 1 }).fetchSince(undefined).catch((caught: unknown) => caught);
+    const error = await createReleaseSource({ type: 'changelog', baseUrl, rateLimitBackoffMs: 1 })
+      .fetchSince(undefined)
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(XmlRpcFaultError);
     expect(error).toMatchObject({ faultCode: code, faultString: message });
     expect(server.calls).toHaveLength(1); // not a rate limit: no retry
@@ -220,7 +265,10 @@ describe('real XML-RPC faults', () => {
 
   test('the -32500 HTTPTooManyRequests fault is a rate limit: backed off for the second PyPI names, then retried', async () => {
     const { replay: server, baseUrl } = await replay();
-    server.rpc.set('changelog_last_serial', [bytes('xmlrpc/fault.-32500.HTTPTooManyRequests.xml'), bytes('xmlrpc/changelog_last_serial.warehouse-docs-pypi.org.xml')]);
+    server.rpc.set('changelog_last_serial', [
+      bytes('xmlrpc/fault.-32500.HTTPTooManyRequests.xml'),
+      bytes('xmlrpc/changelog_last_serial.warehouse-docs-pypi.org.xml'),
+    ]);
     const logs: Record<string, unknown>[] = [];
     const logger = pino({}, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
     const started = Date.now();
@@ -275,7 +323,12 @@ describe('real RSS feeds', () => {
     server.feed = bytes('rss/updates.pypi.python.org-legacy.2016-05-15.strazar.xml');
     const result = await createReleaseSource({ type: 'rss', baseUrl }).fetchSince({ time: 0, namesAtTime: [] });
     expect(result.events).toHaveLength(40);
-    expect(result.events.at(-1)).toEqual({ name: 'gitvtag', version: '0.1', timestamp: Date.UTC(2016, 4, 15, 4, 51, 28) / 1000, action: 'new' });
+    expect(result.events.at(-1)).toEqual({
+      name: 'gitvtag',
+      version: '0.1',
+      timestamp: Date.UTC(2016, 4, 15, 4, 51, 28) / 1000,
+      action: 'new',
+    });
     expect(result.events.map((event) => event.name)).toContain('pyKevo');
   });
 
@@ -287,7 +340,9 @@ describe('real RSS feeds', () => {
     expect(cursor).toMatchObject({ time: Date.UTC(2019, 0, 9, 6, 30, 50) / 1000, namesAtTime: ['rabird.qt 0.2.7'] });
     server.feed = bytes('rss/updates.pypi.org.2019-01-09.fabric8-new.xml');
     const result = await source.fetchSince(cursor);
-    expect(result.events).toEqual([{ name: 'bss-python', version: '0.0.1', timestamp: Date.UTC(2019, 0, 9, 6, 31, 47) / 1000, action: 'new' }]);
+    expect(result.events).toEqual([
+      { name: 'bss-python', version: '0.0.1', timestamp: Date.UTC(2019, 0, 9, 6, 31, 47) / 1000, action: 'new' },
+    ]);
     expect(result.gap).toBe(false);
   });
 

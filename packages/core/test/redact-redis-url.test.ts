@@ -7,9 +7,21 @@ import { connectRedis, parseRedisTarget, redactRedisUrl } from '../src/redis/red
 /** Each password is built from distinctive fragments, so "no part of it" is checkable. */
 const HOSTILE: ReadonlyArray<{ url: string; secrets: readonly string[]; masked: string }> = [
   { url: 'redis://:AAA1@BBB2/CCC3@127.0.0.1:6379/0', secrets: ['AAA1', 'BBB2', 'CCC3'], masked: 'redis://:***@127.0.0.1:6379/0' },
-  { url: 'redis://alice:DDD4@EEE5@FFF6@redis.internal:6380', secrets: ['DDD4', 'EEE5', 'FFF6'], masked: 'redis://alice:***@redis.internal:6380' },
-  { url: 'rediss://bob:GGG7/HHH8:III9#JJJ0@cache.example:6390/2', secrets: ['GGG7', 'HHH8', 'III9', 'JJJ0'], masked: 'rediss://bob:***@cache.example:6390/2' },
-  { url: 'redis+cluster://carol:KKK1#LLL2?MMM3@h1:7000,h2:7001', secrets: ['KKK1', 'LLL2', 'MMM3'], masked: 'redis+cluster://carol:***@h1:7000,h2:7001' },
+  {
+    url: 'redis://alice:DDD4@EEE5@FFF6@redis.internal:6380',
+    secrets: ['DDD4', 'EEE5', 'FFF6'],
+    masked: 'redis://alice:***@redis.internal:6380',
+  },
+  {
+    url: 'rediss://bob:GGG7/HHH8:III9#JJJ0@cache.example:6390/2',
+    secrets: ['GGG7', 'HHH8', 'III9', 'JJJ0'],
+    masked: 'rediss://bob:***@cache.example:6390/2',
+  },
+  {
+    url: 'redis+cluster://carol:KKK1#LLL2?MMM3@h1:7000,h2:7001',
+    secrets: ['KKK1', 'LLL2', 'MMM3'],
+    masked: 'redis+cluster://carol:***@h1:7000,h2:7001',
+  },
   { url: 'redis://:NNN4%40OOO5%2FPPP6@127.0.0.1:6379', secrets: ['NNN4', 'OOO5', 'PPP6'], masked: 'redis://:***@127.0.0.1:6379' },
   // No colon: the whole userinfo may be the secret.
   { url: 'redis://QQQ7@127.0.0.1:6379', secrets: ['QQQ7'], masked: 'redis://***@127.0.0.1:6379' },
@@ -18,7 +30,11 @@ const HOSTILE: ReadonlyArray<{ url: string; secrets: readonly string[]; masked: 
   // A "username" holding an `@` is most likely a password typed without its leading colon.
   { url: 'redis://WWW4@XXX5:YYY6@host:1', secrets: ['WWW4', 'XXX5', 'YYY6'], masked: 'redis://***@host:1' },
   // ioredis also reads a password from the query string.
-  { url: 'redis://127.0.0.1:6379/0?password=ZZZ7/ZZZ8&family=4', secrets: ['ZZZ7', 'ZZZ8'], masked: 'redis://127.0.0.1:6379/0?password=***&family=4' },
+  {
+    url: 'redis://127.0.0.1:6379/0?password=ZZZ7/ZZZ8&family=4',
+    secrets: ['ZZZ7', 'ZZZ8'],
+    masked: 'redis://127.0.0.1:6379/0?password=***&family=4',
+  },
 ];
 
 describe('redactRedisUrl', () => {

@@ -24,7 +24,10 @@ const release = (normalized: string, isPrerelease = false) => ({ normalized, isP
 
 describe('ReleaseFilter', () => {
   test('drops prereleases unless allowed', () => {
-    expect(new ReleaseFilter({ prereleases: false, deny: [], allow: [] }).check(release('numpy', true))).toEqual({ ok: false, rule: 'prerelease' });
+    expect(new ReleaseFilter({ prereleases: false, deny: [], allow: [] }).check(release('numpy', true))).toEqual({
+      ok: false,
+      rule: 'prerelease',
+    });
     expect(new ReleaseFilter({ prereleases: true, deny: [], allow: [] }).check(release('numpy', true))).toEqual({ ok: true });
     expect(new ReleaseFilter({ prereleases: false, deny: [], allow: [] }).check(release('numpy'))).toEqual({ ok: true });
   });
@@ -48,7 +51,9 @@ describe('ReleaseFilter', () => {
 
   test('an invalid pattern is a ConfigError naming it', () => {
     expect(() => new ReleaseFilter({ prereleases: false, deny: ['ok', '^types-('], allow: [] })).toThrow(ConfigError);
-    expect(() => new ReleaseFilter({ prereleases: false, deny: [], allow: ['[z-a]'] })).toThrow(/filters\.allow\[0\]: `\[z-a\]` is not a valid regular expression/);
+    expect(() => new ReleaseFilter({ prereleases: false, deny: [], allow: ['[z-a]'] })).toThrow(
+      /filters\.allow\[0\]: `\[z-a\]` is not a valid regular expression/,
+    );
   });
 
   test('allowNames (from an allow file) must contain the normalized name', () => {
@@ -60,7 +65,9 @@ describe('ReleaseFilter', () => {
 
 describe('loadAllowFile', () => {
   test('loads the real top 100k names, normalized, ignoring comments, blanks and extra words', async () => {
-    const lines = topNames.map((name, index) => (index % 1000 === 0 ? `${name}   # popular` : index % 777 === 0 ? `${name} extra words` : name));
+    const lines = topNames.map((name, index) =>
+      index % 1000 === 0 ? `${name}   # popular` : index % 777 === 0 ? `${name} extra words` : name,
+    );
     const path = join(dir, 'top.txt');
     await writeFile(path, `# the PyPI top 100k\n\n${lines.join('\n')}\r\n   \n`);
     const names = await loadAllowFile(path);

@@ -36,12 +36,18 @@ describe('classifyResultFolder', () => {
     await utimes(join(ok, 'job.yaml'), new Date(1_000_000), new Date(1_000_000));
     await utimes(join(ok, 'output'), new Date(1_090_000), new Date(1_090_000));
     expect(await classifyResultFolder(ok)).toEqual({ state: 'done', status: 'success', installed: true, buildDurationMs: 90_000 });
-    const noInstall = await resultFolder(join(root, 'no-install'), { 'job.yaml': JOB, output: 'rpmbuild success\nfail to local install rpms\n' });
+    const noInstall = await resultFolder(join(root, 'no-install'), {
+      'job.yaml': JOB,
+      output: 'rpmbuild success\nfail to local install rpms\n',
+    });
     expect(await classifyResultFolder(noInstall)).toMatchObject({ status: 'success', installed: false });
   });
 
   test.each([
-    ['repo-outage', { output: "Errors during downloading metadata for repository 'OS':\n", 'build.log': 'ModuleNotFoundError: No module named x' }],
+    [
+      'repo-outage',
+      { output: "Errors during downloading metadata for repository 'OS':\n", 'build.log': 'ModuleNotFoundError: No module named x' },
+    ],
     ['missing-dependency', { output: 'failed\n', 'build.log': "ModuleNotFoundError: No module named 'setuptools_scm'\n" }],
     ['spec-needs-repair', { output: 'failed\n', 'build.log': "error: line 12: Illegal char '*' in: Requires: foo*\n" }],
     ['spec-needs-repair', { output: 'failed\n', 'build.log': 'Dependency tokens must begin with alpha-numeric\n' }],
@@ -76,7 +82,10 @@ describe('localResultPath', () => {
   });
 
   test('says which local root the folder must stay inside', () => {
-    expect(resolveResultPath('/srv/result/a/1', { '/srv/': '/mnt/farm-srv/' })).toEqual({ root: '/mnt/farm-srv/', path: '/mnt/farm-srv/result/a/1' });
+    expect(resolveResultPath('/srv/result/a/1', { '/srv/': '/mnt/farm-srv/' })).toEqual({
+      root: '/mnt/farm-srv/',
+      path: '/mnt/farm-srv/result/a/1',
+    });
     expect(resolveResultPath('/srv', { '/srv': '/mnt/farm-srv' })).toEqual({ root: '/mnt/farm-srv', path: '/mnt/farm-srv/' });
   });
 });
@@ -101,7 +110,10 @@ function mkfifo(path: string): string {
 
 /** Fails instead of hanging the test file: a blocked open() never returns on its own. */
 function within<T>(promise: Promise<T>, ms = 3000): Promise<T> {
-  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still blocked after ${ms} ms`)), ms))]);
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still blocked after ${ms} ms`)), ms)),
+  ]);
 }
 
 describe('classifyResultFolder on a hostile folder', () => {
@@ -134,7 +146,10 @@ describe('classifyResultFolder on a hostile folder', () => {
     const outside = await resultFolder(join(root, 'elsewhere'), { 'job.yaml': JOB, output: 'rpmbuild success\n' });
     await mkdir(join(mount, 'result'), { recursive: true });
     await symlink(outside, join(mount, 'result', 'escape'));
-    expect(await classifyResultFolder(join(mount, 'result', 'escape'), { root: mount })).toEqual({ state: 'unreadable', reason: 'outside-root' });
+    expect(await classifyResultFolder(join(mount, 'result', 'escape'), { root: mount })).toEqual({
+      state: 'unreadable',
+      reason: 'outside-root',
+    });
     // `..` spelled by a link in the middle of the path is the same escape.
     await symlink('/', join(mount, 'up'));
     expect(await classifyResultFolder(join(mount, 'up', 'etc'), { root: mount })).toEqual({ state: 'unreadable', reason: 'outside-root' });
@@ -147,7 +162,10 @@ describe('classifyResultFolder on a hostile folder', () => {
   test('a result path that is a file, not a folder, is unreadable', async () => {
     const mount = await mkdtemp(join(root, 'mount-'));
     await writeFile(join(mount, 'not-a-folder'), 'x');
-    expect(await classifyResultFolder(join(mount, 'not-a-folder'), { root: mount })).toEqual({ state: 'unreadable', reason: 'not-a-directory' });
+    expect(await classifyResultFolder(join(mount, 'not-a-folder'), { root: mount })).toEqual({
+      state: 'unreadable',
+      reason: 'not-a-directory',
+    });
   });
 
   test('only maxScanBytes of a file are read', async () => {

@@ -120,7 +120,10 @@ describe('hostile result folders', () => {
 
     const hostile = Object.keys(HOSTILE);
     await submit(hostile);
-    await waitFor(() => playFarm() >= hostile.length, { what: 'every hostile submit recording its result_root (they stall if result reads block the pool)', timeoutMs: 20_000 });
+    await waitFor(() => playFarm() >= hostile.length, {
+      what: 'every hostile submit recording its result_root (they stall if result reads block the pool)',
+      timeoutMs: 20_000,
+    });
     // Let the result jobs reach the FIFOs: before the fix their open() calls block right here.
     await waitFor(
       async () => {
@@ -163,8 +166,16 @@ describe('hostile result folders', () => {
     const warned = harness.logs.lines.filter((l) => l.msg === 'result folder is not safe to read; not reading it');
     expect(warned).toHaveLength(8);
     const failList = await readFile(join(setup.config.paths.logDir, batchId, 'result-fail-list'), 'utf8');
-    expect(failList.trim().split('\n').map((l) => l.split('  ').slice(0, 2).join(' ')).sort()).toEqual(
-      ['escape-dir', 'fifo-five', 'fifo-four', 'fifo-log', 'fifo-one', 'fifo-three', 'fifo-two', 'passwd-link'].map((n) => `${n} unreadable`),
+    expect(
+      failList
+        .trim()
+        .split('\n')
+        .map((l) => l.split('  ').slice(0, 2).join(' '))
+        .sort(),
+    ).toEqual(
+      ['escape-dir', 'fifo-five', 'fifo-four', 'fifo-log', 'fifo-one', 'fifo-three', 'fifo-two', 'passwd-link'].map(
+        (n) => `${n} unreadable`,
+      ),
     );
     process.stdout.write(`hostile result folders: 4 later submits completed in ${laterSubmitsMs} ms\n`);
   }, 60_000);

@@ -13,7 +13,15 @@ import { normalizeProjectName } from '../src/release/project-name.js';
 import { ResultStore } from '../src/results/result-store.js';
 import { openRuntime, type Runtime } from '../src/runtime.js';
 import { startWorkers, type WorkerSet } from '../src/workers/start-workers.js';
-import { captureLogs, readSubmitCalls, createTestSetup, type TestSetup, connectTestRedis, deleteKeysWithPrefix, waitFor } from '@pypi-watch/test-utils';
+import {
+  captureLogs,
+  readSubmitCalls,
+  createTestSetup,
+  type TestSetup,
+  connectTestRedis,
+  deleteKeysWithPrefix,
+  waitFor,
+} from '@pypi-watch/test-utils';
 
 let setup: TestSetup | undefined;
 let runtime: Runtime | undefined;
@@ -86,7 +94,8 @@ describe('following builds to their results', () => {
     );
     // The late build finishes only after a check has found it still running.
     await waitFor(
-      () => logs.lines.some((l) => l.msg === 'build not finished; checking again later' && (l.release as { name: string }).name === 'late-pkg'),
+      () =>
+        logs.lines.some((l) => l.msg === 'build not finished; checking again later' && (l.release as { name: string }).name === 'late-pkg'),
       { what: 'a check of the running late-pkg build' },
     );
     for (const dir of late) await writeFile(join(dir, 'output'), 'rpmbuild success\n');

@@ -67,7 +67,12 @@ describe('RssSource', () => {
     fake.requests.length = 0;
     const result = await source().fetchSince(cursor);
     expect(keys(result.events)).toEqual(keys(published));
-    expect(result.events[0]).toEqual({ name: published[0]!.name, version: published[0]!.version, timestamp: published[0]!.timestamp, action: 'new' });
+    expect(result.events[0]).toEqual({
+      name: published[0]!.name,
+      version: published[0]!.version,
+      timestamp: published[0]!.timestamp,
+      action: 'new',
+    });
     expect(result).toMatchObject({ pages: 1, capped: false, gap: false, headCursorLag: 0 });
     expect(result.cursor.time).toBe(published.at(-1)!.timestamp);
     expect(feedRequests()).toEqual(['/rss/updates.xml']); // no `before=`: PyPI has none
@@ -182,7 +187,10 @@ describe('RssSource', () => {
     fake.publishMalformed({ rssItem: '<item><link>https://pypi.org/project/x/</link></item>' });
     fake.publishMalformed({ rssItem: '<item><title>three words here</title><pubDate>Thu, 09 Apr 2026 21:37:00 GMT</pubDate></item>' });
     fake.publishMalformed({ rssItem: '<item><title>anndict added to PyPI</title><pubDate>Thu, 09 Apr 2026 21:37:00 GMT</pubDate></item>' });
-    fake.publish([{ name: 'Bad_Name!', version: 'not-pep-440' }, { name: 'good-two', version: '2.0' }]);
+    fake.publish([
+      { name: 'Bad_Name!', version: 'not-pep-440' },
+      { name: 'good-two', version: '2.0' },
+    ]);
     const result = await source().fetchSince(cursor);
     expect(keys(result.events)).toEqual(['good-one==1.0', 'Bad_Name!==not-pep-440', 'good-two==2.0']);
     expect(result.rejected.map((entry) => entry.reason)).toEqual([
@@ -205,7 +213,9 @@ describe('RssSource', () => {
     expect((await source().fetchSince(cursor)).events).toHaveLength(10);
     expect(fake.requests).toHaveLength(3);
     fake.failNext('truncated');
-    const error = await source().fetchSince(cursor).catch((caught: unknown) => caught);
+    const error = await source()
+      .fetchSince(cursor)
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(FeedFormatError);
     expect((error as Error).message).toMatch(/RSS feed is not well-formed XML \(truncated\?\)/);
     fake.failNext('huge');

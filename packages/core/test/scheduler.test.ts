@@ -41,6 +41,8 @@ describe('job schedules', () => {
     ]);
     expect(await a.poll.getJobSchedulersCount()).toBe(1);
     // The next poll job exists, delayed until its time.
-    expect((await a.poll.getJobCounts('delayed', 'waiting')).delayed! + (await a.poll.getJobCounts('waiting')).waiting!).toBeGreaterThanOrEqual(1);
+    expect(
+      (await a.poll.getJobCounts('delayed', 'waiting')).delayed! + (await a.poll.getJobCounts('waiting')).waiting!,
+    ).toBeGreaterThanOrEqual(1);
   });
 });

@@ -21,12 +21,7 @@ type Harness = WorkerHarness;
 const AI_BASE_URL = `https://repair:pw-${randomBytes(8).toString('hex')}@ai.example.org/v1`;
 const AI_MODEL = `repair-model-${randomBytes(6).toString('hex')}`;
 
-const ENV_KEYS = [
-  'AI_API_KEY',
-  'AI_BASE_URL',
-  'AI_MODEL',
-  'HOME',
-] as const;
+const ENV_KEYS = ['AI_API_KEY', 'AI_BASE_URL', 'AI_MODEL', 'HOME'] as const;
 const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -38,7 +33,11 @@ afterEach(async () => {
 });
 
 /** Workers as a deployment runs them: the AI variables in the process environment and in the config. */
-async function harness(overrides: Record<string, unknown>, queues: Array<'poll' | 'submit'>, standin: Record<string, string> = {}): Promise<Harness> {
+async function harness(
+  overrides: Record<string, unknown>,
+  queues: Array<'poll' | 'submit'>,
+  standin: Record<string, string> = {},
+): Promise<Harness> {
   const env = { AI_API_KEY, AI_BASE_URL, AI_MODEL };
   Object.assign(process.env, env);
   const h = await createWorkerHarness(overrides, { env, queues, submitEnv: standin });
@@ -131,7 +130,13 @@ async function findSecret(h: Harness, secret: string, allowedFiles: (path: strin
   }
   for (const queue of h.runtime.queues.all) {
     for (const job of await queue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized'])) {
-      const fields = JSON.stringify({ data: job.data, returnvalue: job.returnvalue, failedReason: job.failedReason, stacktrace: job.stacktrace, opts: job.opts });
+      const fields = JSON.stringify({
+        data: job.data,
+        returnvalue: job.returnvalue,
+        failedReason: job.failedReason,
+        stacktrace: job.stacktrace,
+        opts: job.opts,
+      });
       if (fields.includes(secret)) found.push(`job ${queue.name}/${job.id}`);
     }
   }

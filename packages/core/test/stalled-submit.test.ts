@@ -53,7 +53,9 @@ describe('a submit that stalled out of its attempts', () => {
     await waitFor(async () => (await queues.submit.getJobState(job.id!)) === 'failed', { what: 'the stalled job to fail' });
 
     const failList = join(runtime.config.paths.logDir, batch.batchId!, 'submit-fail-list');
-    const line = await waitFor(async () => (await readFile(failList, 'utf8').catch(() => '')).trim() || undefined, { what: 'the fail-list line' });
+    const line = await waitFor(async () => (await readFile(failList, 'utf8').catch(() => '')).trim() || undefined, {
+      what: 'the fail-list line',
+    });
     expect(line).toMatch(/^stall-pkg {2}the worker running it died 1 times \(submit\.maxStalledCount\)/);
     expect((await stores.metrics.snapshot()).submits.failed).toBe(1);
     const story = await stores.decisions.story('stall-pkg', '1.0');

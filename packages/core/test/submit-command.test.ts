@@ -35,7 +35,9 @@ describe('buildSubmitArgs', () => {
 
   test('quotes a name that YAML 1.1 would read as something else, so Ruby reads the same name back', async () => {
     const names = ['null', 'On', 'yes', '1e3', '1_000', '0b11', '3to2', '1.0'];
-    const values = names.map((name) => buildSubmitArgs({ jobYamlPath: 'job.yaml', name, target: {}, params: {} })[1]!.slice('repo_addr='.length));
+    const values = names.map((name) =>
+      buildSubmitArgs({ jobYamlPath: 'job.yaml', name, target: {}, params: {} })[1]!.slice('repo_addr='.length),
+    );
     expect(values.every((value) => value.startsWith('"'))).toBe(true);
     // As submit does: each `k=v` is loaded as the YAML text `k: v`.
     const script = 'require "yaml"; require "json"; puts(ARGV.map { |v| YAML.load("repo_addr: #{v}")["repo_addr"] }.to_json)';
@@ -47,13 +49,24 @@ describe('buildSubmitArgs', () => {
   test('target and param values reach Ruby as written; flag words stay YAML 1.1 flags', async () => {
     const target = { os_version: '20.10', testbox: '0x1f', when: '1:20', date: '2026-01-01', box: 'vm-2p8g' };
     const args = buildSubmitArgs({ jobYamlPath: 'job.yaml', name: 'x', target, params: { check_rpm_install: 'yes' } }).slice(2);
-    const script = 'require "yaml"; require "json"; require "date"; puts(ARGV.map { |a| k, v = a.split("=", 2); YAML.load("#{k}: #{v}", permitted_classes: [Date, Symbol]) }.to_json)';
+    const script =
+      'require "yaml"; require "json"; require "date"; puts(ARGV.map { |a| k, v = a.split("=", 2); YAML.load("#{k}: #{v}", permitted_classes: [Date, Symbol]) }.to_json)';
     const { stdout } = await execa('ruby', ['-e', script, ...args]);
-    expect(JSON.parse(stdout)).toEqual([{ os_version: '20.10' }, { testbox: '0x1f' }, { when: '1:20' }, { date: '2026-01-01' }, { box: 'vm-2p8g' }, { check_rpm_install: true }]);
+    expect(JSON.parse(stdout)).toEqual([
+      { os_version: '20.10' },
+      { testbox: '0x1f' },
+      { when: '1:20' },
+      { date: '2026-01-01' },
+      { box: 'vm-2p8g' },
+      { check_rpm_install: true },
+    ]);
   });
 
   test('keeps the name as given (case, dots, underscores)', () => {
-    expect(buildSubmitArgs({ ...base, name: 'Zope.Interface_x', target: {}, params: {} })).toEqual([base.jobYamlPath, 'repo_addr=Zope.Interface_x']);
+    expect(buildSubmitArgs({ ...base, name: 'Zope.Interface_x', target: {}, params: {} })).toEqual([
+      base.jobYamlPath,
+      'repo_addr=Zope.Interface_x',
+    ]);
   });
 
   test.each([

@@ -88,9 +88,12 @@ describe('redactSubmitOutput', () => {
   });
 
   test('redacts the job keys that carry the AI secrets, however printed', () => {
-    const text = '{"api_key"=>"sk-x1", "base_url"=>"https://u:p@ai.example.org/v1", "ai_model"=>"m1", "os"=>"openeuler"}\nbase_url: https://u:p@h/v1\n';
+    const text =
+      '{"api_key"=>"sk-x1", "base_url"=>"https://u:p@ai.example.org/v1", "ai_model"=>"m1", "os"=>"openeuler"}\nbase_url: https://u:p@h/v1\n';
     const out = redactSubmitOutput(text, []);
-    expect(out).toBe(`{"api_key"=>"${REDACTED}", "base_url"=>"${REDACTED}", "ai_model"=>"${REDACTED}", "os"=>"openeuler"}\nbase_url: ${REDACTED}\n`);
+    expect(out).toBe(
+      `{"api_key"=>"${REDACTED}", "base_url"=>"${REDACTED}", "ai_model"=>"${REDACTED}", "os"=>"openeuler"}\nbase_url: ${REDACTED}\n`,
+    );
   });
 
   test('a 1-character secret is redacted where a key names it, and left alone in free text', () => {
@@ -106,11 +109,17 @@ describe('redactSubmitOutput', () => {
 
   test('a secret with quotes or backslashes is found as JSON escapes it too', () => {
     const secret = 'pa"ss\\word-1';
-    expect(redactSubmitOutput(`raw ${secret} json ${JSON.stringify({ k: secret })}\n`, [secret])).toBe(`raw ${REDACTED} json {"k":"${REDACTED}"}\n`);
+    expect(redactSubmitOutput(`raw ${secret} json ${JSON.stringify({ k: secret })}\n`, [secret])).toBe(
+      `raw ${REDACTED} json {"k":"${REDACTED}"}\n`,
+    );
   });
 
   test('redacts every extra secret, ignoring empty ones', () => {
-    const out = redactSubmitOutput('api_key sk-live-123456 base https://ai.internal/v1 ok\n', ['sk-live-123456', '', 'https://ai.internal/v1']);
+    const out = redactSubmitOutput('api_key sk-live-123456 base https://ai.internal/v1 ok\n', [
+      'sk-live-123456',
+      '',
+      'https://ai.internal/v1',
+    ]);
     expect(out).toBe(`api_key ${REDACTED} base ${REDACTED} ok\n`);
   });
 

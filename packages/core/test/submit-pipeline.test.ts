@@ -20,7 +20,11 @@ afterEach(async () => {
 });
 
 /** `standin`: the stand-in's settings (STANDIN_SUBMIT_MODE, …), given to the workers' submit environment. */
-async function harness(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}, standin: Record<string, string> = {}): Promise<Harness> {
+async function harness(
+  overrides: Record<string, unknown> = {},
+  env: NodeJS.ProcessEnv = {},
+  standin: Record<string, string> = {},
+): Promise<Harness> {
   const h = await createWorkerHarness(overrides, { env, submitEnv: { STANDIN_SUBMIT_TOKEN: ACCOUNT_TOKEN, ...standin } });
   harnesses.push(h);
   return h;

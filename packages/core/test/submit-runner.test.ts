@@ -40,7 +40,10 @@ async function setup(): Promise<Setup> {
   await writeFile(jobYaml, 'suite: rpmbuild-python-update\n', { mode: 0o600 });
   const realHome = join(dir, 'real-home');
   await mkdir(join(realHome, '.config/compass-ci/defaults'), { recursive: true });
-  await writeFile(join(realHome, '.config/compass-ci/defaults/account.yaml'), 'my_email: a@example.org\nmy_token: tok-from-account-file-42\n');
+  await writeFile(
+    join(realHome, '.config/compass-ci/defaults/account.yaml'),
+    'my_email: a@example.org\nmy_token: tok-from-account-file-42\n',
+  );
   const homeRoot = join(dir, 'homes');
   const recordFile = join(dir, 'calls.jsonl');
   return {
@@ -159,9 +162,7 @@ describe('SubmitRunner', () => {
   test('(control) the stand-in does detect two submits sharing one HOME', async () => {
     const s = await setup();
     const env = { HOME: join(s.dir, 'shared-home'), STANDIN_SUBMIT_DELAY_MS: '300' };
-    const results = await Promise.all(
-      [1, 2].map((i) => execa(STAND_IN, [s.jobYaml, `repo_addr=p${i}`], { env, reject: false })),
-    );
+    const results = await Promise.all([1, 2].map((i) => execa(STAND_IN, [s.jobYaml, `repo_addr=p${i}`], { env, reject: false })));
     expect(results.map((r) => r.exitCode).sort()).toEqual([0, 1]);
   });
 
@@ -286,7 +287,10 @@ describe('SubmitRunner', () => {
 
   test("the account's name is not hunted through the output: a result path holding it stays whole", async () => {
     const s = await setup();
-    await writeFile(join(s.realHome, '.config/compass-ci/defaults/account.yaml'), 'my_account: test\nmy_name: test\nmy_token: tok-account-file-77\n');
+    await writeFile(
+      join(s.realHome, '.config/compass-ci/defaults/account.yaml'),
+      'my_account: test\nmy_name: test\nmy_token: tok-account-file-77\n',
+    );
     const outcome = await s.runner({ env: {} }).run([s.jobYaml, 'repo_addr=pytest-check']);
     expect(outcome.resultRoot).toMatch(/\/pytest-check\/\d+$/);
   });
@@ -295,7 +299,10 @@ describe('SubmitRunner', () => {
     const s = await setup();
     const baseUrl = 'https://repair:pw-5ecret@ai.example.org/v1';
     const model = 'repair-model-7';
-    const runner = s.runner({ secrets: [baseUrl, model], env: { STANDIN_SUBMIT_ERROR: `AI repair at ${baseUrl} with ${model} is unreachable` } });
+    const runner = s.runner({
+      secrets: [baseUrl, model],
+      env: { STANDIN_SUBMIT_ERROR: `AI repair at ${baseUrl} with ${model} is unreachable` },
+    });
     const error = await failure(runner.run([s.jobYaml, 'repo_addr=fail-x']));
     expect(error.reason).toBe('the farm refused the job: AI repair at [REDACTED] with [REDACTED] is unreachable');
     expect(JSON.stringify({ ...error, message: error.message, stack: error.stack })).not.toMatch(/pw-5ecret|repair-model-7/);

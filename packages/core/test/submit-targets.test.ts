@@ -19,12 +19,18 @@ async function harness(): Promise<WorkerHarness> {
 
 /** Adds a job as anyone with Redis access (or the dashboard's "add job") could. */
 async function inject(h: WorkerHarness, id: string, data: Record<string, unknown>): Promise<void> {
-  await h.runtime.queues.submit.add(SUBMIT_JOB_NAME, { name: 'requests', version: '2.0', batchId: batchIdFor(new Date()), origin: 'enqueue', ...data }, { jobId: id, attempts: 1 });
+  await h.runtime.queues.submit.add(
+    SUBMIT_JOB_NAME,
+    { name: 'requests', version: '2.0', batchId: batchIdFor(new Date()), origin: 'enqueue', ...data },
+    { jobId: id, attempts: 1 },
+  );
 }
 
 async function finalState(h: WorkerHarness, id: string): Promise<{ state: string; reason: string | undefined }> {
   let state = '';
-  await waitFor(async () => ['completed', 'failed'].includes((state = await h.runtime.queues.submit.getJobState(id))), { what: `job ${id} settled` });
+  await waitFor(async () => ['completed', 'failed'].includes((state = await h.runtime.queues.submit.getJobState(id))), {
+    what: `job ${id} settled`,
+  });
   return { state, reason: (await h.runtime.queues.submit.getJob(id))?.failedReason };
 }
 

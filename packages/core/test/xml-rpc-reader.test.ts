@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest';
 import { FeedFormatError, XmlRpcFaultError } from '../src/errors.js';
 import { decodeMethodCall, decodeMethodResponse, encodeMethodResponse } from '../src/sources/xml-rpc.js';
 
-const wrap = (value: string): string => `<?xml version='1.0'?>\n<methodResponse><params><param>${value}</param></params></methodResponse>\n`;
+const wrap = (value: string): string =>
+  `<?xml version='1.0'?>\n<methodResponse><params><param>${value}</param></params></methodResponse>\n`;
 
 function decodeError(xml: string): unknown {
   try {
@@ -20,7 +21,8 @@ function decodeError(xml: string): unknown {
 describe('hostile XML-RPC documents', () => {
   test('a DOCTYPE (entity declarations: billion laughs) is refused before anything expands', () => {
     const lol = ['<!ENTITY a "lollollollollollollollollollol">'];
-    for (let level = 1; level < 10; level++) lol.push(`<!ENTITY ${String.fromCharCode(97 + level)} "${`&${String.fromCharCode(96 + level)};`.repeat(10)}">`);
+    for (let level = 1; level < 10; level++)
+      lol.push(`<!ENTITY ${String.fromCharCode(97 + level)} "${`&${String.fromCharCode(96 + level)};`.repeat(10)}">`);
     const xml = `<?xml version="1.0"?><!DOCTYPE methodResponse [${lol.join('')}]>${wrap('<value><string>&j;</string></value>').replace(/^<\?xml[^>]*>\n/, '')}`;
     const started = performance.now();
     const error = decodeError(xml);

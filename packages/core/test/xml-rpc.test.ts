@@ -15,19 +15,7 @@ import { FakePypi } from '@pypi-watch/test-utils';
 
 describe('XML-RPC format', () => {
   test('values survive an encode/decode round trip', () => {
-    const value: XmlRpcValue = [
-      'a & <b> "c"',
-      '',
-      '007',
-      42,
-      -7,
-      2.5,
-      true,
-      false,
-      null,
-      [],
-      { faultCode: 1, nested: { list: ['x', 1] } },
-    ];
+    const value: XmlRpcValue = ['a & <b> "c"', '', '007', 42, -7, 2.5, true, false, null, [], { faultCode: 1, nested: { list: ['x', 1] } }];
     expect(decodeMethodResponse(encodeMethodResponse(value), 'test')).toEqual(value);
   });
 
@@ -78,7 +66,9 @@ describe('XML-RPC format', () => {
     const xml = encodeMethodResponse([['pkg', '1.0', 1, 'new release', 2]]);
     const cut = xml.slice(0, Math.floor(xml.length / 2));
     expect(() => decodeMethodResponse(cut, 'changelog_since_serial')).toThrow(FeedFormatError);
-    expect(() => decodeMethodResponse(cut, 'changelog_since_serial')).toThrow(/changelog_since_serial\(\) response is not well-formed XML \(truncated\?\)/);
+    expect(() => decodeMethodResponse(cut, 'changelog_since_serial')).toThrow(
+      /changelog_since_serial\(\) response is not well-formed XML \(truncated\?\)/,
+    );
   });
 
   test('a wrongly typed scalar or a non-methodResponse is a FeedFormatError', () => {

@@ -60,7 +60,8 @@ export function replayProject(events: readonly JournalEvent[], yankReasons: Read
     const added = ADD_FILE.exec(event.action);
     const removedFile = REMOVE_FILE.exec(event.action);
     if (event.action === 'new release') release();
-    else if (added) release().files.set(added[2]!, { filename: added[2]!, pythonVersion: added[1]!, uploadedAt: event.timestamp, serial: event.serial });
+    else if (added)
+      release().files.set(added[2]!, { filename: added[2]!, pythonVersion: added[1]!, uploadedAt: event.timestamp, serial: event.serial });
     else if (removedFile) project.releases.get(version)?.files.delete(removedFile[1]!);
     else if (event.action === 'yank release' || event.action === 'unyank release') {
       const target = project.releases.get(version);

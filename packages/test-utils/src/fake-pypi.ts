@@ -120,7 +120,10 @@ export class FakePypi {
    * Publishes `count` new releases named `<prefix>-<serial>` (the serial of their `new release`),
    * `sameSecond` of them per second, each with `files` (default: an sdist, so 2 events a release); returns them.
    */
-  publishGenerated(count: number, options: { sameSecond?: number; startTime?: number; prefix?: string; files?: readonly FakeFileKind[] } = {}): FakeRelease[] {
+  publishGenerated(
+    count: number,
+    options: { sameSecond?: number; startTime?: number; prefix?: string; files?: readonly FakeFileKind[] } = {},
+  ): FakeRelease[] {
     const sameSecond = options.sameSecond ?? 1;
     const startTime = options.startTime ?? this.#clock + 1;
     const releases: FakeRelease[] = [];
@@ -269,7 +272,10 @@ export class FakePypi {
       case 'rate-fault':
         return send(response, {
           status: 200,
-          body: encodeFault(-32500, 'HTTPTooManyRequests: The action could not be performed because there were too many requests by the client. Limit may reset in 1 seconds.'),
+          body: encodeFault(
+            -32500,
+            'HTTPTooManyRequests: The action could not be performed because there were too many requests by the client. Limit may reset in 1 seconds.',
+          ),
         });
     }
   }

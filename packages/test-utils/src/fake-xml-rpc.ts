@@ -23,9 +23,13 @@ function encodeValue(value: XmlRpcValue): string {
   if (value === null) return '<value><nil/></value>\n';
   if (typeof value === 'string') return `<value><string>${escapeXml(value)}</string></value>\n`;
   if (typeof value === 'boolean') return `<value><boolean>${value ? 1 : 0}</boolean></value>\n`;
-  if (typeof value === 'number') return Number.isInteger(value) ? `<value><int>${value}</int></value>\n` : `<value><double>${value}</double></value>\n`;
-  if (Array.isArray(value)) return `<value><array><data>\n${(value as readonly XmlRpcValue[]).map(encodeValue).join('')}</data></array></value>\n`;
-  const members = Object.entries(value as Record<string, XmlRpcValue>).map(([name, member]) => `<member>\n<name>${escapeXml(name)}</name>\n${encodeValue(member)}</member>\n`);
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? `<value><int>${value}</int></value>\n` : `<value><double>${value}</double></value>\n`;
+  if (Array.isArray(value))
+    return `<value><array><data>\n${(value as readonly XmlRpcValue[]).map(encodeValue).join('')}</data></array></value>\n`;
+  const members = Object.entries(value as Record<string, XmlRpcValue>).map(
+    ([name, member]) => `<member>\n<name>${escapeXml(name)}</name>\n${encodeValue(member)}</member>\n`,
+  );
   return `<value><struct>\n${members.join('')}</struct></value>\n`;
 }
 
@@ -50,5 +54,10 @@ export function decodeMethodCall(xml: string): FakeXmlRpcCall {
 }
 
 function unescapeXml(text: string): string {
-  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 }

@@ -8,7 +8,6 @@ import { loadConfig, type Config } from '@pypi-watch/core';
 import { JOB_YAML, STANDIN_SUBMIT } from './paths.js';
 import { testRedisUrl, uniquePrefix } from './test-redis.js';
 
-
 export interface TestSetup {
   readonly dir: string;
   readonly configFile: string;
@@ -43,8 +42,7 @@ function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(extra)) {
     const current = out[key];
-    out[key] =
-      isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
   }
   return out;
 }

@@ -97,7 +97,8 @@ export class WorkerFleet {
     this.#stopping = true;
     return Promise.all(
       [...this.#live].map(async (worker) => {
-        if (worker.child.exitCode !== null || worker.child.signalCode !== null) return { role: worker.role, pid: worker.pid, code: worker.child.exitCode };
+        if (worker.child.exitCode !== null || worker.child.signalCode !== null)
+          return { role: worker.role, pid: worker.pid, code: worker.child.exitCode };
         const exited = once(worker.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
         worker.child.kill('SIGTERM');
         const timer = setTimeout(() => worker.child.kill('SIGKILL'), graceMs);

@@ -111,9 +111,12 @@ export class ComposeProject {
 
   /** The project's containers: id, compose service, health ('' without a health check) and state. */
   async containers(): Promise<{ id: string; service: string; health: string; state: string; hostname: string }[]> {
-    const ids = (await run('podman', ['ps', '-a', '-q', '--no-trunc', '--filter', `label=com.docker.compose.project=${this.name}`])).stdout.split('\n').filter(Boolean);
+    const ids = (await run('podman', ['ps', '-a', '-q', '--no-trunc', '--filter', `label=com.docker.compose.project=${this.name}`])).stdout
+      .split('\n')
+      .filter(Boolean);
     if (ids.length === 0) return [];
-    const format = '{{.Id}}\t{{index .Config.Labels "com.docker.compose.service"}}\t{{if .State.Health}}{{.State.Health.Status}}{{end}}\t{{.State.Status}}\t{{.Config.Hostname}}';
+    const format =
+      '{{.Id}}\t{{index .Config.Labels "com.docker.compose.service"}}\t{{if .State.Health}}{{.State.Health.Status}}{{end}}\t{{.State.Status}}\t{{.Config.Hostname}}';
     const out = await run('podman', ['inspect', '--format', format, ...ids], { allowFailure: true });
     return out.stdout
       .split('\n')

@@ -32,16 +32,21 @@ export class LkpStandinRepo {
     // .mjs: the stand-in is ESM, and no package.json says so in this repository.
     await copyFile(join(REPO_ROOT, 'packages/core/test/fixtures/bin/submit'), join(repo, 'sbin/standin-submit.mjs'));
     await chmod(join(repo, 'sbin/submit'), 0o755);
-    const git = (...args: string[]) => run('git', ['-C', repo, '-c', 'user.name=container-test', '-c', 'user.email=container-test@localhost', ...args]);
+    const git = (...args: string[]) =>
+      run('git', ['-C', repo, '-c', 'user.name=container-test', '-c', 'user.email=container-test@localhost', ...args]);
     await git('init', '--quiet');
     await git('add', '-A');
     await git('commit', '--quiet', '-m', 'stand-in submit');
     // submit reads its version from the tags.
     await git('tag', 'v0.0.0-standin');
     const port = await freePort();
-    this.#daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${this.dir}`, '--listen=127.0.0.1', `--port=${port}`, this.dir], {
-      stdio: 'ignore',
-    });
+    this.#daemon = spawn(
+      'git',
+      ['daemon', '--reuseaddr', '--export-all', `--base-path=${this.dir}`, '--listen=127.0.0.1', `--port=${port}`, this.dir],
+      {
+        stdio: 'ignore',
+      },
+    );
     this.url = `git://127.0.0.1:${port}/lkp-tests`;
     const deadline = Date.now() + 10_000;
     while ((await run('git', ['ls-remote', this.url], { allowFailure: true })).code !== 0) {
@@ -89,12 +94,18 @@ export interface ProjectFiles {
 }
 
 /** pypi-watch.yaml, config/update-pypi.yaml, .env, a farm account and a result tree in `dir`. */
-export async function writeProjectDir(dir: string, options: { pypiUrl: string; nodeImage: string; redisImage: string }): Promise<ProjectFiles> {
+export async function writeProjectDir(
+  dir: string,
+  options: { pypiUrl: string; nodeImage: string; redisImage: string },
+): Promise<ProjectFiles> {
   await mkdir(join(dir, 'config'), { recursive: true });
   await copyFile(join(REPO_ROOT, 'config/update-pypi.yaml'), join(dir, 'config/update-pypi.yaml'));
   const compassDir = join(dir, 'compass-ci');
   await mkdir(join(compassDir, 'defaults'), { recursive: true });
-  await writeFile(join(compassDir, 'defaults/account.yaml'), 'my_name: standin-farm-user\nmy_email: standin-farm-user@localhost\nmy_account: standin-farm-user\n');
+  await writeFile(
+    join(compassDir, 'defaults/account.yaml'),
+    'my_name: standin-farm-user\nmy_email: standin-farm-user@localhost\nmy_account: standin-farm-user\n',
+  );
   await mkdir(join(dir, 'srv'), { recursive: true });
   // Read-only mounts, read by uid 10001 in the containers.
   await run('chmod', ['-R', 'a+rX', dir]);
@@ -135,6 +146,12 @@ export async function writeProjectDir(dir: string, options: { pypiUrl: string; n
     NODE_IMAGE: options.nodeImage,
     REDIS_IMAGE: options.redisImage,
   };
-  await writeFile(join(dir, '.env'), Object.entries(env).map(([key, value]) => `${key}=${value}\n`).join(''), { mode: 0o600 });
+  await writeFile(
+    join(dir, '.env'),
+    Object.entries(env)
+      .map(([key, value]) => `${key}=${value}\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
   return { dashboardPort, dashboardPassword };
 }

@@ -1,14 +1,7 @@
 // `pypi-watch enqueue NAME[==VERSION]... [-l FILE]`: queue submits now, as one batch.
 
 import { readFile } from 'node:fs/promises';
-import {
-  queueBatch,
-  parsePackageArgs,
-  parsePackageList,
-  type PackageRequest,
-  type RejectedRequest,
-  UsageError,
-} from '@pypi-watch/core';
+import { queueBatch, parsePackageArgs, parsePackageList, type PackageRequest, type RejectedRequest, UsageError } from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
 
 export async function enqueueCommand(specs: string[], options: { config?: string; list?: string[] }): Promise<number> {

@@ -49,7 +49,8 @@ export function formatReport(report: BuildReport, since: string, withdrawn: read
   }
   if (report.slowest.length > 0) {
     lines.push('', 'slowest builds:');
-    for (const o of report.slowest) lines.push(`  ${formatDuration(o.buildDurationMs ?? 0).padStart(8)}  ${o.name} ${o.version ?? ''} (${o.target})`);
+    for (const o of report.slowest)
+      lines.push(`  ${formatDuration(o.buildDurationMs ?? 0).padStart(8)}  ${o.name} ${o.version ?? ''} (${o.target})`);
   }
   if (report.failing.length > 0) {
     lines.push('', 'failing packages:');

@@ -31,12 +31,21 @@ function formatStatus(status: Status): string {
     const next = schedule.next === undefined ? '?' : new Date(schedule.next).toISOString();
     lines.push(`  ${schedule.queue}/${schedule.id}: every ${every}, next ${next}`);
   }
-  lines.push('', `cursor: ${JSON.stringify(status.cursor)}`, `last poll: ${formatLastPoll(status.lastPoll)}`, `dedupe entries: ${status.dedupeSize}`);
+  lines.push(
+    '',
+    `cursor: ${JSON.stringify(status.cursor)}`,
+    `last poll: ${formatLastPoll(status.lastPoll)}`,
+    `dedupe entries: ${status.dedupeSize}`,
+  );
   const { waiting, held, withdrawn } = status.gate;
-  const oldest = status.oldestWaiting ? ` (longest: ${status.oldestWaiting.name} ${status.oldestWaiting.version}, waiting for sdist since ${status.oldestWaiting.since})` : '';
+  const oldest = status.oldestWaiting
+    ? ` (longest: ${status.oldestWaiting.name} ${status.oldestWaiting.version}, waiting for sdist since ${status.oldestWaiting.since})`
+    : '';
   lines.push(`gate: ${waiting} waiting for an sdist${oldest}, ${held} held by filters.minAge, ${withdrawn} withdrawn (restorable)`);
   if (isRecord(status.lastPoll) && status.lastPoll.gap === true) {
-    lines.push('RSS gap: the last poll found its last-seen release gone from the 100-item feed; releases in between were missed (use source.type: changelog)');
+    lines.push(
+      'RSS gap: the last poll found its last-seen release gone from the 100-item feed; releases in between were missed (use source.type: changelog)',
+    );
   }
   return `${lines.join('\n')}\n`;
 }

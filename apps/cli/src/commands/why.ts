@@ -1,6 +1,15 @@
 // `pypi-watch why NAME[==VERSION]`: everything pypi-watch decided about a release, and why.
 
-import { checkProjectName, describeDecision, splitReleaseSpec, invalidSubject, printable, terminalJson, terminalText, UsageError } from '@pypi-watch/core';
+import {
+  checkProjectName,
+  describeDecision,
+  splitReleaseSpec,
+  invalidSubject,
+  printable,
+  terminalJson,
+  terminalText,
+  UsageError,
+} from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
 
 export async function whyCommand(spec: string, options: { config?: string; json?: boolean }): Promise<void> {

@@ -11,7 +11,9 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 /** Debian's /usr/bin/chromium, which `pnpm test` installs first (test/install-system-packages.sh); a test never runs apt-get. */
 export function ensureChromiumInstalled(): string {
   if (existsSync(CHROMIUM_PATH)) return CHROMIUM_PATH;
-  throw new Error(`${CHROMIUM_PATH} is missing: run \`bash test/install-system-packages.sh\` (or \`sudo apt-get install -y chromium\`), or use \`pnpm test\`.`);
+  throw new Error(
+    `${CHROMIUM_PATH} is missing: run \`bash test/install-system-packages.sh\` (or \`sudo apt-get install -y chromium\`), or use \`pnpm test\`.`,
+  );
 }
 
 export interface LaunchedChromium {
@@ -23,7 +25,9 @@ export interface LaunchedChromium {
  * Headless Chromium with a fresh profile (its own --user-data-dir, which Playwright only takes
  * through a persistent context) and no background traffic.
  */
-export async function launchChromium(options: { httpCredentials?: { username: string; password: string } } = {}): Promise<LaunchedChromium> {
+export async function launchChromium(
+  options: { httpCredentials?: { username: string; password: string } } = {},
+): Promise<LaunchedChromium> {
   const executablePath = ensureChromiumInstalled();
   const profile = await mkdtemp(join(tmpdir(), 'pypi-watch-chromium-'));
   let context: BrowserContext;

@@ -1,8 +1,24 @@
 // A runtime on the test Redis with submit jobs run by a real worker and the stand-in `submit`, and a dashboard over it.
 
-import { batchIdFor, enqueueSubmits, normalizeProjectName, openRuntime, startWorkers, type Runtime, type WorkerSet } from '@pypi-watch/core';
+import {
+  batchIdFor,
+  enqueueSubmits,
+  normalizeProjectName,
+  openRuntime,
+  startWorkers,
+  type Runtime,
+  type WorkerSet,
+} from '@pypi-watch/core';
 import { startDashboard, type DashboardAppOptions, type RunningDashboard } from '../../src/index.js';
-import { captureLogs, type CapturedLogs, createTestSetup, type TestSetup, connectTestRedis, deleteKeysWithPrefix, waitFor } from '@pypi-watch/test-utils';
+import {
+  captureLogs,
+  type CapturedLogs,
+  createTestSetup,
+  type TestSetup,
+  connectTestRedis,
+  deleteKeysWithPrefix,
+  waitFor,
+} from '@pypi-watch/test-utils';
 
 export { waitFor };
 
@@ -32,7 +48,11 @@ export interface HarnessOptions {
 }
 
 export async function createDashboardHarness(options: HarnessOptions = {}): Promise<DashboardHarness> {
-  const { dashboard: dashboardOverrides, submit: submitOverrides, ...rest } = (options.config ?? {}) as {
+  const {
+    dashboard: dashboardOverrides,
+    submit: submitOverrides,
+    ...rest
+  } = (options.config ?? {}) as {
     dashboard?: Record<string, unknown>;
     submit?: Record<string, unknown>;
   };

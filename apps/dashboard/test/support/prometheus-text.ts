@@ -56,7 +56,10 @@ export function parseExposition(text: string): Exposition {
     samples,
     value: (name, labels = {}) => {
       const found = samples.find(
-        (s) => s.name === name && Object.keys(s.labels).length === Object.keys(labels).length && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+        (s) =>
+          s.name === name &&
+          Object.keys(s.labels).length === Object.keys(labels).length &&
+          Object.entries(labels).every(([k, v]) => s.labels[k] === v),
       );
       if (!found) throw new Error(`no sample ${name}${JSON.stringify(labels)}`);
       return found.value;

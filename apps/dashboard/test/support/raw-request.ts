@@ -29,14 +29,20 @@ export function rawRequest(url: string, req: RawRequest): Promise<RawResponse> {
         method: req.method ?? 'GET',
         path: req.path,
         // Node would otherwise add its own Host; an explicit one replaces it verbatim.
-        headers: { host: target.host, ...req.headers, ...(req.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(req.body)) }) },
+        headers: {
+          host: target.host,
+          ...req.headers,
+          ...(req.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(req.body)) }),
+        },
         agent: false,
         ...(req.localAddress ? { localAddress: req.localAddress } : {}),
       },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
         response.on('error', reject);
       },
     );

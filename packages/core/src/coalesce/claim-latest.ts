@@ -37,10 +37,14 @@ export async function claimLatest(
     if (await pending.release(normalized, targetId, claimed)) {
       const superseded = claimed.versions.filter((version) => version !== newest);
       await decisions.record(superseded.map((version) => ({ subject: normalized, version, decision: { kind: 'superseded', by: newest } })));
-      if (superseded.length > 0) log.info({ release: { name: data.name, version: newest }, superseded }, 'latest wins: building the newest version');
+      if (superseded.length > 0)
+        log.info({ release: { name: data.name, version: newest }, superseded }, 'latest wins: building the newest version');
       return current;
     }
   }
-  log.warn({ release: { name: data.name, version: current.version } }, 'latest wins: releases kept joining; building what the job holds now');
+  log.warn(
+    { release: { name: data.name, version: current.version } },
+    'latest wins: releases kept joining; building what the job holds now',
+  );
   return current;
 }

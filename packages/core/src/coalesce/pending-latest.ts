@@ -35,7 +35,6 @@ export interface PendingVersions {
   readonly raw: string;
 }
 
-
 // Value layout: job id, name, then the versions, one a line (none of them can hold a newline).
 // A field whose job is gone or finished (a crash between this script and the add, a job removed by
 // hand) is not joined: the release gets its own job, so nothing is lost to a stale field.
@@ -209,7 +208,8 @@ export class PendingLatest {
     targetId: string,
     version: string | undefined,
   ): Promise<{ jobId: string; versionsLeft: number; removed: string[] } | undefined> {
-    const reply = (await this.#eval(WITHDRAW_SCRIPT, [pendingField(normalized, targetId), version ?? ''])) as [string, number, ...string[]] | null;
+    const reply = (await this.#eval(WITHDRAW_SCRIPT, [pendingField(normalized, targetId), version ?? ''])) as
+      [string, number, ...string[]] | null;
     if (reply === null) return undefined;
     const [jobId, versionsLeft, ...removed] = reply;
     return { jobId, versionsLeft: Number(versionsLeft), removed };

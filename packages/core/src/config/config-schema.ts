@@ -100,7 +100,9 @@ export const configSchema = z.strictObject({
     .strictObject({
       command: z.string().min(1).default('submit'),
       jobYaml: z.string().min(1).default('config/update-pypi.yaml'),
-      targets: z.array(argMap.refine((t) => Object.keys(t).length > 0, 'expected at least one key')).min(1)
+      targets: z
+        .array(argMap.refine((t) => Object.keys(t).length > 0, 'expected at least one key'))
+        .min(1)
         .default([{ os_arch: 'aarch64', testbox: 'vm-2p8g' }]),
       params: argMap.default({ check_rpm_install: 'yes' }),
       concurrency: positiveInt.max(256).default(2),
@@ -143,7 +145,12 @@ export const configSchema = z.strictObject({
       /** Follow every submitted build to its outcome by reading its result folder. */
       enabled: z.boolean().default(true),
       /** Farm path prefix → where this host mounts it, e.g. `{ "/srv": "/mnt/farm-srv" }`; results are read only inside a mapped root, so empty follows nothing. */
-      pathMap: z.record(z.string().regex(/^\//, 'expected an absolute farm path prefix'), z.string().regex(/^\//, 'expected an absolute local path')).default({}),
+      pathMap: z
+        .record(
+          z.string().regex(/^\//, 'expected an absolute farm path prefix'),
+          z.string().regex(/^\//, 'expected an absolute local path'),
+        )
+        .default({}),
       every: duration(100).default(10 * 60_000),
       giveUpAfter: duration(1000).default(2 * 86_400_000),
       /** Automatic resubmits of a release whose build hit a farm repo outage. */

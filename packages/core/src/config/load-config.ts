@@ -164,9 +164,8 @@ function resolveConfig(parsed: ParsedConfig, file: string | undefined, env: Node
   const secrets: { aiApiKey?: string; dashboardPassword?: string } = {};
   if (env.AI_API_KEY) secrets.aiApiKey = env.AI_API_KEY;
   if (env.DASHBOARD_PASSWORD) secrets.dashboardPassword = env.DASHBOARD_PASSWORD;
-  const filters = parsed.filters.allowFile === undefined
-    ? parsed.filters
-    : { ...parsed.filters, allowFile: resolve(cwd, parsed.filters.allowFile) };
+  const filters =
+    parsed.filters.allowFile === undefined ? parsed.filters : { ...parsed.filters, allowFile: resolve(cwd, parsed.filters.allowFile) };
   return {
     ...parsed,
     configFile: file,

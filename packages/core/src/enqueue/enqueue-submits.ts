@@ -51,7 +51,12 @@ export interface SubmitJobToAdd {
 }
 
 /** The job of one release on one target; its id is derived from both, so adding it twice is a no-op. */
-export function submitJob(release: ReleaseToSubmit, target: SubmitTarget, batchId: string, origin: SubmitJobData['origin']): SubmitJobToAdd {
+export function submitJob(
+  release: ReleaseToSubmit,
+  target: SubmitTarget,
+  batchId: string,
+  origin: SubmitJobData['origin'],
+): SubmitJobToAdd {
   const data: SubmitJobData = {
     name: release.name,
     ...(release.version === undefined ? {} : { version: release.version }),
@@ -80,7 +85,11 @@ export async function addSubmitJobs(
       next += chunkSize;
       try {
         if (options.countExistingWith) {
-          alreadyQueued += await countExistingJobs(options.countExistingWith, queue, chunk.map((job) => job.opts.jobId));
+          alreadyQueued += await countExistingJobs(
+            options.countExistingWith,
+            queue,
+            chunk.map((job) => job.opts.jobId),
+          );
         }
         await queue.addBulk(chunk);
       } catch (error) {

@@ -76,7 +76,13 @@ export async function queueBatch(options: QueueBatchOptions, releases: readonly 
     decisions.push({
       subject: release.normalized,
       ...(release.version === undefined ? {} : { version: release.version }),
-      decision: { kind: 'queued', origin: options.origin, batchId, jobs: own.length, ...(joinedIds.length > 0 ? { joined: joinedIds } : {}) },
+      decision: {
+        kind: 'queued',
+        origin: options.origin,
+        batchId,
+        jobs: own.length,
+        ...(joinedIds.length > 0 ? { joined: joinedIds } : {}),
+      },
     });
   });
 
@@ -84,11 +90,19 @@ export async function queueBatch(options: QueueBatchOptions, releases: readonly 
   let alreadyQueued = 0;
   if (jobs.length > 0) {
     if (options.updateListDir !== undefined) {
-      updateList = await writeUpdateList(options.updateListDir, withOwnJob.map((release) => release.name), options.started);
+      updateList = await writeUpdateList(
+        options.updateListDir,
+        withOwnJob.map((release) => release.name),
+        options.started,
+      );
       options.checkpoint?.('update-list');
     }
     await options.batchLog.create(batchId);
-    ({ alreadyQueued } = await addSubmitJobs(options.submitQueue, jobs, options.countExistingWith ? { countExistingWith: options.countExistingWith } : {}));
+    ({ alreadyQueued } = await addSubmitJobs(
+      options.submitQueue,
+      jobs,
+      options.countExistingWith ? { countExistingWith: options.countExistingWith } : {},
+    ));
     options.checkpoint?.('enqueued');
   }
   await options.decisions?.record(decisions);
@@ -108,7 +122,11 @@ export async function queueBatch(options: QueueBatchOptions, releases: readonly 
  * Per release and target (release-major): the pending job it joined, or undefined for a job of its
  * own. A release without a version (an `enqueue NAME`) builds the newest anyway and joins nothing.
  */
-async function join(pending: PendingLatest, releases: readonly ReleaseToSubmit[], targets: SubmitTargets): Promise<Array<string | undefined>> {
+async function join(
+  pending: PendingLatest,
+  releases: readonly ReleaseToSubmit[],
+  targets: SubmitTargets,
+): Promise<Array<string | undefined>> {
   const slots: number[] = [];
   const requests: JoinRequest[] = [];
   releases.forEach(({ name, normalized, version }, index) => {
@@ -143,7 +161,8 @@ function newestPerProject(releases: readonly ReleaseToSubmit[], decisions: Decis
     const winner = list.find((release) => release.version === newest) ?? list[list.length - 1]!;
     chosen.push(winner);
     for (const release of list) {
-      if (release !== winner) decisions.push({ subject: release.normalized, version: release.version, decision: { kind: 'superseded', by: winner.version } });
+      if (release !== winner)
+        decisions.push({ subject: release.normalized, version: release.version, decision: { kind: 'superseded', by: winner.version } });
     }
   }
   return chosen;

@@ -112,14 +112,23 @@ export class SdistGate {
       this.#failuresInRow = 0;
     } catch (error) {
       this.#failuresInRow++;
-      this.#options.logger.warn({ err: error, release: { name: candidate.name, version: candidate.version } }, 'sdist check failed; asking again next poll');
+      this.#options.logger.warn(
+        { err: error, release: { name: candidate.name, version: candidate.version } },
+        'sdist check failed; asking again next poll',
+      );
       return this.#wait(candidate, candidate.checks, true, 'the JSON API could not be asked');
     } finally {
       this.#release();
     }
     const checks = candidate.checks + 1;
     const stale = files.lastSerial !== undefined && candidate.serial !== undefined && files.lastSerial < candidate.serial;
-    if (stale) return this.#wait({ ...candidate, checks }, checks, true, `the JSON API page is stale (serial ${files.lastSerial} < ${candidate.serial})`);
+    if (stale)
+      return this.#wait(
+        { ...candidate, checks },
+        checks,
+        true,
+        `the JSON API page is stale (serial ${files.lastSerial} < ${candidate.serial})`,
+      );
     if (files.found && files.yanked) {
       const entry = toEntry(candidate, 'withdrawn', { checks, reason: 'yanked' });
       return { kind: 'store', candidate, entry, dueAt: this.#now() + this.#options.sdistWaitMs, note: 'yanked on PyPI' };

@@ -17,7 +17,9 @@ export function chooseLogFormat(logFormat: string | undefined, isTerminal: boole
   if (wanted === '') return isTerminal ? 'pretty' : 'json';
   if ((LOG_FORMATS as readonly string[]).includes(wanted)) return wanted as LogFormat;
   // The value comes from the environment: quoted, bounded; main escapes it for the terminal.
-  throw new ConfigError(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')} (or unset: pretty on a terminal, JSON otherwise), got ${JSON.stringify(logFormat?.slice(0, 40))}`);
+  throw new ConfigError(
+    `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')} (or unset: pretty on a terminal, JSON otherwise), got ${JSON.stringify(logFormat?.slice(0, 40))}`,
+  );
 }
 
 /** Turns one pino JSON line (already redacted) into the text a terminal shows. */

@@ -57,11 +57,14 @@ export class SecretRedactor {
    */
   redact(text: string): string {
     const before = this.#learned.size;
-    const byKey = text.replace(SECRET_ASSIGNMENT, (_whole, prefix: string, quote: string | undefined, quoted: string | undefined, bare: string | undefined) => {
-      const value = quoted ?? bare ?? '';
-      if (value !== '' && value !== REDACTED && !value.includes(MARK)) this.#learned.add(value);
-      return quote === undefined ? `${prefix}${MARK}` : `${prefix}${quote}${MARK}${quote}`;
-    });
+    const byKey = text.replace(
+      SECRET_ASSIGNMENT,
+      (_whole, prefix: string, quote: string | undefined, quoted: string | undefined, bare: string | undefined) => {
+        const value = quoted ?? bare ?? '';
+        if (value !== '' && value !== REDACTED && !value.includes(MARK)) this.#learned.add(value);
+        return quote === undefined ? `${prefix}${MARK}` : `${prefix}${quote}${MARK}${quote}`;
+      },
+    );
     if (this.#learned.size !== before) this.#valuePattern = valuePattern(huntable([...this.#configured, ...this.#learned]));
     const byValue = this.#valuePattern === undefined ? byKey : byKey.replace(this.#valuePattern, MARK);
     return byValue.replaceAll(MARK, REDACTED);

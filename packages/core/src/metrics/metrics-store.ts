@@ -98,7 +98,10 @@ export class MetricsStore {
     const count = cumulative + num(histogram['+Inf']);
     const lastPoll = counters['poll:last-success-ms'];
     return {
-      releases: Object.fromEntries(RELEASE_COUNTERS.map((name) => [name, num(counters[`releases:${name}`])])) as Record<ReleaseCounter, number>,
+      releases: Object.fromEntries(RELEASE_COUNTERS.map((name) => [name, num(counters[`releases:${name}`])])) as Record<
+        ReleaseCounter,
+        number
+      >,
       submits: Object.fromEntries(SUBMIT_COUNTERS.map((name) => [name, num(counters[`submits:${name}`])])) as Record<SubmitCounter, number>,
       submitDuration: { buckets, sum: num(histogram.sum), count },
       results: Object.fromEntries(RESULT_COUNTERS.map((name) => [name, num(counters[`results:${name}`])])) as Record<ResultCounter, number>,
@@ -109,10 +112,9 @@ export class MetricsStore {
       ),
       lastSuccessfulPollAt: lastPoll === undefined ? undefined : Number(lastPoll),
       feedGaps: num(counters['feed:gaps']),
-      builtThenWithdrawn: Object.fromEntries(WITHDRAWAL_REASONS.map((reason) => [reason, num(counters[`built-then-withdrawn:${reason}`])])) as Record<
-        (typeof WITHDRAWAL_REASONS)[number],
-        number
-      >,
+      builtThenWithdrawn: Object.fromEntries(
+        WITHDRAWAL_REASONS.map((reason) => [reason, num(counters[`built-then-withdrawn:${reason}`])]),
+      ) as Record<(typeof WITHDRAWAL_REASONS)[number], number>,
     };
   }
 }

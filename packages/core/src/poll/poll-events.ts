@@ -85,7 +85,11 @@ export function readPollEvents(events: readonly ReleaseEvent[], filter: ReleaseF
       invalidSeen.add(raw);
       out.invalid++;
       log.warn({ entry: rawEntry(event), reason: version.reason }, 'skipped invalid version');
-      out.decisions.push({ subject: name.normalized, version: printable(event.version.slice(0, 100)), decision: { kind: 'invalid', reason: version.reason } });
+      out.decisions.push({
+        subject: name.normalized,
+        version: printable(event.version.slice(0, 100)),
+        decision: { kind: 'invalid', reason: version.reason },
+      });
       continue;
     }
     const key = releaseKey(name.normalized, version.version);
@@ -123,7 +127,11 @@ export function readPollEvents(events: readonly ReleaseEvent[], filter: ReleaseF
       if (projectKeys) projectKeys.push(key);
       else keysByProject.set(name.normalized, [key]);
     } else if (event.action === 'new' && release.sawNew) {
-      out.decisions.push({ subject: name.normalized, version: version.version, decision: { kind: 'duplicate', detail: 'listed twice in one poll' } });
+      out.decisions.push({
+        subject: name.normalized,
+        version: version.version,
+        decision: { kind: 'duplicate', detail: 'listed twice in one poll' },
+      });
     }
     if (event.action === 'new') release.sawNew = true;
     if (event.action === 'sdist') release.sawSdist = true;

@@ -30,11 +30,14 @@ export async function withPollLock<T>(options: PollLockOptions, fn: () => Promis
   const holder: Holder = { host: hostname(), pid: process.pid, id: randomUUID() };
   const token = JSON.stringify(holder);
   if (!(await acquire(options, token, ttlMs))) throw new PollInProgressError();
-  const renew = setInterval(() => {
-    options.redis.eval(RENEW, 1, options.key, token, String(ttlMs)).catch(() => {
-      // A missed renewal is retried at the next tick; the lock only lapses after ttlMs.
-    });
-  }, Math.max(1000, Math.floor(ttlMs / 3)));
+  const renew = setInterval(
+    () => {
+      options.redis.eval(RENEW, 1, options.key, token, String(ttlMs)).catch(() => {
+        // A missed renewal is retried at the next tick; the lock only lapses after ttlMs.
+      });
+    },
+    Math.max(1000, Math.floor(ttlMs / 3)),
+  );
   try {
     return await fn();
   } finally {

@@ -110,7 +110,10 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
   deps.checkpoint?.('fetched');
   for (const entry of fetched.rejected) log.warn({ entry: { raw: entry.raw }, reason: entry.reason }, 'skipped unreadable feed entry');
   if (fetched.gap) {
-    log.warn({ cursorBefore }, 'RSS gap: the last-seen release is no longer in the feed, releases in between were missed; use source.type: changelog');
+    log.warn(
+      { cursorBefore },
+      'RSS gap: the last-seen release is no longer in the feed, releases in between were missed; use source.type: changelog',
+    );
   }
 
   deps.gate.beginPoll();
@@ -142,7 +145,11 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
     // A release's file events after it was queued are expected; only a repeated `new release` is news.
     if (release.sawNew) {
       duplicate++;
-      decisions.push({ subject: release.normalized, version: release.version, decision: { kind: 'duplicate', detail: 'already seen within dedupe.ttl' } });
+      decisions.push({
+        subject: release.normalized,
+        version: release.version,
+        decision: { kind: 'duplicate', detail: 'already seen within dedupe.ttl' },
+      });
     }
   }
   const fresh = live.filter((release) => unseen.has(release.key));
@@ -197,7 +204,10 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
       if (dueKeys.has(candidate.key) && verdict.entry.state !== 'withdrawn') continue;
       if (verdict.entry.state === 'waiting') {
         waiting++;
-        decisions.push({ ...subject, decision: { kind: 'waiting', since: candidate.since, ...(verdict.note ? { detail: verdict.note } : {}) } });
+        decisions.push({
+          ...subject,
+          decision: { kind: 'waiting', since: candidate.since, ...(verdict.note ? { detail: verdict.note } : {}) },
+        });
       } else if (verdict.entry.state === 'held') {
         held++;
         decisions.push({ ...subject, decision: { kind: 'held', until: verdict.dueAt } });

@@ -46,7 +46,14 @@ export async function applyUpstreamChanges(
   // One read of the not-started job ids for all project withdrawals of this poll (there can be hundreds).
   let notStarted: Promise<string[]> | undefined;
   const notStartedIds = (): Promise<string[]> => (notStarted ??= deps.submitQueue.getRanges([...NOT_STARTED], 0, -1));
-  const out = { withdrawn: 0, restoredCount: 0, jobsRemoved: 0, restored: new Map<string, GateEntry>(), builtThenWithdrawn: [] as BuiltThenWithdrawnEntry[], decisions: [] as DecisionRecord[] };
+  const out = {
+    withdrawn: 0,
+    restoredCount: 0,
+    jobsRemoved: 0,
+    restored: new Map<string, GateEntry>(),
+    builtThenWithdrawn: [] as BuiltThenWithdrawnEntry[],
+    decisions: [] as DecisionRecord[],
+  };
   for (const change of changes) {
     if (change.kind === 'withdrawn') await withdraw(deps, change, out, notStartedIds);
     else await restore(deps, change, inPoll, out);
@@ -63,14 +70,27 @@ type Outcome = {
   decisions: DecisionRecord[];
 };
 
-async function withdraw(deps: UpstreamChangeDeps, change: UpstreamChange, out: Outcome, notStartedIds: () => Promise<string[]>): Promise<void> {
+async function withdraw(
+  deps: UpstreamChangeDeps,
+  change: UpstreamChange,
+  out: Outcome,
+  notStartedIds: () => Promise<string[]>,
+): Promise<void> {
   out.withdrawn++;
   const now = deps.now();
   const remember = new Map<string, GateEntry>();
   const keep = (version: string, entry?: GateEntry): void => {
     const key = releaseKey(change.normalized, version);
     remember.set(key, {
-      ...(entry ?? { name: change.name, normalized: change.normalized, version, isPrerelease: false, since: change.at, hasSdist: true, checks: 0 }),
+      ...(entry ?? {
+        name: change.name,
+        normalized: change.normalized,
+        version,
+        isPrerelease: false,
+        since: change.at,
+        hasSdist: true,
+        checks: 0,
+      }),
       state: 'withdrawn',
       reason: change.reason,
     });
@@ -127,8 +147,16 @@ async function withdraw(deps: UpstreamChangeDeps, change: UpstreamChange, out: O
   // A job running right now (taken by a worker as the yank came) is built: report it like a submitted one.
   const afterSubmit = activeHere || (await wasSubmitted(deps.decisions, change.normalized, change.version));
   if (afterSubmit) {
-    out.builtThenWithdrawn.push({ at: now, normalized: change.normalized, ...(change.version === undefined ? {} : { version: change.version }), reason: change.reason });
-    deps.log.warn({ release: { name: change.name, version: change.version ?? '(all)' }, reason: change.reason }, 'a submitted release was withdrawn upstream');
+    out.builtThenWithdrawn.push({
+      at: now,
+      normalized: change.normalized,
+      ...(change.version === undefined ? {} : { version: change.version }),
+      reason: change.reason,
+    });
+    deps.log.warn(
+      { release: { name: change.name, version: change.version ?? '(all)' }, reason: change.reason },
+      'a submitted release was withdrawn upstream',
+    );
   }
   const what = change.version === undefined ? 'the whole project' : 'the release';
   out.decisions.push({
@@ -138,7 +166,12 @@ async function withdraw(deps: UpstreamChangeDeps, change: UpstreamChange, out: O
   });
 }
 
-async function restore(deps: UpstreamChangeDeps, change: UpstreamChange, inPoll: ReadonlyMap<string, PollRelease>, out: Outcome): Promise<void> {
+async function restore(
+  deps: UpstreamChangeDeps,
+  change: UpstreamChange,
+  inPoll: ReadonlyMap<string, PollRelease>,
+  out: Outcome,
+): Promise<void> {
   out.restoredCount++;
   const atGate =
     change.version === undefined
@@ -151,7 +184,11 @@ async function restore(deps: UpstreamChangeDeps, change: UpstreamChange, inPoll:
     made++;
   }
   const detail =
-    made > 0 ? `eligible again (${made} release(s))` : (await wasSubmitted(deps.decisions, change.normalized, change.version)) ? 'it was built before' : 'nothing pending';
+    made > 0
+      ? `eligible again (${made} release(s))`
+      : (await wasSubmitted(deps.decisions, change.normalized, change.version))
+        ? 'it was built before'
+        : 'nothing pending';
   out.decisions.push({
     subject: change.normalized,
     ...(change.version === undefined ? {} : { version: change.version }),

@@ -51,7 +51,8 @@ export function parseRedisTarget(url: string): RedisTarget {
   const [, scheme, clusterUserInfo, hostList = ''] = cluster;
   const nodes = hostList.split(',').map((hostPort) => {
     const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(hostPort.trim());
-    if (!match) throw new ConfigError(`Redis Cluster URL ${redactRedisUrl(url)}: expected host:port seed nodes, got ${JSON.stringify(hostPort)}`);
+    if (!match)
+      throw new ConfigError(`Redis Cluster URL ${redactRedisUrl(url)}: expected host:port seed nodes, got ${JSON.stringify(hostPort)}`);
     return { host: (match[1] ?? '').replace(/^\[|\]$/g, ''), port: Number(match[2]) };
   });
   const [username, password] = clusterUserInfo === undefined ? [] : splitCredentials(url, clusterUserInfo);
@@ -152,7 +153,11 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
   };
   client.on('error', onError);
   try {
-    await withTimeout(client.connect().then(() => client.ping()), timeoutMs, 'connect and PING');
+    await withTimeout(
+      client.connect().then(() => client.ping()),
+      timeoutMs,
+      'connect and PING',
+    );
   } catch (error) {
     client.disconnect();
     const reason = lastError?.message ?? (error as Error).message;

@@ -26,8 +26,7 @@ export interface ParsedRequests {
 const MAX_LINE_LENGTH = 4096;
 
 export type ReleaseSpec =
-  | { readonly ok: true; readonly rawName: string; readonly rawVersion?: string }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly rawName: string; readonly rawVersion?: string } | { readonly ok: false; readonly reason: string };
 
 /**
  * The one reading of `NAME` or `NAME==VERSION` (enqueue, `why`, the dashboard's why page): split at
@@ -92,7 +91,7 @@ function push(result: ParsedRequests, item: PackageRequest | RejectedRequest): v
  */
 export function printable(raw: string): string {
   const cut = raw.length > 120 ? `${raw.slice(0, 117)}...` : raw;
-   
+
   return cut.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => {
     const code = c.charCodeAt(0);
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;

@@ -7,8 +7,7 @@ const SEPARATOR_RUNS = /[-_.]+/g;
 export const MAX_PROJECT_NAME_LENGTH = 200;
 
 export type ProjectNameCheck =
-  | { readonly ok: true; readonly name: string; readonly normalized: string }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly name: string; readonly normalized: string } | { readonly ok: false; readonly reason: string };
 
 export function normalizeProjectName(name: string): string {
   return name.replace(SEPARATOR_RUNS, '-').toLowerCase();

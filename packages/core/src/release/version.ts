@@ -6,8 +6,7 @@ import { explain } from '@renovatebot/pep440';
 export const MAX_VERSION_LENGTH = 100;
 
 export type VersionCheck =
-  | { readonly ok: true; readonly version: string; readonly isPrerelease: boolean }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly version: string; readonly isPrerelease: boolean } | { readonly ok: false; readonly reason: string };
 
 /** Checks a raw version; `version` comes back exactly as given, since PyPI's URLs and the build use that spelling. */
 export function checkVersion(raw: string): VersionCheck {

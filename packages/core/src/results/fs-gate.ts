@@ -27,7 +27,8 @@ export class FsGate {
   constructor(options: FsGateOptions = {}) {
     this.#max = options.maxInFlight ?? 2;
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    if (!Number.isInteger(this.#max) || this.#max < 1) throw new RangeError(`Expected \`maxInFlight\` to be a positive integer, got \`${this.#max}\``);
+    if (!Number.isInteger(this.#max) || this.#max < 1)
+      throw new RangeError(`Expected \`maxInFlight\` to be a positive integer, got \`${this.#max}\``);
   }
 
   /**

@@ -23,7 +23,8 @@ export function resolveResultPath(farmPath: string, pathMap: Readonly<Record<str
     const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
     const root = pathMap[prefix];
     if (root === undefined || !isAbsolute(root) || root.includes('\0')) continue;
-    if (clean === base || clean.startsWith(`${base}/`)) return { root: normalize(root), path: normalize(`${root}/${clean.slice(base.length)}`) };
+    if (clean === base || clean.startsWith(`${base}/`))
+      return { root: normalize(root), path: normalize(`${root}/${clean.slice(base.length)}`) };
   }
   return undefined;
 }

@@ -52,7 +52,10 @@ export function createResultProcessor(options: ResultProcessorOptions) {
   const read = { gate, ...(options.maxScanBytes === undefined ? {} : { maxScanBytes: options.maxScanBytes }) };
   const emptyPathMap = Object.keys(options.pathMap).length === 0;
   if (emptyPathMap) {
-    options.logger.warn({ queue: 'result' }, 'results.pathMap is empty: build results are not followed (set e.g. {"/srv": "/srv"} to read them)');
+    options.logger.warn(
+      { queue: 'result' },
+      'results.pathMap is empty: build results are not followed (set e.g. {"/srv": "/srv"} to read them)',
+    );
   }
 
   return async function processResult(job: Job, token?: string): Promise<ResultJobResult> {
@@ -77,14 +80,24 @@ export function createResultProcessor(options: ResultProcessorOptions) {
       outcome = { ...base, status: 'unmapped', finishedAt: now() };
       log.warn(
         { resultRoot: data.resultRoot, emptyPathMap },
-        emptyPathMap ? 'results.pathMap is empty; not following this result_root' : 'no results.pathMap entry maps this result_root; not following it',
+        emptyPathMap
+          ? 'results.pathMap is empty; not following this result_root'
+          : 'no results.pathMap entry maps this result_root; not following it',
       );
     } else {
       const state = await classifyResultFolder(local.path, { root: local.root, ...read });
       if (state.state === 'unreadable') {
         // Final: a hostile or broken folder does not get better by waiting, and is never followed.
-        outcome = { ...base, status: 'unreadable', finishedAt: now(), unreadable: { reason: state.reason, ...(state.file ? { file: state.file } : {}) } };
-        log.warn({ resultRoot: data.resultRoot, reason: state.reason, file: state.file }, 'result folder is not safe to read; not reading it');
+        outcome = {
+          ...base,
+          status: 'unreadable',
+          finishedAt: now(),
+          unreadable: { reason: state.reason, ...(state.file ? { file: state.file } : {}) },
+        };
+        log.warn(
+          { resultRoot: data.resultRoot, reason: state.reason, file: state.file },
+          'result folder is not safe to read; not reading it',
+        );
       } else if (state.state !== 'done') {
         if (now() - data.submittedAt < options.giveUpAfterMs) {
           const delay = Math.min(options.everyMs * 2 ** data.checks, maxIntervalMs);

@@ -107,12 +107,16 @@ export class ChangelogSource implements ReleaseSource<ChangelogCursor> {
       if (serial === serialBefore) {
         // An empty page (serials can have gaps at the head), one with only entries above the head,
         // or one with no readable serial: asking again from the same serial would return it forever.
-        if (page.length > aboveHeadOnPage) this.#logger?.warn({ serial, pageLength: page.length }, 'changelog page without a readable newer serial; stopping here');
+        if (page.length > aboveHeadOnPage)
+          this.#logger?.warn({ serial, pageLength: page.length }, 'changelog page without a readable newer serial; stopping here');
         break;
       }
     }
     if (aboveHead > 0) {
-      this.#logger?.warn({ count: aboveHead, head, serial }, 'changelog entries with a serial above the head serial were ignored; the cursor stays at or below the head');
+      this.#logger?.warn(
+        { count: aboveHead, head, serial },
+        'changelog entries with a serial above the head serial were ignored; the cursor stays at or below the head',
+      );
     }
     return { events, cursor: { serial }, pages, headCursorLag: Math.max(0, head - serial), capped, gap: false, rejected };
   }

@@ -21,9 +21,7 @@ interface CommonSourceOptions extends Omit<HttpClientOptions, 'logger'> {
 }
 
 export interface ChangelogSourceConfig
-  extends CommonSourceOptions,
-    Omit<ChangelogSourceOptions, 'rpc' | 'logger'>,
-    Omit<XmlRpcClientOptions, 'http' | 'logger'> {
+  extends CommonSourceOptions, Omit<ChangelogSourceOptions, 'rpc' | 'logger'>, Omit<XmlRpcClientOptions, 'http' | 'logger'> {
   readonly type: 'changelog';
 }
 
@@ -63,7 +61,15 @@ export function sourceFromConfig(source: Config['source'], logger: Logger): Rele
   const { baseUrl, timeout: timeoutMs, retries } = source;
   switch (source.type) {
     case 'changelog':
-      return createReleaseSource({ type: 'changelog', baseUrl, timeoutMs, retries, maxPages: source.maxPages, pauseMs: source.pagePause, logger });
+      return createReleaseSource({
+        type: 'changelog',
+        baseUrl,
+        timeoutMs,
+        retries,
+        maxPages: source.maxPages,
+        pauseMs: source.pagePause,
+        logger,
+      });
     case 'rss':
       return createReleaseSource({ type: 'rss', baseUrl, timeoutMs, retries, logger });
   }

@@ -78,7 +78,8 @@ export function createHttpClient(options: HttpClientOptions): Got {
           result.on('downloadProgress', onProgress);
           return result;
         }
-        result.on('downloadProgress', onProgress);
+        // on() hands back the same promise, which is returned (guarded) below.
+        void result.on('downloadProgress', onProgress);
         // got copies its promise helpers onto a promise a handler returns; this one turns
         // the anonymous CancelError of a size abort into the error that says why.
         const guarded = result.catch((error: unknown) => {
@@ -126,7 +127,8 @@ export async function requestResponse(client: Got, request: TextRequest, acceptS
     return { statusCode: response.statusCode, body: response.body, headers: response.headers };
   } catch (error) {
     if (error instanceof HTTPError && acceptStatus.includes(error.response.statusCode)) {
-      const { statusCode, body, headers } = error.response;
+      const { statusCode, headers } = error.response;
+      const body: unknown = error.response.body;
       return { statusCode, body: typeof body === 'string' ? body : String(body), headers };
     }
     throw toSourceError(error, request);

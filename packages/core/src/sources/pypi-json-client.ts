@@ -72,7 +72,9 @@ export class PypiJsonClient implements ReleaseFilesLookup {
     try {
       json = JSON.parse(response.body);
     } catch (error) {
-      throw new JsonApiFormatError(`GET /${path} returned a body that is not JSON: ${describeRaw(response.body.slice(0, 200))}`, { cause: error });
+      throw new JsonApiFormatError(`GET /${path} returned a body that is not JSON: ${describeRaw(response.body.slice(0, 200))}`, {
+        cause: error,
+      });
     }
     const parsed = releaseSchema.safeParse(json);
     if (!parsed.success) {
@@ -83,7 +85,8 @@ export class PypiJsonClient implements ReleaseFilesLookup {
     const { info, urls } = parsed.data;
     // A loop, not Math.min(...): a hostile answer may list more files than a call has arguments.
     let firstUploadAt = Number.POSITIVE_INFINITY;
-    for (const file of urls) firstUploadAt = Math.min(firstUploadAt, Date.parse(file.upload_time_iso_8601 ?? '') || Number.POSITIVE_INFINITY);
+    for (const file of urls)
+      firstUploadAt = Math.min(firstUploadAt, Date.parse(file.upload_time_iso_8601 ?? '') || Number.POSITIVE_INFINITY);
     return {
       found: true,
       hasSdist: urls.some((file) => file.packagetype === 'sdist' && file.yanked !== true),
@@ -97,7 +100,10 @@ export class PypiJsonClient implements ReleaseFilesLookup {
     if (header === undefined) return undefined;
     const text = Array.isArray(header) ? header[0] : header;
     if (text !== undefined && /^\d{1,15}$/.test(text.trim())) return Number(text.trim());
-    this.#logger?.warn({ path, header: describeRaw(header) }, 'PyPI JSON answer has an unreadable X-PyPI-Last-Serial; treating its freshness as unknown');
+    this.#logger?.warn(
+      { path, header: describeRaw(header) },
+      'PyPI JSON answer has an unreadable X-PyPI-Last-Serial; treating its freshness as unknown',
+    );
     return undefined;
   }
 

@@ -62,11 +62,13 @@ function parseItem(raw: unknown): RssItem | string {
   if (typeof pubDate !== 'string') return 'item has no text <pubDate>';
   const trimmed = title.trim();
   // PyPI's newest-projects feed (rss/packages.xml) looks the same but names projects, not releases.
-  if (trimmed.endsWith(' added to PyPI')) return 'title is "NAME added to PyPI": an item of the newest-projects feed (rss/packages.xml), not a release';
+  if (trimmed.endsWith(' added to PyPI'))
+    return 'title is "NAME added to PyPI": an item of the newest-projects feed (rss/packages.xml), not a release';
   // Names and versions never contain whitespace, so a release title is exactly two words.
   const words = trimmed.split(/\s+/);
   const [name, version] = words;
-  if (words.length !== 2 || name === undefined || version === undefined || name === '' || version === '') return 'title is not "NAME VERSION"';
+  if (words.length !== 2 || name === undefined || version === undefined || name === '' || version === '')
+    return 'title is not "NAME VERSION"';
   const time = parseRfc822(pubDate.trim());
   if (time === undefined) return 'pubDate is not an RFC 822 date like "Thu, 09 Apr 2026 21:37:00 GMT"';
   return { title: `${name} ${version}`, name, version, time };

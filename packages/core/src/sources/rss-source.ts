@@ -78,12 +78,22 @@ export class RssSource implements ReleaseSource<RssCursor> {
     if (poisoned) {
       // Written from a bogus future pubDate (before dates were clamped): left alone it would hide every
       // release until that date. The window is read again; the poll's dedupe drops what it already had.
-      this.#logger?.warn({ cursorTime: cursor.time, now: nowSeconds }, 'stored RSS cursor is in the future; reading the whole feed window again');
+      this.#logger?.warn(
+        { cursorTime: cursor.time, now: nowSeconds },
+        'stored RSS cursor is in the future; reading the whole feed window again',
+      );
     }
     const known = knownTitles(cursor);
     // With the last window known, anything in it or newer that was not in it is new (late commits
     // included); with only an old-shape cursor, what is newer than its second.
-    const floor = poisoned ? Number.NEGATIVE_INFINITY : cursor.seen !== undefined && cursor.seen.length > 0 ? extreme(cursor.seen.map(([, time]) => time), 'min') : cursor.time;
+    const floor = poisoned
+      ? Number.NEGATIVE_INFINITY
+      : cursor.seen !== undefined && cursor.seen.length > 0
+        ? extreme(
+            cursor.seen.map(([, time]) => time),
+            'min',
+          )
+        : cursor.time;
     const fresh = items.filter((item) => item.time >= floor && !known.has(item.title));
     const gap = !poisoned && this.#isGap(cursor, known, items);
     // Feed order is newest first: reversed, a second's releases come oldest first too.
@@ -117,7 +127,10 @@ export class RssSource implements ReleaseSource<RssCursor> {
   #isGap(cursor: RssCursor, known: ReadonlySet<string>, items: readonly RssItem[]): boolean {
     if (known.size === 0 || items.length === 0) return false;
     if (items.some((item) => known.has(item.title))) return false;
-    const oldest = extreme(items.map((item) => item.time), 'min');
+    const oldest = extreme(
+      items.map((item) => item.time),
+      'min',
+    );
     if (oldest < cursor.time) return false;
     this.#logger?.warn(
       { cursorTime: cursor.time, oldestInFeed: oldest, items: items.length },
@@ -134,14 +147,20 @@ function knownTitles(cursor: RssCursor): Set<string> {
 
 function nextCursor(cursor: RssCursor | undefined, items: readonly RssItem[]): RssCursor {
   if (items.length === 0) return cursor ?? { time: 0, namesAtTime: [], seen: [] };
-  const headTime = extreme(items.map((item) => item.time), 'max');
+  const headTime = extreme(
+    items.map((item) => item.time),
+    'max',
+  );
   // A head older than the cursor is a stale (CDN-cached) copy: the cursor never moves back.
   const time = Math.max(headTime, cursor?.time ?? 0);
   const titlesAtTime = items.filter((item) => item.time === time).map((item) => item.title);
   const namesAtTime = time === cursor?.time ? [...new Set([...cursor.namesAtTime, ...titlesAtTime])] : titlesAtTime;
   // Keep what was seen back to this feed's oldest item: all of this window, plus the fresher window
   // of an earlier fetch when this one is stale, so neither comes back as new next time.
-  const oldest = extreme(items.map((item) => item.time), 'min');
+  const oldest = extreme(
+    items.map((item) => item.time),
+    'min',
+  );
   const merged = new Map<string, number>();
   for (const item of items) merged.set(item.title, item.time);
   for (const [title, seenAt] of cursor?.seen ?? []) if (seenAt >= oldest && !merged.has(title)) merged.set(title, seenAt);

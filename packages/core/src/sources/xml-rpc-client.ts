@@ -26,11 +26,7 @@ export interface XmlRpcClientOptions {
 export const RATE_LIMIT_FAULT_CODE = -32500;
 
 export function isRateLimitFault(error: unknown): error is XmlRpcFaultError {
-  return (
-    error instanceof XmlRpcFaultError &&
-    error.faultCode === RATE_LIMIT_FAULT_CODE &&
-    error.faultString.includes('TooManyRequests')
-  );
+  return error instanceof XmlRpcFaultError && error.faultCode === RATE_LIMIT_FAULT_CODE && error.faultString.includes('TooManyRequests');
 }
 
 export class XmlRpcClient {

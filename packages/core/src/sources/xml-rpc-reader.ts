@@ -22,7 +22,10 @@ const APOSTROPHE = 0x27;
 const NAMED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 /** What nextNode found: character data, a child element's start tag, or the parent's end tag. */
-export type XmlNode = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'start'; readonly name: string; readonly selfClosing: boolean } | { readonly kind: 'end' };
+export type XmlNode =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'start'; readonly name: string; readonly selfClosing: boolean }
+  | { readonly kind: 'end' };
 
 export class XmlRpcReader {
   #pos = 0;
@@ -127,7 +130,9 @@ export class XmlRpcReader {
       line++;
       lineStart = index + 1;
     }
-    throw new FeedFormatError(`${this.what} is not well-formed XML (truncated?): ${message} at line ${line}, column ${upTo - lineStart + 1}`);
+    throw new FeedFormatError(
+      `${this.what} is not well-formed XML (truncated?): ${message} at line ${line}, column ${upTo - lineStart + 1}`,
+    );
   }
 
   #skipWhitespace(): void {
@@ -227,7 +232,8 @@ export class XmlRpcReader {
   #readEndTag(name: string): void {
     const xml = this.xml;
     let pos = this.#pos + 2;
-    if (!xml.startsWith(name, pos) || isNameChar(xml.charCodeAt(pos + name.length))) this.malformed(`a closing tag that does not close <${name}>`);
+    if (!xml.startsWith(name, pos) || isNameChar(xml.charCodeAt(pos + name.length)))
+      this.malformed(`a closing tag that does not close <${name}>`);
     pos += name.length;
     while (isSpace(xml.charCodeAt(pos))) pos++;
     if (xml.charCodeAt(pos) !== GT) {

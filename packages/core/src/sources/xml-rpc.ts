@@ -32,9 +32,7 @@ export function encodeValue(value: XmlRpcValue): string {
     return Number.isSafeInteger(value) ? `<value><int>${value}</int></value>` : `<value><double>${value}</double></value>`;
   }
   if (isArray(value)) return `<value><array><data>${value.map(encodeValue).join('')}</data></array></value>`;
-  const members = Object.entries(value).map(
-    ([name, member]) => `<member><name>${escapeXml(name)}</name>${encodeValue(member)}</member>`,
-  );
+  const members = Object.entries(value).map(([name, member]) => `<member><name>${escapeXml(name)}</name>${encodeValue(member)}</member>`);
   return `<value><struct>${members.join('')}</struct></value>`;
 }
 

@@ -7,7 +7,10 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 export async function findExecutable(command: string, path = process.env.PATH ?? ''): Promise<string | undefined> {
   const candidates = command.includes('/')
     ? [isAbsolute(command) ? command : resolve(command)]
-    : path.split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+    : path
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, command));
   for (const candidate of candidates) {
     try {
       await access(candidate, constants.X_OK);

@@ -68,7 +68,11 @@ export class StartPacer {
 
   async reserve(): Promise<StartReservation> {
     const { redis, key, maxAheadMs = 1000 } = this.#options;
-    const [reserved, delayUs, slotUs] = (await redis.eval(RESERVE, 1, key, this.#intervalUs, maxAheadMs * 1000)) as [number, number, number];
+    const [reserved, delayUs, slotUs] = (await redis.eval(RESERVE, 1, key, this.#intervalUs, maxAheadMs * 1000)) as [
+      number,
+      number,
+      number,
+    ];
     return reserved === 1
       ? { reserved: true, startInMs: delayUs / 1000, slotUs }
       : { reserved: false, retryInMs: Math.max(1, Math.ceil(delayUs / 1000)) };

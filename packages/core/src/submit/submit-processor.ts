@@ -82,7 +82,10 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       const at = new Date();
       const command = [options.command, ...args];
       await options.batchLog.appendCommand(data.batchId, { name: data.name, command, output: '(dry run: not executed)', attempt: 1, at });
-      log.info({ release: { name: data.name, version: data.version }, command: formatCommandForLog(options.command, args) }, 'dry run: recorded submit command');
+      log.info(
+        { release: { name: data.name, version: data.version }, command: formatCommandForLog(options.command, args) },
+        'dry run: recorded submit command',
+      );
       return { dryRun: true, command };
     }
 
@@ -108,7 +111,13 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       const attempt = job.attemptsMade + 1;
       // A refused farm account fails every retry until someone fixes it: fail now, retry by hand later.
       const finalAttempt = error.accountRefused || attempt >= (job.opts.attempts ?? 1);
-      await options.batchLog.appendCommand(data.batchId, { name: data.name, command: [options.command, ...args], output: error.output, attempt, at });
+      await options.batchLog.appendCommand(data.batchId, {
+        name: data.name,
+        command: [options.command, ...args],
+        output: error.output,
+        attempt,
+        at,
+      });
       if (finalAttempt) await options.batchLog.appendFailure(data.batchId, data.name, error.reason);
       await options.metrics.recordSubmit(finalAttempt ? 'failed' : 'retried', error.durationMs);
       await options.decisions.record([
@@ -124,13 +133,24 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
 
     // The farm has the job now: a bookkeeping failure must not make BullMQ retry, and submit twice.
     try {
-      await options.batchLog.appendCommand(data.batchId, { name: data.name, command: outcome.command, output: outcome.output, attempt: job.attemptsMade + 1, at });
+      await options.batchLog.appendCommand(data.batchId, {
+        name: data.name,
+        command: outcome.command,
+        output: outcome.output,
+        attempt: job.attemptsMade + 1,
+        at,
+      });
       await options.batchLog.appendSuccess(data.batchId, data.name, outcome.jobId, outcome.resultRoot);
       await options.metrics.recordSubmit('succeeded', outcome.durationMs);
       await options.decisions.record([
         {
           ...subjectOf(data),
-          decision: { kind: 'submitted', target: target.id, farmJobId: outcome.jobId, ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}) },
+          decision: {
+            kind: 'submitted',
+            target: target.id,
+            farmJobId: outcome.jobId,
+            ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}),
+          },
         },
       ]);
       if (options.followResults && outcome.resultRoot && job.id) {
@@ -151,13 +171,28 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
         });
       }
     } catch (error) {
-      log.error({ err: error, farmJobId: outcome.jobId }, 'submitted, but could not record it (batch log, metrics, decision log or result job)');
+      log.error(
+        { err: error, farmJobId: outcome.jobId },
+        'submitted, but could not record it (batch log, metrics, decision log or result job)',
+      );
     }
     log.info(
-      { release: { name: data.name, version: data.version }, target: target.id, farmJobId: outcome.jobId, resultRoot: outcome.resultRoot, startedAt: outcome.startedAt, durationMs: outcome.durationMs },
+      {
+        release: { name: data.name, version: data.version },
+        target: target.id,
+        farmJobId: outcome.jobId,
+        resultRoot: outcome.resultRoot,
+        startedAt: outcome.startedAt,
+        durationMs: outcome.durationMs,
+      },
       'submitted',
     );
-    return { dryRun: false, jobId: outcome.jobId, durationMs: outcome.durationMs, ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}) };
+    return {
+      dryRun: false,
+      jobId: outcome.jobId,
+      durationMs: outcome.durationMs,
+      ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}),
+    };
   };
 }
 

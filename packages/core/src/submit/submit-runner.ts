@@ -63,7 +63,15 @@ export interface RunOptions {
 
 /** Bytes of raw output held while submit runs; the kept, redacted output is smaller still. */
 /** pypi-watch's secrets and connection strings: never in a child's environment. */
-export const WITHHELD_ENV = ['AI_API_KEY', 'AI_BASE_URL', 'AI_MODEL', 'DASHBOARD_PASSWORD', 'DASHBOARD_USER', 'REDIS_URL', 'PYPI_WATCH_CONFIG'] as const;
+export const WITHHELD_ENV = [
+  'AI_API_KEY',
+  'AI_BASE_URL',
+  'AI_MODEL',
+  'DASHBOARD_PASSWORD',
+  'DASHBOARD_USER',
+  'REDIS_URL',
+  'PYPI_WATCH_CONFIG',
+] as const;
 
 const MAX_RAW_OUTPUT_BYTES = 512 * 1024;
 const MAX_REASON_CHARS = 300;
@@ -179,7 +187,10 @@ export class SubmitRunner {
       );
 
     if (timedOut) {
-      throw fail('timeout', `submit did not finish within ${this.timeoutMs} ms; its process group was killed${lastLine === undefined ? '' : `; last output: ${lastLine}`}`);
+      throw fail(
+        'timeout',
+        `submit did not finish within ${this.timeoutMs} ms; its process group was killed${lastLine === undefined ? '' : `; last output: ${lastLine}`}`,
+      );
     }
     if (result.spawnError !== undefined) {
       throw this.spawnFailure(result.spawnError.code, result.spawnError.message, fail, result.spawnError);
@@ -204,9 +215,15 @@ export class SubmitRunner {
       };
     }
     if (parsed.jobId !== undefined || parsed.error !== undefined) {
-      throw fail('refused', `the farm refused the job: ${parsed.error === undefined || parsed.error === '' ? `job id=${parsed.jobId ?? ''}` : parsed.error}`);
+      throw fail(
+        'refused',
+        `the farm refused the job: ${parsed.error === undefined || parsed.error === '' ? `job id=${parsed.jobId ?? ''}` : parsed.error}`,
+      );
     }
-    throw fail('no-job-id', `submit exited 0 without a job id${lastLine === undefined ? ' and printed nothing' : `; last output: ${lastLine}`}`);
+    throw fail(
+      'no-job-id',
+      `submit exited 0 without a job id${lastLine === undefined ? ' and printed nothing' : `; last output: ${lastLine}`}`,
+    );
   }
 
   private spawnFailure(
