@@ -73,7 +73,8 @@ async function main(): Promise<number> {
   const loadAfter = loadavg()[0] ?? 0;
   printTable(results);
   console.log(
-    `\ntotal wall time ${totalSeconds.toFixed(0)} s on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+    `\ntotal wall time ${totalSeconds.toFixed(0)} s on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ` +
+      `${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
       `Node.js ${process.version}; 1-min load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after` +
       (options.quick ? ' (--quick: not the measurement)' : ''),
   );
@@ -81,7 +82,18 @@ async function main(): Promise<number> {
   const missed = results.flatMap((r) => r.rows.filter((row) => row.pass === false).map((row) => `${r.name}: ${row.metric}`));
   await writeFile(
     new URL('./results.json', import.meta.url),
-    `${JSON.stringify({ at: new Date().toISOString(), quick: options.quick, machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadBefore, loadAfter }, totalSeconds, results, missed }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        quick: options.quick,
+        machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadBefore, loadAfter },
+        totalSeconds,
+        results,
+        missed,
+      },
+      null,
+      2,
+    )}\n`,
   );
   if (missed.length > 0) console.log(`\nmissed: ${missed.join('; ')}`);
   return options.check && missed.length > 0 ? 1 : 0;

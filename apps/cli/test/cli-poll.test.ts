@@ -12,57 +12,58 @@ describe.each([
   ['rss', { good: 85, denied: 4, pre: 4, bad: 4 }] as const,
 ])('pypi-watch poll (%s)', (type, n) => {
   const total = n.good + n.denied + n.pre + n.bad;
-  test(`${total.toLocaleString('en')} new releases: each valid, unfiltered one queued once per target; the next poll queues nothing`, async ({
-    pypi,
-    makeCli,
-  }) => {
-    const setup = await makeCli({
-      source: { type, baseUrl: pypi.baseUrl, pagePause: 0 },
-      filters: { deny: ['^denied-'] },
-      submit: {
-        targets: [
-          { os_arch: 'aarch64', testbox: 'vm-2p8g' },
-          { os_arch: 'x86_64', testbox: 'vm-2p8g' },
-        ],
-      },
-    });
-    const poll = async () => {
-      const result = await runCli(['poll', '--json', '--config', setup.configFile], { env: setup.env });
-      expect(result.code, result.stderr).toBe(0);
-      return JSON.parse(result.stdout) as Record<string, number>;
-    };
+  test(
+    `${total.toLocaleString('en')} new releases: each valid, unfiltered one queued once per target; the next poll queues ` + `nothing`,
+    async ({ pypi, makeCli }) => {
+      const setup = await makeCli({
+        source: { type, baseUrl: pypi.baseUrl, pagePause: 0 },
+        filters: { deny: ['^denied-'] },
+        submit: {
+          targets: [
+            { os_arch: 'aarch64', testbox: 'vm-2p8g' },
+            { os_arch: 'x86_64', testbox: 'vm-2p8g' },
+          ],
+        },
+      });
+      const poll = async () => {
+        const result = await runCli(['poll', '--json', '--config', setup.configFile], { env: setup.env });
+        expect(result.code, result.stderr).toBe(0);
+        return JSON.parse(result.stdout) as Record<string, number>;
+      };
 
-    pypi.publishGenerated(3);
-    expect(await poll()).toMatchObject({ queued: 0 });
-    const good = pypi.publishGenerated(n.good, { sameSecond: 5 });
-    pypi.publishGenerated(n.denied, { prefix: 'denied', sameSecond: 5 });
-    pypi.publish([
-      ...Array.from({ length: n.pre }, (_, i) => ({ name: `pre-${i}`, version: `1.0rc${i}` })),
-      ...Array.from({ length: n.bad }, (_, i) => ({ name: `bad..name-${i}.`, version: '1.0' })),
-    ]);
+      pypi.publishGenerated(3);
+      expect(await poll()).toMatchObject({ queued: 0 });
+      const good = pypi.publishGenerated(n.good, { sameSecond: 5 });
+      pypi.publishGenerated(n.denied, { prefix: 'denied', sameSecond: 5 });
+      pypi.publish([
+        ...Array.from({ length: n.pre }, (_, i) => ({ name: `pre-${i}`, version: `1.0rc${i}` })),
+        ...Array.from({ length: n.bad }, (_, i) => ({ name: `bad..name-${i}.`, version: '1.0' })),
+      ]);
 
-    const first = await poll();
-    expect(first).toMatchObject({
-      found: total,
-      invalid: n.bad,
-      filtered: n.denied + n.pre,
-      queued: n.good,
-      queuedJobs: 2 * n.good,
-      capped: false,
-      gap: false,
-    });
-    const ids = await pendingSubmitJobIds(setup);
-    expect(ids).toHaveLength(2 * n.good);
-    expect(new Set(ids).size).toBe(2 * n.good);
-    const names = new Set(ids.map((id) => id.split('|')[0]));
-    expect(names).toEqual(new Set(good.map((r) => r.name)));
+      const first = await poll();
+      expect(first).toMatchObject({
+        found: total,
+        invalid: n.bad,
+        filtered: n.denied + n.pre,
+        queued: n.good,
+        queuedJobs: 2 * n.good,
+        capped: false,
+        gap: false,
+      });
+      const ids = await pendingSubmitJobIds(setup);
+      expect(ids).toHaveLength(2 * n.good);
+      expect(new Set(ids).size).toBe(2 * n.good);
+      const names = new Set(ids.map((id) => id.split('|')[0]));
+      expect(names).toEqual(new Set(good.map((r) => r.name)));
 
-    expect(await poll()).toMatchObject({ found: 0, queued: 0 });
-    expect(await pendingSubmitJobIds(setup)).toHaveLength(2 * n.good);
+      expect(await poll()).toMatchObject({ found: 0, queued: 0 });
+      expect(await pendingSubmitJobIds(setup)).toHaveLength(2 * n.good);
 
-    const status = await runCli(['status', '--config', setup.configFile], { env: setup.env });
-    expect(status.stdout).toMatch(/cursor: \{/);
-    expect(status.stdout).toMatch(/last poll: .*found 0, invalid 0, filtered 0, duplicate 0, queued 0, waiting 0, superseded 0; lag 0/);
-    expect(status.stdout).toContain(`dedupe entries: ${n.good}`);
-  }, 120_000);
+      const status = await runCli(['status', '--config', setup.configFile], { env: setup.env });
+      expect(status.stdout).toMatch(/cursor: \{/);
+      expect(status.stdout).toMatch(/last poll: .*found 0, invalid 0, filtered 0, duplicate 0, queued 0, waiting 0, superseded 0; lag 0/);
+      expect(status.stdout).toContain(`dedupe entries: ${n.good}`);
+    },
+    120_000,
+  );
 });

@@ -66,7 +66,9 @@ export function createDashboardMetrics(runtime: Runtime, options: DashboardMetri
   });
   new Counter({
     name: 'pypi_watch_feed_gaps_total',
-    help: 'RSS polls whose last-seen release had fallen off the 100-item feed, so releases in between were missed (source.type: changelog has none).',
+    help:
+      'RSS polls whose last-seen release had fallen off the 100-item feed, so releases in between were missed (source.type: ' +
+      'changelog has none).',
     registers: [registry],
     collect() {
       this.reset();

@@ -46,13 +46,15 @@ function reportHtml(report: BuildReport, since: string): string {
 <h2>Slowest builds</h2><table>${report.slowest
     .map(
       (o) =>
-        `<tr><td>${escape(o.name)} ${escape(o.version ?? '')}</td><td>${Math.round((o.buildDurationMs ?? 0) / 1000)} s</td><td>${escape(o.target)}</td></tr>`,
+        `<tr><td>${escape(o.name)} ${escape(o.version ?? '')}</td><td>${Math.round((o.buildDurationMs ?? 0) / 1000)} ` +
+        `s</td><td>${escape(o.target)}</td></tr>`,
     )
     .join('')}</table>
 <h2>Failing packages</h2><table id="failing">${report.failing
     .map(
       (o) =>
-        `<tr><td><a href="why?name=${encodeURIComponent(o.version === undefined ? o.name : `${o.name}==${o.version}`)}">${escape(o.name)} ${escape(o.version ?? '')}</a></td><td>${escape(o.kind ?? 'other')}</td><td>${escape(o.resultRoot)}</td></tr>`,
+        `<tr><td><a href="why?name=${encodeURIComponent(o.version === undefined ? o.name : `${o.name}==${o.version}`)}">` +
+        `${escape(o.name)} ${escape(o.version ?? '')}</a></td><td>${escape(o.kind ?? 'other')}</td><td>${escape(o.resultRoot)}</td></tr>`,
     )
     .join('')}</table>`;
 }
@@ -70,7 +72,9 @@ export function reportRoutes(runtime: Runtime): Router {
   });
   router.get('/why', async (req, res) => {
     const spec = typeof req.query.name === 'string' ? req.query.name.slice(0, 300) : '';
-    const form = `<form><label>package <input name="name" value="${escape(spec)}" placeholder="NAME or NAME==VERSION" size="40"></label> <button>why?</button></form>`;
+    const form =
+      `<form><label>package <input name="name" value="${escape(spec)}" placeholder="NAME or NAME==VERSION" size="40"></label>` +
+      ` <button>why?</button></form>`;
     if (spec === '') return void res.type('html').send(page('Why was it (not) built?', form));
     const parsed = splitReleaseSpec(spec);
     if (!parsed.ok) {

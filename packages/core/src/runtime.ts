@@ -115,7 +115,9 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
 }
 
 function untrustedError(found: Extract<EmbeddedRedisProbe, { state: 'untrusted' }>, replacing: boolean): UntrustedRedisError {
-  const what = `${found.endpointFile} names port ${found.port}, but the server answering there is not the redis-server pypi-watch started: ${found.reason}.`;
+  const what =
+    `${found.endpointFile} names port ${found.port}, but the server answering there is not the redis-server pypi-watch ` +
+    `started: ${found.reason}.`;
   if (replacing) {
     return new UntrustedRedisError(
       `${what} Not starting a second one while process ${found.pid} named in that file is still running: ` +

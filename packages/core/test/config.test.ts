@@ -81,7 +81,8 @@ describe('loadConfig', () => {
 
   test('parses durations in every documented form', async () => {
     const file = await configFile(
-      'source: { every: 30m }\nsubmit: { backoff: 500ms, timeout: 90000, rateLimit: { duration: 2s } }\ncleanup: { maxAge: 2d, every: 1.5h }\n',
+      'source: { every: 30m }\nsubmit: { backoff: 500ms, timeout: 90000, rateLimit: { duration: 2s } }\ncleanup: { maxAge: 2d, every: ' +
+        '1.5h }\n',
     );
     const config = loadConfig({ file, env: {}, cwd: dir });
     expect(config.source.every).toBe(1_800_000);

@@ -110,42 +110,45 @@ function skippedEntries(h: PollHarness): Array<{ name: string; version: string }
 }
 
 describe('hostile releases in the changelog feed', () => {
-  test('are skipped and reported; valid ones go to submit whole, as one argv element each; nothing runs, nothing is written elsewhere', async () => {
-    const h = await harness('changelog');
-    await h.poller.run();
-    const hostile = hostileReleases();
-    h.pypi.publish([...hostile, ...TRICKY_VALID]);
-    const before = await tree(h.setup.dir);
+  test(
+    'are skipped and reported; valid ones go to submit whole, as one argv element each; nothing runs, nothing is written ' + 'elsewhere',
+    async () => {
+      const h = await harness('changelog');
+      await h.poller.run();
+      const hostile = hostileReleases();
+      h.pypi.publish([...hostile, ...TRICKY_VALID]);
+      const before = await tree(h.setup.dir);
 
-    const result = await h.poller.run();
-    expect(result).toMatchObject({ invalid: hostile.length, queued: TRICKY_VALID.length });
-    expect(skippedEntries(h)).toHaveLength(hostile.length);
+      const result = await h.poller.run();
+      expect(result).toMatchObject({ invalid: hostile.length, queued: TRICKY_VALID.length });
+      expect(skippedEntries(h)).toHaveLength(hostile.length);
 
-    // The poll wrote the update list and the batch folder, and nothing else.
-    const { logDir, updateListDir } = h.setup.config.paths;
-    const created = [...(await tree(h.setup.dir))].filter((path) => !before.has(path));
-    const allowed = [relative(h.setup.dir, logDir), relative(h.setup.dir, updateListDir)];
-    const outside = created.filter(
-      (path) => !allowed.some((dir) => path === dir || path.startsWith(dir + sep) || dir.startsWith(path + sep)),
-    );
-    expect(outside).toEqual([]);
-    const lists = await h.updateLists();
-    expect(lists).toHaveLength(1);
-    const listed = (await readFile(join(updateListDir, lists[0] ?? ''), 'utf8')).trim().split('\n');
-    expect(listed.sort()).toEqual(TRICKY_VALID.map((r) => r.name).sort());
+      // The poll wrote the update list and the batch folder, and nothing else.
+      const { logDir, updateListDir } = h.setup.config.paths;
+      const created = [...(await tree(h.setup.dir))].filter((path) => !before.has(path));
+      const allowed = [relative(h.setup.dir, logDir), relative(h.setup.dir, updateListDir)];
+      const outside = created.filter(
+        (path) => !allowed.some((dir) => path === dir || path.startsWith(dir + sep) || dir.startsWith(path + sep)),
+      );
+      expect(outside).toEqual([]);
+      const lists = await h.updateLists();
+      expect(lists).toHaveLength(1);
+      const listed = (await readFile(join(updateListDir, lists[0] ?? ''), 'utf8')).trim().split('\n');
+      expect(listed.sort()).toEqual(TRICKY_VALID.map((r) => r.name).sort());
 
-    // Now run them through a real submit worker and the stand-in.
-    const recordFile = join(h.setup.dir, 'submit-calls.jsonl');
-    const workers: WorkerSet = await startWorkers(h.runtime, { queues: ['submit'], submitEnv: { STANDIN_SUBMIT_RECORD: recordFile } });
-    closers.push(() => workers.close(5000));
-    await waitFor(async () => (await h.runtime.queues.submit.getCompletedCount()) >= TRICKY_VALID.length, { what: 'the valid submits' });
-    const calls = await readSubmitCalls(recordFile);
-    expect(calls.map((call) => call.argv.slice(1)).sort()).toEqual(
-      TRICKY_VALID.map((r) => [`repo_addr=${r.name}`, 'os_arch=aarch64', 'testbox=vm-2p8g', 'check_rpm_install=yes']).sort(),
-    );
-    expect(existsSync(PWNED)).toBe(false);
-    expect((await readdir(tmpdir())).filter((entry) => entry.includes(MARKER))).toEqual([]);
-  });
+      // Now run them through a real submit worker and the stand-in.
+      const recordFile = join(h.setup.dir, 'submit-calls.jsonl');
+      const workers: WorkerSet = await startWorkers(h.runtime, { queues: ['submit'], submitEnv: { STANDIN_SUBMIT_RECORD: recordFile } });
+      closers.push(() => workers.close(5000));
+      await waitFor(async () => (await h.runtime.queues.submit.getCompletedCount()) >= TRICKY_VALID.length, { what: 'the valid submits' });
+      const calls = await readSubmitCalls(recordFile);
+      expect(calls.map((call) => call.argv.slice(1)).sort()).toEqual(
+        TRICKY_VALID.map((r) => [`repo_addr=${r.name}`, 'os_arch=aarch64', 'testbox=vm-2p8g', 'check_rpm_install=yes']).sort(),
+      );
+      expect(existsSync(PWNED)).toBe(false);
+      expect((await readdir(tmpdir())).filter((entry) => entry.includes(MARKER))).toEqual([]);
+    },
+  );
 
   test('the same hostile names through the RSS feed are skipped too (those a title can carry)', async () => {
     const h = await harness('rss');

@@ -35,7 +35,10 @@ async function runPiped(env: Record<string, string>, where: 'stdout' | 'stderr' 
   return { stdout: child.stdout, stderr: child.stderr, prettyLoaded: loadedFrom(child.stderr), exitCode: child.exitCode };
 }
 
-/** The fixture on a pseudo-terminal (util-linux `script`), as when an operator runs a command by hand: stdout and stderr come back mixed. */
+/**
+ * The fixture on a pseudo-terminal (util-linux `script`), as when an operator runs a command by
+ * hand: stdout and stderr come back mixed.
+ */
 async function runOnTerminal(env: Record<string, string>): Promise<ChildRun> {
   const command = [process.execPath, '--import', TSX, CHILD, 'stdout', SECRET, `'${HOSTILE}'`].join(' ');
   const child = await execa('script', ['--quiet', '--return', '--command', command, '/dev/null'], {

@@ -250,7 +250,8 @@ describe('real XML-RPC faults', () => {
     [
       'fault.-32500.RuntimeError-xmlrpc-disabled.xml',
       -32500,
-      "RuntimeError: PyPI's XMLRPC API has been temporarily disabled due to unmanageable load and will be deprecated in the near future. See https://status.python.org/ for more information.",
+      "RuntimeError: PyPI's XMLRPC API has been temporarily disabled due to unmanageable load and will be deprecated in the near " +
+        'future. See https://status.python.org/ for more information.',
     ],
   ])('%s fails the fetch at once with XmlRpcFaultError %i', async (file, code, message) => {
     const { replay: server, baseUrl } = await replay();

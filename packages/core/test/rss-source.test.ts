@@ -234,20 +234,24 @@ describe('parseRfc822', () => {
 });
 
 describe('RssSource against a hostile feed', () => {
-  test('a feed of 150,000 items (far past the 100 PyPI serves) is read without blowing the stack, and the cursor stays bounded', async () => {
-    const item = (index: number): string => `<item><title>p${index} 1.0</title><pubDate>Thu, 09 Apr 2026 21:37:00 GMT</pubDate></item>`;
-    const body = `<?xml version="1.0"?><rss version="2.0"><channel>${Array.from({ length: 150_000 }, (_, index) => item(index)).join('')}</channel></rss>`;
-    const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/xml' }).end(body));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const from = createReleaseSource({ type: 'rss', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
-      const result = await from.fetchSince({ time: 0, namesAtTime: [] });
-      expect(result.events).toHaveLength(150_000);
-      expect(result.cursor.seen!.length).toBeLessThanOrEqual(500);
-      expect(JSON.stringify(result.cursor).length).toBeLessThan(64 * 1024);
-    } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
-  });
+  test(
+    'a feed of 150,000 items (far past the 100 PyPI serves) is read without blowing the stack, and the cursor stays ' + 'bounded',
+    async () => {
+      const item = (index: number): string => `<item><title>p${index} 1.0</title><pubDate>Thu, 09 Apr 2026 21:37:00 GMT</pubDate></item>`;
+      const items = Array.from({ length: 150_000 }, (_, index) => item(index)).join('');
+      const body = `<?xml version="1.0"?><rss version="2.0"><channel>${items}</channel></rss>`;
+      const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/xml' }).end(body));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const from = createReleaseSource({ type: 'rss', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+        const result = await from.fetchSince({ time: 0, namesAtTime: [] });
+        expect(result.events).toHaveLength(150_000);
+        expect(result.cursor.seen!.length).toBeLessThanOrEqual(500);
+        expect(JSON.stringify(result.cursor).length).toBeLessThan(64 * 1024);
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    },
+  );
 });

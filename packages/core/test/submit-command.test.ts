@@ -50,7 +50,8 @@ describe('buildSubmitArgs', () => {
     const target = { os_version: '20.10', testbox: '0x1f', when: '1:20', date: '2026-01-01', box: 'vm-2p8g' };
     const args = buildSubmitArgs({ jobYamlPath: 'job.yaml', name: 'x', target, params: { check_rpm_install: 'yes' } }).slice(2);
     const script =
-      'require "yaml"; require "json"; require "date"; puts(ARGV.map { |a| k, v = a.split("=", 2); YAML.load("#{k}: #{v}", permitted_classes: [Date, Symbol]) }.to_json)';
+      'require "yaml"; require "json"; require "date"; puts(ARGV.map { |a| k, v = a.split("=", 2); YAML.load("#{k}: #{v}", ' +
+      'permitted_classes: [Date, Symbol]) }.to_json)';
     const { stdout } = await execa('ruby', ['-e', script, ...args]);
     expect(JSON.parse(stdout)).toEqual([
       { os_version: '20.10' },

@@ -89,7 +89,8 @@ describe('redactSubmitOutput', () => {
 
   test('redacts the job keys that carry the AI secrets, however printed', () => {
     const text =
-      '{"api_key"=>"sk-x1", "base_url"=>"https://u:p@ai.example.org/v1", "ai_model"=>"m1", "os"=>"openeuler"}\nbase_url: https://u:p@h/v1\n';
+      '{"api_key"=>"sk-x1", "base_url"=>"https://u:p@ai.example.org/v1", "ai_model"=>"m1", "os"=>"openeuler"}\nbase_url: ' +
+      'https://u:p@h/v1\n';
     const out = redactSubmitOutput(text, []);
     expect(out).toBe(
       `{"api_key"=>"${REDACTED}", "base_url"=>"${REDACTED}", "ai_model"=>"${REDACTED}", "os"=>"openeuler"}\nbase_url: ${REDACTED}\n`,
@@ -99,7 +100,8 @@ describe('redactSubmitOutput', () => {
   test('a 1-character secret is redacted where a key names it, and left alone in free text', () => {
     const text = 'submit_id=10\nsubmit a.yaml failed, got job id=0, error: Failed to verify the account.\nmy_token: 0\n"my_token"=>"0"\n';
     expect(redactSubmitOutput(text, ['0'])).toBe(
-      `submit_id=10\nsubmit a.yaml failed, got job id=0, error: Failed to verify the account.\nmy_token: ${REDACTED}\n"my_token"=>"${REDACTED}"\n`,
+      `submit_id=10\nsubmit a.yaml failed, got job id=0, error: Failed to verify the account.\nmy_token: ` +
+        `${REDACTED}\n"my_token"=>"${REDACTED}"\n`,
     );
   });
 

@@ -23,7 +23,9 @@ describe('hostile XML-RPC documents', () => {
     const lol = ['<!ENTITY a "lollollollollollollollollollol">'];
     for (let level = 1; level < 10; level++)
       lol.push(`<!ENTITY ${String.fromCharCode(97 + level)} "${`&${String.fromCharCode(96 + level)};`.repeat(10)}">`);
-    const xml = `<?xml version="1.0"?><!DOCTYPE methodResponse [${lol.join('')}]>${wrap('<value><string>&j;</string></value>').replace(/^<\?xml[^>]*>\n/, '')}`;
+    const xml =
+      `<?xml version="1.0"?><!DOCTYPE methodResponse [${lol.join('')}]>` +
+      `${wrap('<value><string>&j;</string></value>').replace(/^<\?xml[^>]*>\n/, '')}`;
     const started = performance.now();
     const error = decodeError(xml);
     expect(performance.now() - started).toBeLessThan(1000);
@@ -32,7 +34,9 @@ describe('hostile XML-RPC documents', () => {
   });
 
   test('an external entity is refused: nothing is read from disk', () => {
-    const xml = `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY f SYSTEM "file:///etc/passwd">]>${wrap('<value><string>&f;</string></value>').replace(/^<\?xml[^>]*>\n/, '')}`;
+    const xml =
+      `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY f SYSTEM "file:///etc/passwd">]>` +
+      `${wrap('<value><string>&f;</string></value>').replace(/^<\?xml[^>]*>\n/, '')}`;
     expect(decodeError(xml)).toBeInstanceOf(FeedFormatError);
   });
 
@@ -77,7 +81,9 @@ describe('hostile XML-RPC documents', () => {
   });
 
   test('a truncated fault is malformed, not a fault (a cut rate-limit answer is not retried as one)', () => {
-    const fault = `<?xml version='1.0'?>\n<methodResponse><fault><value><struct><member><name>faultCode</name><value><int>-32500</int></value></member></struct></value></fault>`;
+    const fault =
+      `<?xml version='1.0'?>\n<methodResponse><fault><value><struct><member><name>faultCode</name><value><int>-32500</int>` +
+      `</value></member></struct></value></fault>`;
     expect(decodeError(fault)).toBeInstanceOf(FeedFormatError);
     expect(decodeError(`${fault}</methodResponse>`)).toBeInstanceOf(XmlRpcFaultError);
   });
@@ -85,7 +91,8 @@ describe('hostile XML-RPC documents', () => {
 
 describe('what XML allows', () => {
   test('comments, CDATA, character references, attributes, a BOM and self-closing tags', () => {
-    const xml = `\ufeff<?xml version="1.0" encoding="utf-8"?>\n<!-- a mirror's banner -->\n<methodResponse a="1"><params><param><value><array><data>
+    const head = `\ufeff<?xml version="1.0" encoding="utf-8"?>\n<!-- a mirror's banner -->\n`;
+    const xml = `${head}<methodResponse a="1"><params><param><value><array><data>
       <value><string>a<![CDATA[<b>&amp;]]>&#x263A;&#65;&apos;&quot;</string></value>
       <value/>
       <value><string/></value>
@@ -99,7 +106,9 @@ describe('what XML allows', () => {
   });
 
   test('a methodCall with params decodes through the same reader', () => {
-    const xml = `<?xml version="1.0"?><methodCall><methodName> changelog_since_serial </methodName><params><param><value><int>7</int></value></param><param><value>x</value></param></params></methodCall>`;
+    const xml =
+      `<?xml version="1.0"?><methodCall><methodName> changelog_since_serial </methodName><params><param><value><int>7</int>` +
+      `</value></param><param><value>x</value></param></params></methodCall>`;
     expect(decodeMethodCall(xml)).toEqual({ methodName: 'changelog_since_serial', params: [7, 'x'] });
     expect(() => decodeMethodCall('<methodCall><methodName>m</methodName>')).toThrow(FeedFormatError);
   });

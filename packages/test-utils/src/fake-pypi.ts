@@ -274,7 +274,8 @@ export class FakePypi {
           status: 200,
           body: encodeFault(
             -32500,
-            'HTTPTooManyRequests: The action could not be performed because there were too many requests by the client. Limit may reset in 1 seconds.',
+            'HTTPTooManyRequests: The action could not be performed because there were too many requests by the client. Limit may ' +
+              'reset in 1 seconds.',
           ),
         });
     }

@@ -18,7 +18,8 @@ function ensureRedisServerInstalled(): void {
   } catch {
     // `pnpm test` installs it first (test/install-system-packages.sh); a test never runs apt-get.
     throw new Error(
-      'redis-server is not installed: run `bash test/install-system-packages.sh` (or `sudo apt-get install -y redis-server`), or use `pnpm test`.',
+      'redis-server is not installed: run `bash test/install-system-packages.sh` (or `sudo apt-get install -y redis-server`), or use ' +
+        '`pnpm test`.',
     );
   }
 }

@@ -116,7 +116,8 @@ export class ComposeProject {
       .filter(Boolean);
     if (ids.length === 0) return [];
     const format =
-      '{{.Id}}\t{{index .Config.Labels "com.docker.compose.service"}}\t{{if .State.Health}}{{.State.Health.Status}}{{end}}\t{{.State.Status}}\t{{.Config.Hostname}}';
+      '{{.Id}}\t{{index .Config.Labels "com.docker.compose.service"}}\t{{if ' +
+      '.State.Health}}{{.State.Health.Status}}{{end}}\t{{.State.Status}}\t{{.Config.Hostname}}';
     const out = await run('podman', ['inspect', '--format', format, ...ids], { allowFailure: true });
     return out.stdout
       .split('\n')

@@ -46,7 +46,8 @@ export async function enqueueCommand(specs: string[], options: { config?: string
       );
       const added = result.queuedJobs - result.alreadyQueued;
       process.stdout.write(
-        `queued ${added} submit job(s) for ${unique.length} package(s) × ${stores.targets.all.length} target(s) in batch ${result.batchId ?? '-'}` +
+        `queued ${added} submit job(s) for ${unique.length} package(s) × ${stores.targets.all.length} target(s) ` +
+          `in batch ${result.batchId ?? '-'}` +
           (result.alreadyQueued > 0 ? `; ${result.alreadyQueued} already queued` : '') +
           '\n',
       );

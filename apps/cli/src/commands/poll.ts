@@ -15,7 +15,8 @@ export async function pollCommand(options: { config?: string; since?: number; js
       return;
     }
     const lines = [
-      `source ${result.source}: ${result.pages} page(s), cursor ${JSON.stringify(result.cursorBefore)} → ${JSON.stringify(result.cursorAfter)}`,
+      `source ${result.source}: ${result.pages} page(s), cursor ${JSON.stringify(result.cursorBefore)} → ` +
+        `${JSON.stringify(result.cursorAfter)}`,
       `found ${result.found}, invalid ${result.invalid}, filtered ${result.filtered}, duplicate ${result.duplicate}, ` +
         `queued ${result.queued} release(s) as ${result.queuedJobs} submit job(s)`,
       `withdrawn ${result.withdrawn} (${result.withdrawnJobsRemoved} queued job(s) removed), lag ${result.lag}`,

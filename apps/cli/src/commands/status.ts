@@ -44,7 +44,8 @@ function formatStatus(status: Status): string {
   lines.push(`gate: ${waiting} waiting for an sdist${oldest}, ${held} held by filters.minAge, ${withdrawn} withdrawn (restorable)`);
   if (isRecord(status.lastPoll) && status.lastPoll.gap === true) {
     lines.push(
-      'RSS gap: the last poll found its last-seen release gone from the 100-item feed; releases in between were missed (use source.type: changelog)',
+      'RSS gap: the last poll found its last-seen release gone from the 100-item feed; releases in between were missed (use ' +
+        'source.type: changelog)',
     );
   }
   return `${lines.join('\n')}\n`;
@@ -59,6 +60,7 @@ function formatLastPoll(lastPoll: unknown): string {
   const p = lastPoll as Record<string, unknown>;
   return (
     `${String(p.startedAt)}: found ${String(p.found)}, invalid ${String(p.invalid)}, filtered ${String(p.filtered)}, ` +
-    `duplicate ${String(p.duplicate)}, queued ${String(p.queued)}, waiting ${Number(p.waiting ?? 0)}, superseded ${Number(p.superseded ?? 0)}; lag ${String(p.lag)} ${p.source === 'rss' ? 's' : 'serials'}`
+    `duplicate ${String(p.duplicate)}, queued ${String(p.queued)}, waiting ${Number(p.waiting ?? 0)}, superseded ` +
+    `${Number(p.superseded ?? 0)}; lag ${String(p.lag)} ${p.source === 'rss' ? 's' : 'serials'}`
   );
 }

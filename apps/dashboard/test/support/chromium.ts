@@ -12,7 +12,8 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 export function ensureChromiumInstalled(): string {
   if (existsSync(CHROMIUM_PATH)) return CHROMIUM_PATH;
   throw new Error(
-    `${CHROMIUM_PATH} is missing: run \`bash test/install-system-packages.sh\` (or \`sudo apt-get install -y chromium\`), or use \`pnpm test\`.`,
+    `${CHROMIUM_PATH} is missing: run \`bash test/install-system-packages.sh\` (or \`sudo apt-get install -y chromium\`), or use ` +
+      `\`pnpm test\`.`,
   );
 }
 

@@ -144,7 +144,10 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Follow every submitted build to its outcome by reading its result folder. */
       enabled: z.boolean().default(true),
-      /** Farm path prefix → where this host mounts it, e.g. `{ "/srv": "/mnt/farm-srv" }`; results are read only inside a mapped root, so empty follows nothing. */
+      /**
+       * Farm path prefix → where this host mounts it, e.g. `{ "/srv": "/mnt/farm-srv" }`; results
+       * are read only inside a mapped root, so empty follows nothing.
+       */
       pathMap: z
         .record(
           z.string().regex(/^\//, 'expected an absolute farm path prefix'),

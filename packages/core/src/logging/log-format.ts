@@ -18,7 +18,8 @@ export function chooseLogFormat(logFormat: string | undefined, isTerminal: boole
   if ((LOG_FORMATS as readonly string[]).includes(wanted)) return wanted as LogFormat;
   // The value comes from the environment: quoted, bounded; main escapes it for the terminal.
   throw new ConfigError(
-    `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')} (or unset: pretty on a terminal, JSON otherwise), got ${JSON.stringify(logFormat?.slice(0, 40))}`,
+    `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')} (or unset: pretty on a terminal, JSON otherwise), got ` +
+      `${JSON.stringify(logFormat?.slice(0, 40))}`,
   );
 }
 

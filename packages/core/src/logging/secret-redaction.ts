@@ -30,7 +30,9 @@ const SECRET_KEY = String.raw`my_\w+|api_key|base_url|ai_model|\w*(?:token|secre
  * redacting too much of a line is harmless, since the output is parsed before it is redacted.
  */
 const SECRET_ASSIGNMENT = new RegExp(
-  String.raw`((?:["']?)\b(?:${SECRET_KEY})\b["']?\s*(?:=>|[:=])[ \t]*)(?:(["'])((?:\\.|(?!\2)[^\\\n])*)\2|([^\s"',}\]]+(?:[ \t]+[^\s"',}\]]+)*))`,
+  // The key and its separator; then a quoted value (to its closing quote) or a bare one (to a separator).
+  String.raw`((?:["']?)\b(?:${SECRET_KEY})\b["']?\s*(?:=>|[:=])[ \t]*)` +
+    String.raw`(?:(["'])((?:\\.|(?!\2)[^\\\n])*)\2|([^\s"',}\]]+(?:[ \t]+[^\s"',}\]]+)*))`,
   'gi',
 );
 

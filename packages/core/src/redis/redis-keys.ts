@@ -54,7 +54,10 @@ export interface RedisKeys {
   readonly submitNextStart: string;
 
   // Numbers and outcomes (metrics/metrics-store.ts, results/result-store.ts).
-  /** Hash of counters (`releases:<outcome>`, `submits:<outcome>`, `results:<status>`, `result-kind:<kind>`, …) and `poll:last-success-ms`. */
+  /**
+   * Hash of counters (`releases:<outcome>`, `submits:<outcome>`, `results:<status>`,
+   * `result-kind:<kind>`, …) and `poll:last-success-ms`.
+   */
   readonly metricsCounters: string;
   /** Hash: the submit-duration histogram (a count per bucket, `sum`, `count`). */
   readonly metricsSubmitDuration: string;

@@ -134,7 +134,8 @@ export class RssSource implements ReleaseSource<RssCursor> {
     if (oldest < cursor.time) return false;
     this.#logger?.warn(
       { cursorTime: cursor.time, oldestInFeed: oldest, items: items.length },
-      'RSS gap: the releases seen last time fell off the feed window, so releases in between were missed; the feed cannot be paged, set `source.type: changelog` for a complete record',
+      'RSS gap: the releases seen last time fell off the feed window, so releases in between were missed; the feed cannot be paged, ' +
+        'set `source.type: changelog` for a complete record',
     );
     return true;
   }

@@ -13,7 +13,10 @@ export interface XmlRpcCall {
 
 export function encodeMethodCall(methodName: string, params: readonly XmlRpcValue[]): string {
   const encodedParams = params.map((param) => `<param>${encodeValue(param)}</param>`).join('');
-  return `<?xml version="1.0"?>\n<methodCall><methodName>${escapeXml(methodName)}</methodName><params>${encodedParams}</params></methodCall>\n`;
+  return (
+    `<?xml version="1.0"?>\n<methodCall><methodName>${escapeXml(methodName)}</methodName><params>${encodedParams}</params>` +
+    `</methodCall>\n`
+  );
 }
 
 export function encodeMethodResponse(value: XmlRpcValue): string {

@@ -56,7 +56,8 @@ export async function renderJobYaml(options: RenderJobYamlOptions): Promise<stri
   if (tags.length > 0) {
     throw new JobYamlError(
       templatePath,
-      `job template ${templatePath} uses the tag(s) ${tags.map((tag) => JSON.stringify(tag.slice(0, 80))).join(', ')}: only YAML's core tags are allowed, since lkp-tests loads the job unsafely and would build Ruby objects from others`,
+      `job template ${templatePath} uses the tag(s) ${tags.map((tag) => JSON.stringify(tag.slice(0, 80))).join(', ')}: only YAML's ` +
+        `core tags are allowed, since lkp-tests loads the job unsafely and would build Ruby objects from others`,
     );
   }
 

@@ -112,7 +112,8 @@ function checkValue(where: string, key: string, value: string): void {
   }
   if (/^[!&*{}[\]|>%@`'"#,?]/.test(value) || value.includes(': ') || value.includes(' #')) {
     throw new SubmitArgumentError(
-      `${where}.${key} ${quoteForMessage(value)} would not stay a plain YAML scalar when submit loads it (YAML indicator at the start, ": " or " #")`,
+      `${where}.${key} ${quoteForMessage(value)} would not stay a plain YAML scalar when submit loads it (YAML indicator at the start, ` +
+        `": " or " #")`,
     );
   }
 }

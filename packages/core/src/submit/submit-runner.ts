@@ -189,7 +189,8 @@ export class SubmitRunner {
     if (timedOut) {
       throw fail(
         'timeout',
-        `submit did not finish within ${this.timeoutMs} ms; its process group was killed${lastLine === undefined ? '' : `; last output: ${lastLine}`}`,
+        `submit did not finish within ${this.timeoutMs} ms; its process group was ` +
+          `killed${lastLine === undefined ? '' : `; last output: ${lastLine}`}`,
       );
     }
     if (result.spawnError !== undefined) {

@@ -19,7 +19,10 @@ const FORBIDDEN_KEYS: readonly RegExp[] = [/^sched_host$/i, /^sched_port$/i, /^a
 export function forbiddenJobKeyReason(key: string): string | undefined {
   if (key === 'repo_addr') return 'repo_addr is set from the project name';
   if (FORBIDDEN_KEYS.some((pattern) => pattern.test(key))) {
-    return `${key} chooses the farm scheduler or carries an account or AI secret; it comes from lkp-tests' config or the environment, never from a target`;
+    return (
+      `${key} chooses the farm scheduler or carries an account or AI secret; it comes from lkp-tests' config or the environment, ` +
+      `never from a target`
+    );
   }
   return undefined;
 }
