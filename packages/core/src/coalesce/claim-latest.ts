@@ -30,11 +30,14 @@ export async function claimLatest(
     const claimed = await pending.claim({ normalized, targetId, jobId: job.id, name: data.name, version: data.version });
     if (claimed === undefined) return current;
     const newest = newestVersion(claimed.versions) ?? data.version;
-    if (newest !== current.version) {
-      current = { ...current, version: newest };
-      await job.updateData(current);
-    }
-    if (await pending.release(normalized, targetId, claimed)) {
+    // The job's data and the field's deletion change in one script: one round trip, and no moment
+    // where the field is gone while the job still names an older version.
+    const next = newest === current.version ? undefined : { ...current, version: newest };
+    if (await pending.release(normalized, targetId, claimed, next)) {
+      if (next !== undefined) {
+        current = next;
+        job.data = next;
+      }
       const superseded = claimed.versions.filter((version) => version !== newest);
       await decisions.record(superseded.map((version) => ({ subject: normalized, version, decision: { kind: 'superseded', by: newest } })));
       if (superseded.length > 0)

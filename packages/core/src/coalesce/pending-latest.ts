@@ -4,6 +4,7 @@
 
 import { compare } from '@renovatebot/pep440';
 import type { Redis } from 'ioredis';
+import { PypiWatchError } from '../errors.js';
 import { evalScript, luaScript, type LuaScript } from '../redis/lua-script.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
 
@@ -93,14 +94,21 @@ if string.sub(current, 1, string.len(ARGV[2]) + 1) ~= ARGV[2] .. '\\n' then retu
 return current
 `);
 
-/** Deletes the field if it still holds ARGV[2], remembering it under ARGV[3] for ARGV[4] ms. */
+/**
+ * Deletes the field if it still holds ARGV[2], remembering it under KEYS[3] for ARGV[3] ms; with
+ * ARGV[4] not '', first stores it as the data of the job KEYS[2] (as BullMQ's updateData does), in
+ * the same script: the job holds the newest version before the field is gone, in one round trip.
+ * 1: done; 0: a release joined meanwhile (nothing changed); -1: the job is gone (nothing changed).
+ */
 const DELETE_IF_SCRIPT = luaScript(`
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  redis.call('SET', ARGV[3], ARGV[2], 'PX', ARGV[4])
-  return 1
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+if ARGV[4] ~= '' then
+  if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
+  redis.call('HSET', KEYS[2], 'data', ARGV[4])
 end
-return 0
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3])
+return 1
 `);
 
 /** Drops one version (ARGV[2]; '' for all) from the field; returns {job id, versions left, removed...}. */
@@ -192,10 +200,19 @@ export class PendingLatest {
     return { jobId, name, versions, raw };
   }
 
-  /** Deletes the field if it still holds `claimed`; false when a release joined meanwhile (claim again). */
-  async release(normalized: string, targetId: string, claimed: PendingVersions): Promise<boolean> {
+  /**
+   * Deletes the field if it still holds `claimed`; false when a release joined meanwhile (claim
+   * again). With `data`, the job's data is replaced by it in the same step, and only if the field
+   * is deleted.
+   */
+  async release(normalized: string, targetId: string, claimed: PendingVersions, data?: unknown): Promise<boolean> {
     const field = pendingField(normalized, targetId);
-    return (await this.#eval(DELETE_IF_SCRIPT, [field, claimed.raw, this.#claimedPrefix + field, String(this.#claimedTtlMs)])) === 1;
+    const keys = [this.#key, this.#jobKeyPrefix + claimed.jobId, this.#claimedPrefix + field];
+    const args = [field, claimed.raw, String(this.#claimedTtlMs), data === undefined ? '' : JSON.stringify(data)];
+    const reply = await evalScript(this.#redis, DELETE_IF_SCRIPT, keys, args);
+    // What BullMQ's updateData throws in that case too: the job was removed while it ran.
+    if (reply === -1) throw new PypiWatchError('ERR_PENDING_JOB_GONE', `latest wins: job ${claimed.jobId} is gone; nothing claimed`);
+    return reply === 1;
   }
 
   /**
