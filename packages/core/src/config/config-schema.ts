@@ -1,6 +1,7 @@
 // The one schema for pypi-watch's config file. Unknown keys are errors; every default lives here.
 
 import { z } from 'zod';
+import { checkProjectName } from '../release/project-name.js';
 import { SOURCE_TYPES } from '../sources/release-source.js';
 import { forbiddenJobKeyReason } from '../submit/submit-targets.js';
 import { DURATION_HELP, parseDuration } from './duration.js';
@@ -47,6 +48,9 @@ const regexSource = z.string().refine(
   },
   { message: 'expected a valid regular expression' },
 );
+
+/** A dotted Python import name (`results.moduleAliases` keys). */
+const PYTHON_MODULE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -158,6 +162,20 @@ export const configSchema = z.strictObject({
       giveUpAfter: duration(1000).default(2 * 86_400_000),
       /** Automatic resubmits of a release whose build hit a farm repo outage. */
       maxResubmits: z.number().int().min(0).max(10).default(2),
+      /** Import name → PyPI project, for missing modules the shipped alias table does not know (`{"yaml": "PyYAML"}`). */
+      moduleAliases: z
+        .record(
+          z.string(),
+          z.string().refine((name) => checkProjectName(name).ok, 'expected a valid PyPI project name'),
+        )
+        .superRefine((aliases, ctx) => {
+          for (const module of Object.keys(aliases)) {
+            if (!PYTHON_MODULE.test(module)) {
+              ctx.addIssue({ code: 'custom', path: [module], message: 'expected a Python module name such as `google.protobuf`' });
+            }
+          }
+        })
+        .default({}),
     })
     .prefault({}),
   dashboard: z

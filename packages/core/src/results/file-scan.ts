@@ -34,3 +34,49 @@ export async function scanFor(read: ChunkReader, needles: readonly string[], opt
   }
   return found;
 }
+
+export interface CaptureOptions extends ScanOptions {
+  /** Bytes kept after each occurrence of the needle (fewer at the end of what was read). */
+  readonly captureBytes: number;
+  /** Occurrences kept at most; reading stops once this many are found. */
+  readonly maxMatches: number;
+}
+
+/**
+ * The bytes following each occurrence of `needle` in the first `maxBytes` of what `read` yields,
+ * decoded as UTF-8 (lossy: the caller validates what it takes). One bounded buffer, as `scanFor`.
+ */
+export async function captureAfter(read: ChunkReader, needle: string, options: CaptureOptions): Promise<string[]> {
+  const captures: string[] = [];
+  const needleBytes = Buffer.from(needle, 'utf8');
+  const window = needleBytes.length + options.captureBytes;
+  const overlap = window - 1;
+  const chunkBytes = Math.max(1, Math.min(options.chunkBytes ?? 1024 * 1024, options.maxBytes));
+  const buffer = Buffer.alloc(overlap + chunkBytes);
+  let tail = 0;
+  let position = 0;
+  // Absolute offset of the next needle not yet taken: the carried tail is searched again, so a
+  // match is taken once, either whole or at the end of the input.
+  let nextFrom = 0;
+  let ended = false;
+  while (!ended && captures.length < options.maxMatches) {
+    const length = Math.min(chunkBytes, options.maxBytes - position);
+    const count = length > 0 ? await read(buffer.subarray(tail, tail + length), position, length) : 0;
+    ended = count <= 0;
+    position += Math.max(0, count);
+    const text = buffer.subarray(0, tail + Math.max(0, count));
+    const textStart = position - text.length;
+    for (let at = text.indexOf(needleBytes, Math.max(0, nextFrom - textStart)); at >= 0; at = text.indexOf(needleBytes, at + 1)) {
+      const from = at + needleBytes.length;
+      // A capture cut off by the chunk's end waits for the next chunk (the tail carries it whole).
+      if (!ended && text.length - from < options.captureBytes) break;
+      captures.push(text.subarray(from, Math.min(text.length, from + options.captureBytes)).toString('utf8'));
+      nextFrom = textStart + at + 1;
+      if (captures.length >= options.maxMatches) break;
+    }
+    const keep = Math.min(overlap, text.length);
+    text.copy(buffer, 0, text.length - keep);
+    tail = keep;
+  }
+  return captures;
+}

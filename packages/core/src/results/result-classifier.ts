@@ -2,6 +2,7 @@
 // The markers are the ones operators' own script used (issue "Follow each release to its result").
 
 import { FsGate } from './fs-gate.js';
+import { MAX_MISSING_MODULES, MISSING_MODULE_CAPTURE_BYTES, MISSING_MODULE_NEEDLE, missingModulesIn } from './missing-modules.js';
 import { openResultFolder, type ResultReadOptions } from './result-folder.js';
 import { UnreadableResultError, type UnreadableReason } from '../errors.js';
 
@@ -28,6 +29,8 @@ export type ResultState =
       readonly kind?: FailureKind;
       /** From the folder's first file to `output`'s last write. */
       readonly buildDurationMs?: number;
+      /** For a `missing-dependency` failure: the modules build.log names (valid dotted names, at most a few). */
+      readonly missingModules?: readonly string[];
     };
 
 const OUTPUT = {
@@ -83,7 +86,14 @@ async function classify(dir: string, root: string, read: ResultReadOptions): Pro
     return { state: 'done', status: 'success', installed: !output.has(OUTPUT.installFailed), ...timing };
   }
   const buildLog = await folder.scan('build.log', Object.values(BUILD_LOG));
-  return { state: 'done', status: 'failure', kind: failureKind(output, buildLog), ...timing };
+  const kind = failureKind(output, buildLog);
+  if (kind !== 'missing-dependency') return { state: 'done', status: 'failure', kind, ...timing };
+  const captures = await folder.capture('build.log', MISSING_MODULE_NEEDLE, {
+    captureBytes: MISSING_MODULE_CAPTURE_BYTES,
+    // Room for repeats of one name and for garbage between the real ones.
+    maxMatches: 4 * MAX_MISSING_MODULES,
+  });
+  return { state: 'done', status: 'failure', kind, missingModules: missingModulesIn(captures), ...timing };
 }
 
 /** In the order operators check them: an outage is never the package's fault, so it wins. */

@@ -4,7 +4,7 @@
 import { constants, type Stats } from 'node:fs';
 import { lstat, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
-import { scanFor } from './file-scan.js';
+import { captureAfter, scanFor, type ChunkReader } from './file-scan.js';
 import type { FsGate } from './fs-gate.js';
 import { UnreadableResultError } from '../errors.js';
 
@@ -72,7 +72,17 @@ export class ResultFolder {
 
   /** Which needles occur in the file (none when it does not exist), reading at most `maxScanBytes`. */
   async scan(name: string, needles: readonly string[]): Promise<Set<string>> {
-    if ((await this.file(name)) === undefined) return new Set();
+    return (await this.#read(name, (read, maxBytes) => scanFor(read, needles, { maxBytes }))) ?? new Set();
+  }
+
+  /** What follows each `needle` in the file (nothing when it does not exist), under the same bounds as `scan`. */
+  async capture(name: string, needle: string, limits: { readonly captureBytes: number; readonly maxMatches: number }): Promise<string[]> {
+    return (await this.#read(name, (read, maxBytes) => captureAfter(read, needle, { maxBytes, ...limits }))) ?? [];
+  }
+
+  /** Opens `name` without following anything, checks what was opened, and hands `consume` a bounded reader. */
+  async #read<T>(name: string, consume: (read: ChunkReader, maxBytes: number) => Promise<T>): Promise<T | undefined> {
+    if ((await this.file(name)) === undefined) return undefined;
     const path = join(this.path, name);
     const gate = this.#gate;
     let handle: FileHandle | undefined;
@@ -84,7 +94,7 @@ export class ResultFolder {
       );
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return new Set();
+      if (code === 'ENOENT') return undefined;
       if (code === 'ELOOP') throw new UnreadableResultError('symlink', name, { cause: error });
       if (code === 'ENXIO' || code === 'EOPNOTSUPP') throw new UnreadableResultError('not-a-regular-file', name, { cause: error });
       throw error;
@@ -104,10 +114,9 @@ export class ResultFolder {
       const info = await onHandle(() => opened.stat());
       if (!info.isFile()) throw new UnreadableResultError('not-a-regular-file', name);
       await this.#checkStillInside(path, info, name);
-      return await scanFor(
+      return await consume(
         async (buffer, position, length) => (await onHandle(() => opened.read(buffer, 0, length, position))).bytesRead,
-        needles,
-        { maxBytes: this.#maxScanBytes },
+        this.#maxScanBytes,
       );
     } finally {
       if (outstanding) void opened.close().catch(() => undefined);
