@@ -84,6 +84,23 @@ describe('StartPacer', () => {
     expect(slots[3]! - slots[0]!).toBeGreaterThanOrEqual(1_000_000);
   });
 
+  test('a reservation sends the script by its SHA1 once Redis has it, not the whole script each time', async () => {
+    const prefix = uniquePrefix();
+    prefixes.push(prefix);
+    const redis = connectTestRedis();
+    clients.push(redis);
+    const pacer = new StartPacer({ redis, key: `{${prefix}}:next-start`, max: 1000, durationMs: 1000 });
+    await pacer.reserve();
+    const sent: string[] = [];
+    const sendCommand = redis.sendCommand.bind(redis);
+    redis.sendCommand = (...args: Parameters<typeof sendCommand>) => {
+      sent.push(args[0].name);
+      return sendCommand(...args);
+    };
+    for (let i = 0; i < 3; i++) expect(await pacer.reserve()).toMatchObject({ reserved: true });
+    expect(sent).toEqual(['evalsha', 'evalsha', 'evalsha']);
+  });
+
   test('the jitter allowance is 25 ms a window, at most 5 % of it', () => {
     expect(defaultJitterAllowanceMs(1000)).toBe(25);
     expect(defaultJitterAllowanceMs(60_000)).toBe(25);
