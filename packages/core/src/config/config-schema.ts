@@ -162,6 +162,10 @@ export const configSchema = z.strictObject({
       giveUpAfter: duration(1000).default(2 * 86_400_000),
       /** Automatic resubmits of a release whose build hit a farm repo outage. */
       maxResubmits: z.number().int().min(0).max(10).default(2),
+      /** On a `missing-dependency` failure, build the missing project, then the failed build again. */
+      buildMissingDependencies: z.boolean().default(true),
+      /** Resubmits of one build after a dependency it was missing was built. */
+      maxDependencyRounds: z.number().int().min(0).max(10).default(2),
       /** Import name → PyPI project, for missing modules the shipped alias table does not know (`{"yaml": "PyYAML"}`). */
       moduleAliases: z
         .record(

@@ -3,6 +3,7 @@
 
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/redis-keys.js';
+import { describeDependencyDecision, type DependencyDecision } from '../results/dependency-story.js';
 
 export type Decision =
   | { readonly kind: 'invalid'; readonly reason: string }
@@ -25,7 +26,8 @@ export type Decision =
   | { readonly kind: 'submitted'; readonly target: string; readonly farmJobId: string; readonly resultRoot?: string }
   | { readonly kind: 'submit-failed'; readonly target: string; readonly reason: string; readonly final: boolean }
   | { readonly kind: 'result'; readonly target: string; readonly status: string; readonly failureKind?: string }
-  | { readonly kind: 'resubmitted'; readonly target: string; readonly reason: string; readonly resubmit: number };
+  | { readonly kind: 'resubmitted'; readonly target: string; readonly reason: string; readonly resubmit: number }
+  | DependencyDecision;
 
 export interface DecisionEntry {
   readonly at: number;
@@ -126,6 +128,8 @@ export function describeDecision(entry: DecisionEntry): string {
         return `build for ${d.target}: ${d.status}${d.failureKind ? ` (${d.failureKind})` : ''}`;
       case 'resubmitted':
         return `resubmitted for ${d.target} (#${d.resubmit}): ${d.reason}`;
+      case 'dependency':
+        return describeDependencyDecision(d);
     }
   })();
   return `${when}${version}: ${what}`;

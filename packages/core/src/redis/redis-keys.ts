@@ -63,6 +63,14 @@ export interface RedisKeys {
   readonly metricsSubmitDuration: string;
   /** Sorted set of JSON build outcomes, scored by finish time (ms), trimmed by cleanup after `dedupe.ttl`. */
   readonly results: string;
+
+  // Building what a failed build was missing (results/dependency-store.ts), all expiring with `dedupe.ttl`.
+  /** Hash per dependency (normalized name), field `DEPENDENT|VERSION|TARGET_ID` → JSON: a build parked until the dependency is built. */
+  readonly dependencyParked: (dependency: string) => string;
+  /** Hash `DEPENDENCY|TARGET_ID` → JSON `{jobId, at, status, farmJobId?}`: the dependency builds queued, and how they went. */
+  readonly dependencyBuilds: string;
+  /** Hash `DEPENDENT|VERSION|TARGET_ID` → how often that build was resubmitted after a dependency was built. */
+  readonly dependencyRounds: string;
 }
 
 /** The keys of a deployment whose `redis.prefix` is `prefix`. */
@@ -88,5 +96,8 @@ export function redisKeys(prefix: string): RedisKeys {
     metricsCounters: `${base}:metrics:counters`,
     metricsSubmitDuration: `${base}:metrics:submit-duration`,
     results: `${base}:results`,
+    dependencyParked: (dependency) => `${base}:dependency:parked:${dependency}`,
+    dependencyBuilds: `${base}:dependency:builds`,
+    dependencyRounds: `${base}:dependency:rounds`,
   };
 }

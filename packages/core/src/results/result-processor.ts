@@ -9,6 +9,7 @@ import type { Logger } from '../logging/logger.js';
 import type { MetricsStore } from '../metrics/metrics-store.js';
 import { SUBMIT_JOB_NAME, submitJobId, type SubmitJobData } from '../submit/submit-job.js';
 import type { BuildOutcome } from './build-outcome.js';
+import type { DependencyLoop } from './dependency-loop.js';
 import { appendResultToBatch } from './result-batch-files.js';
 import { FsGate } from './fs-gate.js';
 import { classifyResultFolder } from './result-classifier.js';
@@ -37,6 +38,8 @@ export interface ResultProcessorOptions {
   readonly readTimeoutMs?: number;
   /** Bytes read at most from one result file. @defaultValue 256 MiB */
   readonly maxScanBytes?: number;
+  /** Builds what a `missing-dependency` failure was missing, then the failed build again (`results.buildMissingDependencies`). @defaultValue off */
+  readonly dependencies?: DependencyLoop;
   /** @defaultValue Date.now */
   readonly now?: () => number;
 }
@@ -76,6 +79,7 @@ export function createResultProcessor(options: ResultProcessorOptions) {
     };
 
     let outcome: BuildOutcome;
+    let missingModules: readonly string[] = [];
     if (local === undefined) {
       outcome = { ...base, status: 'unmapped', finishedAt: now() };
       log.warn(
@@ -109,6 +113,7 @@ export function createResultProcessor(options: ResultProcessorOptions) {
         outcome = { ...base, status: 'gave-up', finishedAt: now() };
         log.warn({ state: state.state, giveUpAfterMs: options.giveUpAfterMs }, 'gave up waiting for the build result');
       } else {
+        missingModules = state.missingModules ?? [];
         outcome = {
           ...base,
           status: state.status,
@@ -132,6 +137,7 @@ export function createResultProcessor(options: ResultProcessorOptions) {
     ]);
     log.info({ status: outcome.status, kind: outcome.kind, buildDurationMs: outcome.buildDurationMs }, 'build result');
     if (outcome.kind === 'repo-outage') await resubmitAfterOutage(options, data, target, log);
+    await options.dependencies?.onOutcome(data, outcome, missingModules, log);
     return outcome;
   };
 }

@@ -13,6 +13,7 @@ import { MetricsStore } from '../metrics/metrics-store.js';
 import { PollState } from '../poll/poll-state.js';
 import type { Queues } from '../queues/queues.js';
 import { redisKeys, type RedisKeys } from '../redis/redis-keys.js';
+import { DependencyStore } from '../results/dependency-store.js';
 import { ResultStore } from '../results/result-store.js';
 import { StartPacer } from '../submit/start-pacer.js';
 import { SubmitTargets } from '../submit/submit-targets.js';
@@ -29,6 +30,8 @@ export interface Stores {
   readonly metrics: MetricsStore;
   /** Build outcomes behind `pypi-watch report`. */
   readonly results: ResultStore;
+  /** Builds parked until the dependency they were missing is built, and those dependency builds. */
+  readonly dependencies: DependencyStore;
   /** Releases waiting for an sdist, held by `filters.minAge`, or withdrawn before a build. */
   readonly gate: GateStore;
   /** Latest wins: the not-yet-started submit job of each project and target. */
@@ -53,6 +56,7 @@ export function createStores(config: Config, redis: Redis, queues: Pick<Queues, 
     decisions: new DecisionLog({ redis, keys, ttlMs: config.dedupe.ttl }),
     metrics: new MetricsStore({ redis, keys }),
     results: new ResultStore({ redis, keys }),
+    dependencies: new DependencyStore({ redis, keys, ttlMs: config.dedupe.ttl }),
     gate: new GateStore(redis, keys),
     // BullMQ's key of a submit job less its id: the join script tells a live job from a gone one.
     pendingLatest: new PendingLatest({ redis, keys, jobKeyPrefix: queues.submit.toKey('') }),

@@ -5,6 +5,7 @@ import { Worker } from '../queues/bullmq.js';
 import { join } from 'node:path';
 import { settlesWithin } from '../async/with-timeout.js';
 import { createCleanupProcessor } from '../cleanup/cleanup.js';
+import { dependencyLoopFromConfig } from '../results/dependency-loop-config.js';
 import { createResultProcessor } from '../results/result-processor.js';
 import type { QueueName } from '../queues/queue-names.js';
 import type { Runtime } from '../runtime.js';
@@ -156,6 +157,9 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
       batchLog,
       metrics,
       logger,
+      ...(config.results.buildMissingDependencies
+        ? { dependencies: await dependencyLoopFromConfig(config, stores, runtime.queues.submit) }
+        : {}),
     });
     // Waiting builds sit in `delayed`, not in a worker slot, so a few slots follow thousands of builds.
     add('result', processor as Processor, { concurrency: 4 });
