@@ -76,37 +76,48 @@ async function play(farm: Farm, releases: string[], expectedResults: number, ove
   const played: Played = { results: [] };
   const done = new Set<string>();
   const built = new Set<string>();
-  await waitFor(
-    async () => {
-      const logDir = setup!.config.paths.logDir;
-      const batches = await readdir(logDir).catch(() => []);
-      for (const batch of batches) {
-        const roots = (await readFile(join(logDir, batch, 'result_root_list'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
-        for (const root of roots) {
-          if (done.has(root)) continue;
-          done.add(root);
-          const repo = root.split('/').at(-2) ?? '';
-          const files = farm(repo, built);
-          const local = join(srv, root.slice('/srv'.length));
-          await mkdir(local, { recursive: true });
-          await writeFile(join(local, 'job.yaml'), `repo_addr: ${repo}\n`);
-          for (const [file, text] of Object.entries(files)) await writeFile(join(local, file), text);
-          const success = files.output?.includes('rpmbuild success') === true;
-          if (success) built.add(normalizeProjectName(repo));
-          played.results.push({ repo, success, at: Date.now() });
-        }
+  const srvRoot = srv;
+  layOut = async () => {
+    const logDir = setup!.config.paths.logDir;
+    for (const batch of await readdir(logDir).catch(() => [])) {
+      const roots = (await readFile(join(logDir, batch, 'result_root_list'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+      for (const root of roots) {
+        if (done.has(root)) continue;
+        done.add(root);
+        const repo = root.split('/').at(-2) ?? '';
+        const files = farm(repo, built);
+        const local = join(srvRoot, root.slice('/srv'.length));
+        await mkdir(local, { recursive: true });
+        await writeFile(join(local, 'job.yaml'), `repo_addr: ${repo}\n`);
+        for (const [file, text] of Object.entries(files)) await writeFile(join(local, file), text);
+        const success = files.output?.includes('rpmbuild success') === true;
+        if (success) built.add(normalizeProjectName(repo));
+        played.results.push({ repo, success, at: Date.now() });
       }
-      const { completed = 0 } = await runtime!.queues.result.getJobCounts('completed');
-      return completed >= expectedResults;
-    },
-    { what: `${expectedResults} build results`, timeoutMs: 30_000 },
-  );
+    }
+  };
+  await untilResults(expectedResults);
   // Nothing more comes: no submit is left waiting, and no build beyond the expected ones.
   await new Promise((resolve) => setTimeout(resolve, 500));
   const counts = await runtime.queues.submit.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
   expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
   expect((await runtime.queues.result.getJobCounts('completed')).completed).toBe(expectedResults);
   return played;
+}
+
+/** Lays out the result folder of every build submitted so far (set by `play`). */
+let layOut: () => Promise<void> = async () => undefined;
+
+/** Plays the farm until `count` result jobs completed. */
+async function untilResults(count: number): Promise<void> {
+  await waitFor(
+    async () => {
+      await layOut();
+      const { completed = 0 } = await runtime!.queues.result.getJobCounts('completed');
+      return completed >= count;
+    },
+    { what: `${count} build results`, timeoutMs: 30_000 },
+  );
 }
 
 async function story(name: string): Promise<string[]> {
@@ -193,6 +204,29 @@ describe('every other way it can go ends cleanly, with its story', () => {
     ]);
     // Nothing is left parked.
     for (const dependency of ['d-mod', 'h-mod']) expect(await runtime!.stores.dependencies.parkedOn(dependency, Date.now())).toEqual([]);
+  }, 60_000);
+
+  test('a dependency whose submit fails for good is not waited for: the next build missing it is told so, and so is the first', async () => {
+    const farm: Farm = (repo) => (repo.startsWith('a') ? missing('faildep') : ok);
+    // The stand-in refuses every `fail-*` repo: fail-dep's submit fails for good.
+    await play(farm, ['a1-pkg'], 1, { submit: { attempts: 1 }, results: { moduleAliases: { faildep: 'fail-dep' } } });
+    await waitFor(async () => (await runtime!.queues.submit.getJobCounts('failed')).failed === 1, { what: 'the failed dependency submit' });
+    await enqueueSubmits({
+      queue: runtime!.queues.submit,
+      releases: [{ name: 'a2-pkg', normalized: 'a2-pkg', version: '1.0' }],
+      targets: setup!.config.submit.targets,
+      batchId: batchIdFor(new Date()),
+      origin: 'enqueue',
+    });
+    await untilResults(2);
+    expect(await story('a1-pkg')).toEqual([
+      expect.stringMatching(/^failed: missing faildep → building fail-dep /),
+      'failed: missing faildep → fail-dep failed too (submit failed for good); not resubmitted',
+    ]);
+    expect(await story('a2-pkg')).toEqual([
+      'failed: missing faildep → fail-dep failed to build already (submit failed for good); not built again',
+    ]);
+    expect(await submitsOf('fail-dep')).toHaveLength(1);
   }, 60_000);
 
   test('rounds are bounded: a build that keeps missing something new is resubmitted at most maxDependencyRounds times', async () => {

@@ -10,7 +10,7 @@ import { SUBMIT_JOB_NAME, submitJobId, type SubmitJobData } from '../submit/subm
 import type { BuildOutcome } from './build-outcome.js';
 import { mapModuleToProject } from './dependency-map.js';
 import type { DependencyDecision } from './dependency-story.js';
-import { buildKey, type DependencyStore, type ParkedBuild } from './dependency-store.js';
+import { buildKey, type DependencyBuild, type DependencyStore, type ParkedBuild } from './dependency-store.js';
 import type { ResultJobData } from './result-job.js';
 
 export interface DependencyLoopOptions {
@@ -86,7 +86,7 @@ export class DependencyLoop {
         tell({ step: 'cycle', module, project, detail: `${[data.normalized, ...chain].join(' → ')}` });
         continue;
       }
-      const existing = await o.store.build(project, data.target, now);
+      const existing = await this.#currentBuild(project, data.target, now, log);
       if (existing?.status === 'success') {
         tell({
           step: 'built-already',
@@ -131,6 +131,44 @@ export class DependencyLoop {
     }
     await o.decisions.record(records);
     return parked;
+  }
+
+  /**
+   * The dependency build within `dedupe.ttl`, if any. A queued one whose submit job failed for good
+   * never gets a result: it ends here as a failure (telling what waited for it); one whose job is
+   * gone is as good as none.
+   */
+  async #currentBuild(project: string, target: string, now: number, log: Logger): Promise<DependencyBuild | undefined> {
+    const o = this.#o;
+    const existing = await o.store.build(project, target, now);
+    if (existing?.status !== 'queued') return existing;
+    const state = await o.submitQueue.getJobState(existing.jobId);
+    if (state === 'unknown') return undefined;
+    if (state !== 'failed') return existing;
+    const detail = 'submit failed for good';
+    const failed: DependencyBuild = { ...existing, status: 'failure', detail };
+    await o.store.setBuild(project, target, failed);
+    const parked = (await o.store.parkedOn(project, now)).filter(({ build }) => build.target === target);
+    await o.decisions.record(
+      parked.map(({ build }) => ({
+        subject: build.normalized,
+        ...(build.version === undefined ? {} : { version: build.version }),
+        decision: {
+          kind: 'dependency',
+          step: 'dependency-failed',
+          module: build.module,
+          project,
+          jobId: existing.jobId,
+          detail,
+        },
+      })),
+    );
+    await o.store.unpark(
+      project,
+      parked.map(({ field }) => field),
+    );
+    log.warn({ dependency: { project, jobId: existing.jobId } }, 'the dependency build was never submitted; not waiting for it');
+    return failed;
   }
 
   /**
