@@ -101,6 +101,33 @@ describe('StartPacer', () => {
     expect(sent).toEqual(['evalsha', 'evalsha', 'evalsha']);
   });
 
+  test('waitForStart gives up a slot it reaches later than the allowance and waits for a new one', async () => {
+    const prefix = uniquePrefix();
+    prefixes.push(prefix);
+    const redis = connectTestRedis();
+    clients.push(redis);
+    const key = `{${prefix}}:next-start`;
+    // One start every 100 ms, 10 ms of allowance a window.
+    const pacer = new StartPacer({ redis, key, max: 10, durationMs: 990, jitterAllowanceMs: 10 });
+    const first = await pacer.reserve();
+    if (!first.reserved) throw new Error('expected a reservation');
+    const onTime = performance.now();
+    await pacer.waitForStart(first);
+    expect(performance.now() - onTime).toBeLessThan(10);
+    expect(Number(await redis.get(key))).toBe(first.slotUs);
+
+    const second = await pacer.reserve();
+    if (!second.reserved) throw new Error('expected a reservation');
+    // A blocked event loop, as on a loaded machine: the second slot is 40 ms behind when it looks.
+    const blockedUntil = second.startAt + 40;
+    while (performance.now() < blockedUntil);
+    await pacer.waitForStart(second);
+    const third = Number(await redis.get(key));
+    expect(third - second.slotUs).toBe(100_000);
+    // It waited for the new slot: ~60 ms after the block, never at once.
+    expect(performance.now() - blockedUntil).toBeGreaterThan(40);
+  });
+
   test('the jitter allowance is 25 ms a window, at most 5 % of it', () => {
     expect(defaultJitterAllowanceMs(1000)).toBe(25);
     expect(defaultJitterAllowanceMs(60_000)).toBe(25);

@@ -10,7 +10,11 @@
 // a timer, fork and exec, a few ms that vary from start to start. Spacing by `duration / max`
 // exactly would let those few ms push `max + 1` process starts into one window; the allowance
 // (25 ms a window, at most 5 % of it) keeps the limit true where the farm sees it.
+// A start later than the allowance (a loaded machine's late timer) gives its slot up and takes a
+// new one: late starts would otherwise bunch with the next ones and let max + 1 into a window.
 
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { evalScript, luaScript } from '../redis/lua-script.js';
 
@@ -46,15 +50,29 @@ export function defaultJitterAllowanceMs(durationMs: number): number {
   return Math.min(25, durationMs / 20);
 }
 
+/** Start in `startInMs`; `slotUs` is the start on Redis' clock (µs since the epoch). */
+export interface ReservedStart {
+  readonly reserved: true;
+  readonly startInMs: number;
+  readonly slotUs: number;
+  /** `performance.now()` from which the slot has surely come (the reply's arrival + the delay). */
+  readonly startAt: number;
+  /** `performance.now()` after which the start is too late (the request's send + delay + the allowance). */
+  readonly latestStartAt: number;
+}
+
+/** Late slots given up in a row before `waitForStart` starts anyway: a machine that late cannot pace. */
+const MAX_LATE_SLOTS = 20;
+
 export type StartReservation =
-  /** Start in `startInMs`; `slotUs` is the start on Redis' clock (µs since the epoch). */
-  | { readonly reserved: true; readonly startInMs: number; readonly slotUs: number }
+  | ReservedStart
   /** Nothing reserved: the next free start is further ahead than `maxAheadMs`; ask again in `retryInMs`. */
   | { readonly reserved: false; readonly retryInMs: number };
 
 export class StartPacer {
   readonly #options: StartPacerOptions;
   readonly #intervalUs: number;
+  readonly #allowanceMs: number;
 
   /** The spacing between starts, in µs. */
   get intervalUs(): number {
@@ -64,20 +82,52 @@ export class StartPacer {
   constructor(options: StartPacerOptions) {
     this.#options = options;
     const allowanceMs = options.jitterAllowanceMs ?? defaultJitterAllowanceMs(options.durationMs);
+    this.#allowanceMs = allowanceMs;
     // Rounded up: a spacing a fraction of a µs too short would let max + 1 starts into a window.
     this.#intervalUs = Math.ceil(((options.durationMs + allowanceMs) * 1000) / options.max);
   }
 
   async reserve(): Promise<StartReservation> {
     const { redis, key, maxAheadMs = 1000 } = this.#options;
+    const sentAt = performance.now();
     const [reserved, delayUs, slotUs] = (await evalScript(
       redis,
       RESERVE,
       [key],
       [String(this.#intervalUs), String(maxAheadMs * 1000)],
     )) as [number, number, number];
+    const receivedAt = performance.now();
     return reserved === 1
-      ? { reserved: true, startInMs: delayUs / 1000, slotUs }
+      ? {
+          reserved: true,
+          startInMs: delayUs / 1000,
+          slotUs,
+          startAt: receivedAt + delayUs / 1000,
+          latestStartAt: sentAt + delayUs / 1000 + this.#allowanceMs,
+        }
       : { reserved: false, retryInMs: Math.max(1, Math.ceil(delayUs / 1000)) };
+  }
+
+  /**
+   * Resolves when the start may happen: call it right before the spawn. Starts are spaced
+   * (duration + allowance) / max apart, so processes that each begin within `allowance` of their slot
+   * keep every window at `max`. A spawn later than that (a late timer on a loaded machine, slow work between
+   * reserve and spawn) would bunch with the next ones: its slot is given up and a new one reserved.
+   */
+  async waitForStart(reservation: ReservedStart): Promise<void> {
+    let current = reservation;
+    for (let late = 0; late < MAX_LATE_SLOTS; late++) {
+      const wait = current.startAt - performance.now();
+      if (wait >= 1) await sleep(wait);
+      if (performance.now() <= current.latestStartAt) return;
+      for (;;) {
+        const next = await this.reserve();
+        if (next.reserved) {
+          current = next;
+          break;
+        }
+        await sleep(next.retryInMs);
+      }
+    }
   }
 }

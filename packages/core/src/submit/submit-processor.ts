@@ -1,6 +1,5 @@
 // The BullMQ processor for the `submit` queue: one farm `submit` call per job, recorded in its batch log.
 
-import { performance } from 'node:perf_hooks';
 import type { Job } from 'bullmq';
 import { UnrecoverableError, Worker, type Queue } from '../queues/bullmq.js';
 import type { BatchLog } from '../batch/batch-log.js';
@@ -90,14 +89,15 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
     }
 
     // The rate limit's start, reserved now; the runner waits for it once the submit is ready to spawn.
-    let startAt: number | undefined;
+    let waitForStart: (() => Promise<void>) | undefined;
     if (options.rateLimit) {
       const start = await options.rateLimit.pacer.reserve();
       if (!start.reserved) {
         await options.rateLimit.queue.rateLimit(start.retryInMs);
         throw Worker.RateLimitError();
       }
-      startAt = performance.now() + start.startInMs;
+      const { pacer } = options.rateLimit;
+      waitForStart = () => pacer.waitForStart(start);
     }
     // After the start is reserved: a job sent back by the rate limit must still take later releases.
     if (options.pending) data = await claimLatest(options.pending, job, data, target.id, options.decisions, log);
@@ -105,7 +105,7 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
 
     let outcome: SubmitOutcome;
     try {
-      outcome = await options.runner.run(args, startAt === undefined ? {} : { startAt });
+      outcome = await options.runner.run(args, waitForStart === undefined ? {} : { waitForStart });
     } catch (error) {
       if (!(error instanceof SubmitFailedError)) throw error;
       const attempt = job.attemptsMade + 1;

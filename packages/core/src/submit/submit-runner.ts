@@ -59,6 +59,8 @@ export interface RunOptions {
    * reserved start and the process.
    */
   readonly startAt?: number;
+  /** Awaited right before the spawn, after `startAt`: the rate limit's pacer (`StartPacer.waitForStart`). */
+  readonly waitForStart?: () => Promise<void>;
 }
 
 /** Bytes of raw output held while submit runs; the kept, redacted output is smaller still. */
@@ -144,6 +146,7 @@ export class SubmitRunner {
     const env = { ...this.inheritedEnv(), ...this.env, HOME: home };
     const wait = (options.startAt ?? 0) - performance.now();
     if (wait >= 1) await sleep(wait);
+    if (options.waitForStart) await options.waitForStart();
     const startedAt = new Date();
     const started = performance.now();
     const raw = new OutputTail(MAX_RAW_OUTPUT_BYTES);
