@@ -49,6 +49,7 @@ export { DedupeStore } from './dedupe/dedupe-store.js';
 export { DecisionLog, describeDecision, invalidSubject } from './decisions/decision-log.js';
 export type { BuiltThenWithdrawnEntry } from './decisions/built-then-withdrawn.js';
 export { ResultStore, type BuildReport } from './results/result-store.js';
+export type { DependencyReport } from './results/dependency-store.js';
 export type { BuildOutcome } from './results/build-outcome.js';
 export { FAILURE_KINDS } from './results/result-classifier.js';
 export {

@@ -151,6 +151,7 @@ describe('building what a failed build was missing', () => {
     const b = await story('b-mod');
     expect(b[0]).toMatch(/^queued as a dependency of a-pkg \(missing b_mod\)/);
     expect(b[1]).toBe('built as a dependency: resubmitted a-pkg (was missing b_mod)');
+    expect(await runtime!.stores.dependencies.report(Date.now())).toEqual({ resolved: 1, stillMissing: 0, mostWanted: [] });
   }, 60_000);
   test('two builds missing the same module share one build of it, and both are resubmitted once', async () => {
     const farm: Farm = (repo, built) => (repo.startsWith('a') && !built.has('b-mod') ? missing('b_mod') : ok);
@@ -158,6 +159,7 @@ describe('building what a failed build was missing', () => {
     expect(await submitsOf('b_mod')).toHaveLength(1);
     expect(await submitsOf('a1-pkg')).toHaveLength(2);
     expect(await submitsOf('a2-pkg')).toHaveLength(2);
+    expect(await runtime!.stores.dependencies.report(Date.now())).toEqual({ resolved: 1, stillMissing: 0, mostWanted: [] });
     for (const name of ['a1-pkg', 'a2-pkg'])
       expect((await story(name)).at(-1)).toMatch(/→ built b-mod \(job crystal\.\d+\) → resubmitted \(round 1\)$/);
   }, 60_000);
@@ -202,6 +204,19 @@ describe('every other way it can go ends cleanly, with its story', () => {
       expect.stringMatching(/^failed: missing h_mod → building h-mod /),
       'failed: missing h_mod → h-mod failed too (failure (other)); not resubmitted',
     ]);
+    // The report: nothing resolved; the most wanted still missing, with why.
+    const report = await runtime!.stores.dependencies.report(Date.now());
+    expect(report.resolved).toBe(0);
+    expect(new Map(report.mostWanted.map((d) => [d.project, d.status]))).toEqual(
+      new Map([
+        ['d-mod', 'failed'],
+        ['c-pkg', 'not built'],
+        ['module:_ctypes', 'not built'],
+        ['denied-mod', 'not built'],
+        ['h-mod', 'failed'],
+      ]),
+    );
+    expect(report.stillMissing).toBe(5);
     // Nothing is left parked.
     for (const dependency of ['d-mod', 'h-mod']) expect(await runtime!.stores.dependencies.parkedOn(dependency, Date.now())).toEqual([]);
   }, 60_000);
@@ -227,6 +242,9 @@ describe('every other way it can go ends cleanly, with its story', () => {
       'failed: missing faildep → fail-dep failed to build already (submit failed for good); not built again',
     ]);
     expect(await submitsOf('fail-dep')).toHaveLength(1);
+    expect((await runtime!.stores.dependencies.report(Date.now())).mostWanted).toEqual([
+      { project: 'fail-dep', wantedBy: 2, status: 'failed' },
+    ]);
   }, 60_000);
 
   test('rounds are bounded: a build that keeps missing something new is resubmitted at most maxDependencyRounds times', async () => {

@@ -7,6 +7,7 @@ import {
   terminalText,
   type BuildReport,
   type BuiltThenWithdrawnEntry,
+  type DependencyReport,
   UsageError,
 } from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
@@ -19,15 +20,24 @@ export async function reportCommand(options: { config?: string; since: string; j
   try {
     const report = await runtime.stores.results.report(Date.now() - sinceMs);
     const withdrawn = await runtime.stores.builtThenWithdrawn.since(Date.now() - sinceMs);
+    // Kept for `dedupe.ttl`, not `--since`: a dependency stays wanted until it is built.
+    const dependencies = await runtime.stores.dependencies.report(Date.now());
     process.stdout.write(
-      options.json ? `${terminalJson({ ...report, builtThenWithdrawn: withdrawn }, 2)}\n` : formatReport(report, options.since, withdrawn),
+      options.json
+        ? `${terminalJson({ ...report, builtThenWithdrawn: withdrawn, dependencies }, 2)}\n`
+        : formatReport(report, options.since, withdrawn, dependencies),
     );
   } finally {
     await runtime.close();
   }
 }
 
-export function formatReport(report: BuildReport, since: string, withdrawn: readonly BuiltThenWithdrawnEntry[] = []): string {
+export function formatReport(
+  report: BuildReport,
+  since: string,
+  withdrawn: readonly BuiltThenWithdrawnEntry[] = [],
+  dependencies?: DependencyReport,
+): string {
   const lines = [
     `builds finished in the last ${since}: ${report.total}`,
     `  success ${report.byStatus.success} (${(report.successRate * 100).toFixed(1)}% of decided builds; ` +
@@ -46,6 +56,10 @@ export function formatReport(report: BuildReport, since: string, withdrawn: read
     for (const entry of withdrawn) {
       lines.push(`  ${entry.normalized} ${entry.version ?? '(whole project)'}  ${entry.reason}  ${new Date(entry.at).toISOString()}`);
     }
+  }
+  if (dependencies && dependencies.resolved + dependencies.stillMissing > 0) {
+    lines.push('', `missing dependencies: ${dependencies.resolved} resolved (built), ${dependencies.stillMissing} still missing`);
+    for (const d of dependencies.mostWanted) lines.push(`  ${d.project.padEnd(30)} wanted by ${d.wantedBy}  ${d.status}`);
   }
   if (report.slowest.length > 0) {
     lines.push('', 'slowest builds:');

@@ -71,6 +71,8 @@ export interface RedisKeys {
   readonly dependencyBuilds: string;
   /** Hash `DEPENDENT|VERSION|TARGET_ID` → how often that build was resubmitted after a dependency was built. */
   readonly dependencyRounds: string;
+  /** Sorted set: projects (or `module:<name>` when none maps) that failed builds were missing, scored by how often (bounded). */
+  readonly dependencyWanted: string;
 }
 
 /** The keys of a deployment whose `redis.prefix` is `prefix`. */
@@ -99,5 +101,6 @@ export function redisKeys(prefix: string): RedisKeys {
     dependencyParked: (dependency) => `${base}:dependency:parked:${dependency}`,
     dependencyBuilds: `${base}:dependency:builds`,
     dependencyRounds: `${base}:dependency:rounds`,
+    dependencyWanted: `${base}:dependency:wanted`,
   };
 }

@@ -59,6 +59,7 @@ export class DependencyLoop {
       records.push({ subject, ...(version === undefined ? {} : { version }), decision: { kind: 'dependency', ...decision } });
     };
     let parked = false;
+    const wanted: string[] = [];
     if (modules.length === 0) tell({ step: 'unmapped', module: '(no valid module name in build.log)', detail: 'no-valid-name' });
     const rounds = await o.store.rounds(self);
     for (const module of modules) {
@@ -68,10 +69,12 @@ export class DependencyLoop {
         ...(o.allowNames ? { allowNames: o.allowNames } : {}),
       });
       if (!mapped.ok) {
+        if (mapped.reason !== 'own-module') wanted.push(`module:${module}`);
         tell({ step: 'unmapped', module, detail: mapped.reason });
         continue;
       }
       const project = mapped.normalized;
+      wanted.push(project);
       if (rounds >= o.maxRounds) {
         tell({ step: 'round-limit', module, project, detail: String(o.maxRounds) });
         continue;
@@ -130,6 +133,7 @@ export class DependencyLoop {
       parked = true;
     }
     await o.decisions.record(records);
+    await o.store.want(wanted);
     return parked;
   }
 

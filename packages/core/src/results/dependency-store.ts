@@ -35,20 +35,35 @@ export function buildKey(normalized: string, version: string | undefined, target
   return `${normalized}|${version ?? ''}|${target}`;
 }
 
+type DependencyKey = 'dependencyParked' | 'dependencyBuilds' | 'dependencyRounds' | 'dependencyWanted';
+
+/** Distinct wanted projects kept; the least wanted go first. */
+const MAX_WANTED = 10_000;
+
+export interface WantedDependency {
+  /** The normalized project, or `module:<name>` for a module no project was found for. */
+  readonly project: string;
+  /** How many failed builds were missing it. */
+  readonly wantedBy: number;
+  /** `built`, `building`, `failed`, or `not built` (denied, a cycle, no project, the round limit). */
+  readonly status: 'built' | 'building' | 'failed' | 'not built';
+}
+
+export interface DependencyReport {
+  /** Wanted projects built successfully since. */
+  readonly resolved: number;
+  /** Wanted projects not built (yet): building, failed, denied, unmapped. */
+  readonly stillMissing: number;
+  /** The most wanted projects still missing, most wanted first. */
+  readonly mostWanted: readonly WantedDependency[];
+}
+
 export class DependencyStore {
   readonly #redis: Redis;
-  readonly #keys: Pick<RedisKeys, 'dependencyParked' | 'dependencyBuilds' | 'dependencyRounds'>;
+  readonly #keys: Pick<RedisKeys, DependencyKey>;
   readonly #ttlMs: number;
 
-  constructor({
-    redis,
-    keys,
-    ttlMs,
-  }: {
-    redis: Redis;
-    keys: Pick<RedisKeys, 'dependencyParked' | 'dependencyBuilds' | 'dependencyRounds'>;
-    ttlMs: number;
-  }) {
+  constructor({ redis, keys, ttlMs }: { redis: Redis; keys: Pick<RedisKeys, DependencyKey>; ttlMs: number }) {
     this.#redis = redis;
     this.#keys = keys;
     this.#ttlMs = ttlMs;
@@ -87,6 +102,45 @@ export class DependencyStore {
   async setBuild(dependency: string, target: string, build: DependencyBuild): Promise<void> {
     const key = this.#keys.dependencyBuilds;
     await this.#redis.multi().hset(key, `${dependency}|${target}`, JSON.stringify(build)).pexpire(key, this.#ttlMs).exec();
+  }
+
+  /** Counts one more failed build missing each of `projects`. */
+  async want(projects: readonly string[]): Promise<void> {
+    if (projects.length === 0) return;
+    const key = this.#keys.dependencyWanted;
+    const multi = this.#redis.multi();
+    for (const project of projects) multi.zincrby(key, 1, project);
+    await multi
+      .zremrangebyrank(key, 0, -MAX_WANTED - 1)
+      .pexpire(key, this.#ttlMs)
+      .exec();
+  }
+
+  /** Resolved vs still missing, and the `top` most wanted still missing: for `pypi-watch report`. */
+  async report(now: number, top = 20): Promise<DependencyReport> {
+    const [wanted, builds] = await Promise.all([
+      this.#redis.zrevrange(this.#keys.dependencyWanted, 0, -1, 'WITHSCORES'),
+      this.#redis.hgetall(this.#keys.dependencyBuilds),
+    ]);
+    // Per project, over every target: built anywhere wins, then building, then failed.
+    const statusOf = new Map<string, WantedDependency['status']>();
+    const rank = { built: 3, building: 2, failed: 1, 'not built': 0 } as const;
+    for (const [field, raw] of Object.entries(builds)) {
+      const build = parseJson<DependencyBuild>(raw);
+      if (!build || now - build.at >= this.#ttlMs) continue;
+      const project = field.slice(0, field.indexOf('|'));
+      const status = build.status === 'success' ? 'built' : build.status === 'queued' ? 'building' : 'failed';
+      if (rank[status] > rank[statusOf.get(project) ?? 'not built']) statusOf.set(project, status);
+    }
+    let resolved = 0;
+    const missing: WantedDependency[] = [];
+    for (let i = 0; i + 1 < wanted.length; i += 2) {
+      const project = wanted[i]!;
+      const status = statusOf.get(project) ?? 'not built';
+      if (status === 'built') resolved++;
+      else missing.push({ project, wantedBy: Number(wanted[i + 1]), status });
+    }
+    return { resolved, stillMissing: missing.length, mostWanted: missing.slice(0, top) };
   }
 
   async rounds(build: string): Promise<number> {
