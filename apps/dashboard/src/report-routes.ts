@@ -7,6 +7,7 @@ import {
   parseDuration,
   splitReleaseSpec,
   type BuildReport,
+  type DependencyReport,
   type Runtime,
 } from '@pypi-watch/core';
 import { Router, type Request } from 'express';
@@ -28,7 +29,7 @@ function sinceOf(req: Request): { label: string; ms: number } {
   return ms === undefined ? { label: '7d', ms: 7 * 86_400_000 } : { label: raw, ms };
 }
 
-function reportHtml(report: BuildReport, since: string): string {
+function reportHtml(report: BuildReport, since: string, dependencies: DependencyReport): string {
   const rows = (pairs: Array<[string, number | string]>) =>
     pairs.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(String(v))}</td></tr>`).join('');
   const kinds = Object.entries(report.byFailureKind).filter(([, n]) => n > 0);
@@ -43,6 +44,10 @@ function reportHtml(report: BuildReport, since: string): string {
     ['built but did not install', report.installFailures],
   ])}</table>
 <h2>Failures by kind</h2><table id="failure-kinds">${kinds.length ? rows(kinds) : '<tr><td>none</td></tr>'}</table>
+<h2>Missing dependencies</h2><p id="dependencies">${dependencies.resolved} resolved (built), ${dependencies.stillMissing} still missing</p>
+<table id="most-wanted">${dependencies.mostWanted
+    .map((d) => `<tr><td>${escape(d.project)}</td><td>wanted by ${d.wantedBy}</td><td>${escape(d.status)}</td></tr>`)
+    .join('')}</table>
 <h2>Slowest builds</h2><table>${report.slowest
     .map(
       (o) =>
@@ -60,15 +65,16 @@ function reportHtml(report: BuildReport, since: string): string {
 }
 
 export function reportRoutes(runtime: Runtime): Router {
-  const { results, decisions } = runtime.stores;
+  const { results, decisions, dependencies } = runtime.stores;
   const router = Router();
 
   router.get('/api/report', async (req, res) => {
-    res.json(await results.report(Date.now() - sinceOf(req).ms));
+    res.json({ ...(await results.report(Date.now() - sinceOf(req).ms)), dependencies: await dependencies.report(Date.now()) });
   });
   router.get('/report', async (req, res) => {
     const since = sinceOf(req);
-    res.type('html').send(page(`Builds in the last ${since.label}`, reportHtml(await results.report(Date.now() - since.ms), since.label)));
+    const html = reportHtml(await results.report(Date.now() - since.ms), since.label, await dependencies.report(Date.now()));
+    res.type('html').send(page(`Builds in the last ${since.label}`, html));
   });
   router.get('/why', async (req, res) => {
     const spec = typeof req.query.name === 'string' ? req.query.name.slice(0, 300) : '';

@@ -1,0 +1,48 @@
+// The dashboard's build report shows missing dependencies as `pypi-watch report` does.
+
+import { afterEach, describe, expect, test } from 'vitest';
+import {
+  basicAuthHeader,
+  createDashboardHarness,
+  DASHBOARD_PASSWORD,
+  DASHBOARD_USER,
+  type DashboardHarness,
+} from './support/dashboard-harness.js';
+
+let harness: DashboardHarness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+const AUTH = { authorization: basicAuthHeader(DASHBOARD_USER, DASHBOARD_PASSWORD) };
+
+describe('report page: missing dependencies', () => {
+  test('resolved vs still missing, and the most wanted, on /report and /api/report', async () => {
+    harness = await createDashboardHarness({ env: { DASHBOARD_USER, DASHBOARD_PASSWORD } });
+    const { dependencies } = harness.runtime.stores;
+    const target = 'os_arch=aarch64,testbox=vm-2p8g';
+    await dependencies.want(['flit-core', 'flit-core', 'b-mod', 'module:_ctypes']);
+    await dependencies.setBuild('b-mod', target, {
+      jobId: 'b-mod|x|dependency',
+      at: Date.now(),
+      status: 'success',
+      farmJobId: 'crystal.1',
+    });
+    await dependencies.setBuild('flit-core', target, { jobId: 'flit-core|x|dependency', at: Date.now(), status: 'queued' });
+    const url = harness.dashboard.url;
+
+    const api = (await (await fetch(`${url}/api/report?since=7d`, { headers: AUTH })).json()) as { dependencies: unknown };
+    expect(api.dependencies).toEqual({
+      resolved: 1,
+      stillMissing: 2,
+      mostWanted: [
+        { project: 'flit-core', wantedBy: 2, status: 'building' },
+        { project: 'module:_ctypes', wantedBy: 1, status: 'not built' },
+      ],
+    });
+    const html = await (await fetch(`${url}/report?since=7d`, { headers: AUTH })).text();
+    expect(html).toContain('<p id="dependencies">1 resolved (built), 2 still missing</p>');
+    expect(html).toContain('<tr><td>flit-core</td><td>wanted by 2</td><td>building</td></tr>');
+  });
+});
