@@ -221,31 +221,37 @@ describe('every other way it can go ends cleanly, with its story', () => {
     for (const dependency of ['d-mod', 'h-mod']) expect(await runtime!.stores.dependencies.parkedOn(dependency, Date.now())).toEqual([]);
   }, 60_000);
 
-  test('a dependency whose submit fails for good is not waited for: the next build missing it is told so, and so is the first', async () => {
-    const farm: Farm = (repo) => (repo.startsWith('a') ? missing('faildep') : ok);
-    // The stand-in refuses every `fail-*` repo: fail-dep's submit fails for good.
-    await play(farm, ['a1-pkg'], 1, { submit: { attempts: 1 }, results: { moduleAliases: { faildep: 'fail-dep' } } });
-    await waitFor(async () => (await runtime!.queues.submit.getJobCounts('failed')).failed === 1, { what: 'the failed dependency submit' });
-    await enqueueSubmits({
-      queue: runtime!.queues.submit,
-      releases: [{ name: 'a2-pkg', normalized: 'a2-pkg', version: '1.0' }],
-      targets: setup!.config.submit.targets,
-      batchId: batchIdFor(new Date()),
-      origin: 'enqueue',
-    });
-    await untilResults(2);
-    expect(await story('a1-pkg')).toEqual([
-      expect.stringMatching(/^failed: missing faildep → building fail-dep /),
-      'failed: missing faildep → fail-dep failed too (submit failed for good); not resubmitted',
-    ]);
-    expect(await story('a2-pkg')).toEqual([
-      'failed: missing faildep → fail-dep failed to build already (submit failed for good); not built again',
-    ]);
-    expect(await submitsOf('fail-dep')).toHaveLength(1);
-    expect((await runtime!.stores.dependencies.report(Date.now())).mostWanted).toEqual([
-      { project: 'fail-dep', wantedBy: 2, status: 'failed' },
-    ]);
-  }, 60_000);
+  test(
+    'a dependency whose submit fails for good is not waited for: the next build missing it is told so, and so is the ' + 'first',
+    async () => {
+      const farm: Farm = (repo) => (repo.startsWith('a') ? missing('faildep') : ok);
+      // The stand-in refuses every `fail-*` repo: fail-dep's submit fails for good.
+      await play(farm, ['a1-pkg'], 1, { submit: { attempts: 1 }, results: { moduleAliases: { faildep: 'fail-dep' } } });
+      await waitFor(async () => (await runtime!.queues.submit.getJobCounts('failed')).failed === 1, {
+        what: 'the failed dependency submit',
+      });
+      await enqueueSubmits({
+        queue: runtime!.queues.submit,
+        releases: [{ name: 'a2-pkg', normalized: 'a2-pkg', version: '1.0' }],
+        targets: setup!.config.submit.targets,
+        batchId: batchIdFor(new Date()),
+        origin: 'enqueue',
+      });
+      await untilResults(2);
+      expect(await story('a1-pkg')).toEqual([
+        expect.stringMatching(/^failed: missing faildep → building fail-dep /),
+        'failed: missing faildep → fail-dep failed too (submit failed for good); not resubmitted',
+      ]);
+      expect(await story('a2-pkg')).toEqual([
+        'failed: missing faildep → fail-dep failed to build already (submit failed for good); not built again',
+      ]);
+      expect(await submitsOf('fail-dep')).toHaveLength(1);
+      expect((await runtime!.stores.dependencies.report(Date.now())).mostWanted).toEqual([
+        { project: 'fail-dep', wantedBy: 2, status: 'failed' },
+      ]);
+    },
+    60_000,
+  );
 
   test('rounds are bounded: a build that keeps missing something new is resubmitted at most maxDependencyRounds times', async () => {
     // Each round, x-pkg misses the next module: m1, then m2, then m3.

@@ -42,7 +42,10 @@ export function describeDependencyDecision(d: DependencyDecision): string {
     case 'in-flight':
       return `${missing} → ${project} is being built already (submit job ${d.jobId ?? '?'}); waiting for it`;
     case 'built-already':
-      return `${missing} → ${project} was built already (job ${d.farmJobId ?? '?'}); not built again (the module mapping or the repo needs a look)`;
+      return (
+        `${missing} → ${project} was built already (job ${d.farmJobId ?? '?'}); not built again (the module mapping or the repo ` +
+        `needs a look)`
+      );
     case 'failed-already':
       return `${missing} → ${project} failed to build already (${d.detail ?? 'failure'}); not built again`;
     case 'denied':

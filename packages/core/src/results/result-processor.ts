@@ -38,7 +38,10 @@ export interface ResultProcessorOptions {
   readonly readTimeoutMs?: number;
   /** Bytes read at most from one result file. @defaultValue 256 MiB */
   readonly maxScanBytes?: number;
-  /** Builds what a `missing-dependency` failure was missing, then the failed build again (`results.buildMissingDependencies`). @defaultValue off */
+  /**
+   * Builds what a `missing-dependency` failure was missing, then the failed build again
+   * (`results.buildMissingDependencies`). @defaultValue off
+   */
   readonly dependencies?: DependencyLoop;
   /** @defaultValue Date.now */
   readonly now?: () => number;
