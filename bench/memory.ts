@@ -3,16 +3,9 @@
 
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import {
-  batchIdFor,
-  DedupeStore,
-  enqueueSubmits,
-  openRuntime,
-  redisKeys,
-  startEmbeddedRedis,
-  type ReleaseToSubmit,
-} from '../packages/core/src/index.js';
+import { DedupeStore, openRuntime, redisKeys, startEmbeddedRedis } from '../packages/core/src/index.js';
 import { flushRedis, type BenchContext } from './support/bench-context.js';
+import { enqueueBacklog } from './support/backlog.js';
 import { writeBenchConfig } from './support/bench-config.js';
 import { atMost, bytes, count, megabytes, timed, type Benchmark } from './support/results.js';
 import { readMemory, spawnSubmitWorker } from './support/worker-processes.js';
@@ -92,18 +85,7 @@ async function workerPeakRss(context: BenchContext, backlog: number) {
     shutdown: { timeout: '5s' },
   });
   const runtime = await openRuntime({ config: setup.config, logger: context.logger });
-  const releases = Array.from({ length: backlog }, (_, index): ReleaseToSubmit => ({
-    name: `pkg-${index}`,
-    normalized: `pkg-${index}`,
-    version: '1.0.0',
-  }));
-  await enqueueSubmits({
-    queue: runtime.queues.submit,
-    releases,
-    targets: setup.config.submit.targets,
-    batchId: batchIdFor(new Date()),
-    origin: 'poll',
-  });
+  await enqueueBacklog(runtime.queues.submit, setup.config.submit.targets, backlog);
   const worker = spawnSubmitWorker({ configFile: setup.configFile, logFile: join(setup.dir, 'worker.log') });
   try {
     await worker.ready;

@@ -9,9 +9,10 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { batchIdFor, enqueueSubmits, openRuntime, type ReleaseToSubmit } from '../packages/core/src/index.js';
+import { openRuntime } from '../packages/core/src/index.js';
 import { readSubmitCalls } from '@pypi-watch/test-utils';
 import { flushRedis } from './support/bench-context.js';
+import { enqueueBacklog } from './support/backlog.js';
 import { writeBenchConfig } from './support/bench-config.js';
 import { startCpuHog, type CpuHog } from './support/cpu-hog.js';
 import { atMost, between, count, type Benchmark } from './support/results.js';
@@ -45,18 +46,7 @@ export const rateLimit: Benchmark = {
       await Promise.all(workers.map((worker) => worker.ready));
       // Bounded by itself too: the wait below is at most 30 s for the first start, then the window.
       hog = startCpuHog(windowMs + 35_000);
-      const releases = Array.from({ length: backlog }, (_, index): ReleaseToSubmit => ({
-        name: `pkg-${index}`,
-        normalized: `pkg-${index}`,
-        version: '1.0.0',
-      }));
-      await enqueueSubmits({
-        queue: runtime.queues.submit,
-        releases,
-        targets: setup.config.submit.targets,
-        batchId: batchIdFor(new Date()),
-        origin: 'poll',
-      });
+      await enqueueBacklog(runtime.queues.submit, setup.config.submit.targets, backlog);
       const firstStart = await waitForFirstStart(recordFile);
       await new Promise((resolve) => setTimeout(resolve, firstStart + windowMs + 1500 - Date.now()));
       calls = await readSubmitCalls(recordFile);

@@ -5,8 +5,9 @@
 // over first processedOn to last finishedOn; a process's start-up is not in it (all are ready first).
 
 import { join } from 'node:path';
-import { batchIdFor, enqueueSubmits, openRuntime, type ReleaseToSubmit } from '../packages/core/src/index.js';
+import { openRuntime } from '../packages/core/src/index.js';
 import { flushRedis, type BenchContext } from './support/bench-context.js';
+import { enqueueBacklog } from './support/backlog.js';
 import { writeBenchConfig } from './support/bench-config.js';
 import { finishedSpan, waitForFinished } from './support/queue-progress.js';
 import { atLeast, perSecond, ratio, type Benchmark, type BenchRow } from './support/results.js';
@@ -76,18 +77,7 @@ async function round(context: BenchContext, processes: number, drainSeconds: num
   try {
     // All are up before the first job exists: a late process would look like poor scaling.
     await Promise.all(workers.map((worker) => worker.ready));
-    const releases = Array.from({ length: jobs }, (_, index): ReleaseToSubmit => ({
-      name: `pkg-${index}`,
-      normalized: `pkg-${index}`,
-      version: '1.0.0',
-    }));
-    await enqueueSubmits({
-      queue: runtime.queues.submit,
-      releases,
-      targets: setup.config.submit.targets,
-      batchId: batchIdFor(new Date()),
-      origin: 'poll',
-    });
+    await enqueueBacklog(runtime.queues.submit, setup.config.submit.targets, jobs);
     const { failed } = await waitForFinished(runtime.queues.submit, jobs, 120_000);
     if (failed > 0) throw new Error(`${failed} submits failed; see ${setup.dir}`);
     const span = await finishedSpan(runtime.queues.submit);
