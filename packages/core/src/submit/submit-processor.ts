@@ -141,17 +141,20 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
         at,
       });
       await options.batchLog.appendSuccess(data.batchId, data.name, outcome.jobId, outcome.resultRoot);
-      await options.metrics.recordSubmit('succeeded', outcome.durationMs);
-      await options.decisions.record([
-        {
-          ...subjectOf(data),
-          decision: {
-            kind: 'submitted',
-            target: target.id,
-            farmJobId: outcome.jobId,
-            ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}),
+      // Two independent writes: one round trip for both on every submit's path, not two in a row.
+      await Promise.all([
+        options.metrics.recordSubmit('succeeded', outcome.durationMs),
+        options.decisions.record([
+          {
+            ...subjectOf(data),
+            decision: {
+              kind: 'submitted',
+              target: target.id,
+              farmJobId: outcome.jobId,
+              ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}),
+            },
           },
-        },
+        ]),
       ]);
       if (options.followResults && outcome.resultRoot && job.id) {
         const resultData: ResultJobData = {
