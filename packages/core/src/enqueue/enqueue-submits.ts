@@ -2,6 +2,7 @@
 
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { OnProgress } from '../progress/work-progress.js';
 import { SUBMIT_JOB_NAME, submitJobId, type SubmitJobData } from '../submit/submit-job.js';
 import { SubmitTargets, type SubmitTarget } from '../submit/submit-targets.js';
 
@@ -22,6 +23,8 @@ export interface EnqueueSubmitsOptions {
   readonly countExistingWith?: Redis;
   /** Jobs per `addBulk` pipeline. @defaultValue 1000 */
   readonly chunkSize?: number;
+  /** Jobs added so far, after each chunk. @defaultValue none */
+  readonly onProgress?: OnProgress | undefined;
 }
 
 export interface EnqueueSubmitsResult {
@@ -71,11 +74,12 @@ export function submitJob(
 export async function addSubmitJobs(
   queue: Queue,
   jobs: readonly SubmitJobToAdd[],
-  options: Pick<EnqueueSubmitsOptions, 'countExistingWith' | 'chunkSize'> = {},
+  options: Pick<EnqueueSubmitsOptions, 'countExistingWith' | 'chunkSize' | 'onProgress'> = {},
 ): Promise<EnqueueSubmitsResult> {
   const chunkSize = options.chunkSize ?? 1000;
   let alreadyQueued = 0;
   let next = 0;
+  let added = 0;
   let failed = false;
   // Several chunks in flight: while Redis runs one chunk's scripts, this process encodes the next,
   // instead of each side idling half the time (bench/poll-fanout.ts measures the difference).
@@ -92,6 +96,8 @@ export async function addSubmitJobs(
           );
         }
         await queue.addBulk(chunk);
+        added += chunk.length;
+        options.onProgress?.({ phase: 'enqueue', done: added, total: jobs.length });
       } catch (error) {
         failed = true; // send no more chunks; the ones in flight finish, then the first error is thrown
         throw error;

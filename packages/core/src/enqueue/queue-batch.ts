@@ -8,6 +8,7 @@ import { batchIdFor, type BatchLog } from '../batch/batch-log.js';
 import { writeUpdateList } from '../batch/update-list.js';
 import { newestVersion, type JoinRequest, type PendingLatest } from '../coalesce/pending-latest.js';
 import type { DecisionLog, DecisionRecord } from '../decisions/decision-log.js';
+import type { OnProgress } from '../progress/work-progress.js';
 import { submitJobId, type SubmitJobData } from '../submit/submit-job.js';
 import type { SubmitTargets } from '../submit/submit-targets.js';
 import { addSubmitJobs, submitJob, type ReleaseToSubmit, type SubmitJobToAdd } from './enqueue-submits.js';
@@ -36,6 +37,8 @@ export interface QueueBatchOptions {
   readonly decisions?: DecisionLog;
   /** Crash points for the tests: called right after each step. */
   readonly checkpoint?: (step: 'update-list' | 'enqueued') => void;
+  /** Jobs handed to BullMQ so far, after each `addBulk` chunk (a CLI's progress bar). @defaultValue none */
+  readonly onProgress?: OnProgress | undefined;
 }
 
 export interface QueueBatchResult {
@@ -98,11 +101,10 @@ export async function queueBatch(options: QueueBatchOptions, releases: readonly 
       options.checkpoint?.('update-list');
     }
     await options.batchLog.create(batchId);
-    ({ alreadyQueued } = await addSubmitJobs(
-      options.submitQueue,
-      jobs,
-      options.countExistingWith ? { countExistingWith: options.countExistingWith } : {},
-    ));
+    ({ alreadyQueued } = await addSubmitJobs(options.submitQueue, jobs, {
+      ...(options.countExistingWith ? { countExistingWith: options.countExistingWith } : {}),
+      onProgress: options.onProgress,
+    }));
     options.checkpoint?.('enqueued');
   }
   await options.decisions?.record(decisions);
