@@ -8,6 +8,7 @@ import { SdistGate } from '../gate/sdist-gate.js';
 import { cursorAtSerial, releaseFilesLookupFromConfig, sourceFromConfig } from '../sources/create-source.js';
 import type { DedupeStore } from '../dedupe/dedupe-store.js';
 import { withPollLock } from './poll-lock.js';
+import type { OnProgress } from '../progress/work-progress.js';
 import type { PollState } from './poll-state.js';
 import { runPoll, type PollDeps, type PollRequest, type PollResult, type PollStep } from './run-poll.js';
 
@@ -19,8 +20,8 @@ export interface PollJobData {
 export interface Poller {
   readonly state: PollState;
   readonly dedupe: DedupeStore;
-  /** One poll now, under the poll lock. `since` backfills from a changelog serial. */
-  run(options?: { since?: number }): Promise<PollResult>;
+  /** One poll now, under the poll lock. `since` backfills from a changelog serial; `onProgress` sees its pages and jobs. */
+  run(options?: { since?: number; onProgress?: OnProgress }): Promise<PollResult>;
   /** The BullMQ processor for the `poll` queue. */
   process(job: Job<PollJobData>): Promise<PollResult>;
 }
@@ -75,8 +76,8 @@ export async function createPoller({ config, redis, queues, logger, ...options }
     decisions: stores.decisions,
     ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
   };
-  const run = ({ since }: { since?: number } = {}): Promise<PollResult> => {
-    const request: PollRequest = since === undefined ? {} : { sinceCursor: cursorAtSerial(source, since) };
+  const run = ({ since, onProgress }: { since?: number; onProgress?: OnProgress } = {}): Promise<PollResult> => {
+    const request: PollRequest = { ...(since === undefined ? {} : { sinceCursor: cursorAtSerial(source, since) }), onProgress };
     return withPollLock({ redis, key: stores.pollState.lockKey }, () => runPoll(deps, request));
   };
   return {

@@ -12,6 +12,7 @@ import type { GateEntry, GateStore } from '../gate/gate-store.js';
 import type { GateCandidate, GateVerdict, SdistGate } from '../gate/sdist-gate.js';
 import type { Logger } from '../logging/logger.js';
 import type { MetricsStore } from '../metrics/metrics-store.js';
+import type { OnProgress } from '../progress/work-progress.js';
 import type { ReleaseFilter } from '../release/release-filter.js';
 import type { ReleaseSource, SourceType } from '../sources/release-source.js';
 import type { SubmitTargets } from '../submit/submit-targets.js';
@@ -55,6 +56,8 @@ export interface PollDeps {
 export interface PollRequest {
   /** Start from this changelog serial instead of the stored cursor (backfill). */
   readonly sinceCursor?: unknown;
+  /** Changelog serials paged through, then submit jobs added (a CLI's progress bar). @defaultValue none */
+  readonly onProgress?: OnProgress | undefined;
 }
 
 export interface PollResult {
@@ -106,7 +109,7 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
   const started = now();
   const log = deps.logger.child({ queue: 'poll', source: deps.source.type });
   const cursorBefore = request.sinceCursor ?? (await deps.state.readCursor(deps.source.type));
-  const fetched = await deps.source.fetchSince(cursorBefore);
+  const fetched = await deps.source.fetchSince(cursorBefore, { onProgress: request.onProgress });
   deps.checkpoint?.('fetched');
   for (const entry of fetched.rejected) log.warn({ entry: { raw: entry.raw }, reason: entry.reason }, 'skipped unreadable feed entry');
   if (fetched.gap) {
@@ -245,6 +248,7 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
       ...(deps.pending ? { pending: deps.pending } : {}),
       updateListDir: deps.updateListDir,
       checkpoint: (step) => deps.checkpoint?.(step),
+      onProgress: request.onProgress,
     },
     buildable,
   );

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { meaningOf } from './changelog-actions.js';
-import type { FetchResult, RejectedEntry, ReleaseEvent, ReleaseSource } from './release-source.js';
+import type { FetchOptions, FetchResult, RejectedEntry, ReleaseEvent, ReleaseSource } from './release-source.js';
 import { describeRaw } from './release-source.js';
 import { FeedFormatError } from '../errors.js';
 import type { XmlRpcClient } from './xml-rpc-client.js';
@@ -53,7 +53,7 @@ export class ChangelogSource implements ReleaseSource<ChangelogCursor> {
     return { serial };
   }
 
-  async fetchSince(cursor: ChangelogCursor | undefined): Promise<FetchResult<ChangelogCursor>> {
+  async fetchSince(cursor: ChangelogCursor | undefined, { onProgress }: FetchOptions = {}): Promise<FetchResult<ChangelogCursor>> {
     if (cursor === undefined) {
       // A first run starts from now: replaying PyPI's whole history would queue millions of builds.
       const serial = await this.#lastSerial();
@@ -75,6 +75,8 @@ export class ChangelogSource implements ReleaseSource<ChangelogCursor> {
     let pages = 0;
     let capped = false;
     let aboveHead = 0;
+    const progress = (): void => onProgress?.({ phase: 'changelog', done: serial - cursor.serial, total: head - cursor.serial });
+    progress();
     while (serial < head) {
       if (pages >= this.#maxPages) {
         capped = true;
@@ -104,6 +106,7 @@ export class ChangelogSource implements ReleaseSource<ChangelogCursor> {
         if (parsed.kind === 'rejected') rejected.push({ raw: describeRaw(entry), reason: parsed.reason });
       }
       aboveHead += aboveHeadOnPage;
+      progress();
       if (serial === serialBefore) {
         // An empty page (serials can have gaps at the head), one with only entries above the head,
         // or one with no readable serial: asking again from the same serial would return it forever.

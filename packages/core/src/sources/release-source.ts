@@ -1,5 +1,7 @@
 // The contract every release source (PyPI changelog, PyPI RSS) fulfils for the poll worker.
 
+import type { OnProgress } from '../progress/work-progress.js';
+
 /** `source.type` values, one per source in this folder (create-source.ts builds each from config). */
 export const SOURCE_TYPES = ['changelog', 'rss'] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];
@@ -71,7 +73,12 @@ export interface ReleaseSource<C> {
   /** The cursor `poll --since SERIAL` starts from; absent when this source has no serials. */
   cursorAtSerial?(serial: number): C;
   /** Everything after `cursor`; with no cursor, only establishes one (no history replay). */
-  fetchSince(cursor: C | undefined): Promise<FetchResult<C>>;
+  fetchSince(cursor: C | undefined, options?: FetchOptions): Promise<FetchResult<C>>;
+}
+
+export interface FetchOptions {
+  /** Serials paged through so far, after each page (changelog only: the RSS feed is one request). @defaultValue none */
+  readonly onProgress?: OnProgress | undefined;
 }
 
 const RAW_LIMIT = 300;
