@@ -26,6 +26,19 @@ export { startWorkers, type WorkerSet } from './workers/start-workers.js';
 export { createPoller } from './poll/poller.js';
 export { runCleanupForConfig } from './cleanup/cleanup.js';
 export { readStatus, type Status, type JobCounts } from './status/queue-status.js';
+export {
+  readOverview,
+  type Overview,
+  type OverviewRuntime,
+  type OverviewLag,
+  type OverviewLastPoll,
+  type HourlyBucket,
+  type MinutelyBucket,
+  type DailyBucket,
+  type QueueBacklog,
+  type LatencySummary,
+  type AttentionItem,
+} from './overview/read-overview.js';
 
 // Releases and what to build.
 export { checkProjectName, normalizeProjectName } from './release/project-name.js';

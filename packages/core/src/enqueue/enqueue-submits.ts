@@ -10,6 +10,8 @@ export interface ReleaseToSubmit {
   readonly name: string;
   readonly normalized: string;
   readonly version?: string;
+  /** When it became buildable on PyPI (ms), if the poll knows: carried in the job for the overview's latency. */
+  readonly releasedAt?: number;
 }
 
 export interface EnqueueSubmitsOptions {
@@ -66,6 +68,7 @@ export function submitJob(
     target: target.id,
     batchId,
     origin,
+    ...(release.releasedAt === undefined ? {} : { releasedAt: release.releasedAt }),
   };
   return { name: SUBMIT_JOB_NAME, data, opts: { jobId: submitJobId(release.normalized, release.version, target.id, batchId) } };
 }

@@ -1,8 +1,10 @@
 // Counters and the submit-duration histogram, kept in Redis so every process adds to one set of
-// numbers and the dashboard's /metrics reports the whole system, not just its own process.
+// numbers and the dashboard's /metrics reports the whole system, not just its own process. The same
+// pipelines add to the overview's time series (time-series.ts): no extra round trip per event.
 
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/redis-keys.js';
+import { addToSeries, bucketOf, SERIES_RESOLUTIONS, type SeriesCounter } from './time-series.js';
 
 export const RELEASE_COUNTERS = ['found', 'invalid', 'filtered', 'duplicate', 'queued', 'waiting', 'superseded', 'no-sdist'] as const;
 /** Why a release that was already submitted left PyPI (its RPM may need pulling). */
@@ -36,15 +38,41 @@ export interface MetricsSnapshot {
   readonly builtThenWithdrawn: Record<(typeof WITHDRAWAL_REASONS)[number], number>;
 }
 
+/** Keys the store writes. */
+export type MetricsKeys = Pick<RedisKeys, 'metricsCounters' | 'metricsSubmitDuration' | 'seriesBucket' | 'seriesMissingModules'>;
+
+/** Modules kept per hour in the missing-modules set: the overview names the top few of a day. */
+const MISSING_MODULES_PER_HOUR = 50;
+/** A failed poll's message is kept this short (it may quote PyPI's fault text). */
+const POLL_ERROR_CHARS = 300;
+
+/** Outcomes the overview charts, as series counters (`unmapped` is a config matter, not a build's). */
+const RESULT_SERIES: Partial<Record<ResultCounter, SeriesCounter>> = {
+  success: 'builds-success',
+  failure: 'builds-failure',
+  'gave-up': 'builds-gave-up',
+  unreadable: 'builds-unreadable',
+};
+const FINISHED: ReadonlySet<ResultCounter> = new Set(['success', 'failure']);
+/** What missing-modules.ts lets through: a dotted Python name of at most 120 characters. */
+const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_.]{0,119}$/;
+/** The missing-modules sets serve the overview's last 24 hours. */
+export const MISSING_MODULES_KEEP_MS = 24 * 3_600_000;
+
 export class MetricsStore {
   readonly #redis: Redis;
+  readonly #keys: MetricsKeys;
   readonly #counters: string;
   readonly #histogram: string;
+  readonly #now: () => number;
 
-  constructor({ redis, keys }: { redis: Redis; keys: Pick<RedisKeys, 'metricsCounters' | 'metricsSubmitDuration'> }) {
+  /** `now` dates the time-series buckets (tests move it to check retention). @defaultValue Date.now */
+  constructor({ redis, keys, now }: { redis: Redis; keys: MetricsKeys; now?: () => number }) {
     this.#redis = redis;
+    this.#keys = keys;
     this.#counters = keys.metricsCounters;
     this.#histogram = keys.metricsSubmitDuration;
+    this.#now = now ?? Date.now;
   }
 
   async recordPoll(
@@ -65,12 +93,35 @@ export class MetricsStore {
       if (count > 0) pipeline.hincrby(this.#counters, `built-then-withdrawn:${reason}`, count);
     }
     pipeline.hset(this.#counters, 'poll:last-success-ms', at.getTime());
+    const series: Partial<Record<SeriesCounter, number>> = {};
+    for (const name of ['found', 'queued', 'waiting', 'filtered', 'superseded'] as const) series[name] = counts[name] ?? 0;
+    addToSeries(pipeline, this.#keys, at.getTime(), { counts: series });
     await pipeline.exec();
   }
 
-  async recordSubmit(outcome: SubmitCounter, durationMs?: number): Promise<void> {
+  /** A poll that failed (not one refused because another was running), for the overview's "last poll". */
+  async recordPollFailure(message: string): Promise<void> {
+    await this.#redis.hset(this.#counters, {
+      'poll:last-failure-ms': this.#now(),
+      'poll:last-failure-error': message.slice(0, POLL_ERROR_CHARS),
+    });
+  }
+
+  /**
+   * One submit attempt that ran: a start in the series, and a failure unless it succeeded.
+   * `releaseToStartSeconds` (first attempts of poll-queued jobs) goes to the latency histogram.
+   */
+  async recordSubmit(
+    outcome: SubmitCounter,
+    durationMs?: number,
+    latency: { readonly releaseToStartSeconds?: number | undefined } = {},
+  ): Promise<void> {
     const pipeline = this.#redis.pipeline();
     pipeline.hincrby(this.#counters, `submits:${outcome}`, 1);
+    addToSeries(pipeline, this.#keys, this.#now(), {
+      counts: { 'submits-started': 1, 'submits-failed': outcome === 'succeeded' ? 0 : 1 },
+      ...(latency.releaseToStartSeconds === undefined ? {} : { latency: { releaseToSubmit: latency.releaseToStartSeconds } }),
+    });
     if (durationMs !== undefined) {
       const seconds = durationMs / 1000;
       const bucket = SUBMIT_DURATION_BUCKETS.find((le) => seconds <= le);
@@ -80,10 +131,37 @@ export class MetricsStore {
     await pipeline.exec();
   }
 
-  async recordResult(status: ResultCounter, failureKind?: string): Promise<void> {
+  /**
+   * One build outcome. `submitToResultSeconds` goes to the latency histogram, `missingModules` (what a
+   * failed build's log said was missing, already validated) to the hour's bounded missing-modules set.
+   */
+  async recordResult(
+    status: ResultCounter,
+    failureKind?: string,
+    extra: { readonly submitToResultSeconds?: number | undefined; readonly missingModules?: readonly string[] } = {},
+  ): Promise<void> {
+    const at = this.#now();
     const pipeline = this.#redis.pipeline();
     pipeline.hincrby(this.#counters, `results:${status}`, 1);
     if (failureKind !== undefined) pipeline.hincrby(this.#counters, `result-kind:${failureKind}`, 1);
+    const counter = RESULT_SERIES[status];
+    addToSeries(pipeline, this.#keys, at, {
+      ...(counter === undefined ? {} : { counts: { [counter]: 1 } }),
+      ...(status === 'failure' && failureKind !== undefined ? { failureKind } : {}),
+      // Only a build that finished has a submit→result time: giving up measures results.giveUpAfter.
+      ...(extra.submitToResultSeconds === undefined || counter === undefined || !FINISHED.has(status)
+        ? {}
+        : { latency: { submitToResult: extra.submitToResultSeconds } }),
+    });
+    const modules = status === 'failure' ? (extra.missingModules ?? []).filter((name) => MODULE_NAME.test(name)).slice(0, 3) : [];
+    if (modules.length > 0) {
+      const hour = bucketOf('hour', at);
+      const key = this.#keys.seriesMissingModules(hour);
+      for (const module of modules) pipeline.zincrby(key, 1, module);
+      // The least missed go first: a top-k, approximate for the rarely missed, exact enough for the top.
+      pipeline.zremrangebyrank(key, 0, -MISSING_MODULES_PER_HOUR - 1);
+      pipeline.pexpireat(key, (hour + 1) * SERIES_RESOLUTIONS.hour.widthMs + MISSING_MODULES_KEEP_MS);
+    }
     await pipeline.exec();
   }
 

@@ -21,6 +21,8 @@ export interface PollRelease {
   sawNew: boolean;
   /** An `add source file` event is in this poll. */
   sawSdist: boolean;
+  /** When PyPI recorded its first sdist in this poll (ms). */
+  sdistAt?: number;
   /** When PyPI first recorded anything of it in this poll (ms). */
   firstAt: number;
   /** The newest serial about it in this poll. */
@@ -134,7 +136,10 @@ export function readPollEvents(events: readonly ReleaseEvent[], filter: ReleaseF
       });
     }
     if (event.action === 'new') release.sawNew = true;
-    if (event.action === 'sdist') release.sawSdist = true;
+    if (event.action === 'sdist') {
+      release.sawSdist = true;
+      release.sdistAt = Math.min(release.sdistAt ?? at, at);
+    }
     release.firstAt = Math.min(release.firstAt, at);
     if (event.serial !== undefined) release.serial = Math.max(release.serial ?? 0, event.serial);
   }

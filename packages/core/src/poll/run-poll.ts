@@ -250,7 +250,8 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
       checkpoint: (step) => deps.checkpoint?.(step),
       onProgress: request.onProgress,
     },
-    buildable,
+    // Release→submit latency counts from the sdist's event when the gate waits for one, else from the release.
+    buildable.map((c) => ({ ...c, releasedAt: (deps.gate.requiresSdist && events.releases.get(c.key)?.sdistAt) || c.since })),
   );
   decisions.push(...queued.decisions);
   const decided = [...buildable.map((release) => release.key), ...noSdist];

@@ -56,13 +56,24 @@ export interface RedisKeys {
   // Numbers and outcomes (metrics/metrics-store.ts, results/result-store.ts).
   /**
    * Hash of counters (`releases:<outcome>`, `submits:<outcome>`, `results:<status>`,
-   * `result-kind:<kind>`, …) and `poll:last-success-ms`.
+   * `result-kind:<kind>`, …), `poll:last-success-ms`, and the last failed poll's `poll:last-failure-ms`
+   * and `poll:last-failure-error`.
    */
   readonly metricsCounters: string;
   /** Hash: the submit-duration histogram (a count per bucket, `sum`, `count`). */
   readonly metricsSubmitDuration: string;
   /** Sorted set of JSON build outcomes, scored by finish time (ms), trimmed by cleanup after `dedupe.ttl`. */
   readonly results: string;
+
+  // The overview's time series (metrics/time-series.ts), every key expiring with its bucket's retention.
+  /**
+   * Hash per bucket: `<resolution>` is `minute` (kept 48 h) or `hour` (kept 90 days), `<n>` the bucket's
+   * start in minutes or hours since the epoch (UTC); fields are counters (`found`, `submits-started`, …)
+   * and, hourly, latency histogram cells (`r2s:<i>`, `s2r:<i>`).
+   */
+  readonly seriesBucket: (resolution: 'minute' | 'hour', bucket: number) => string;
+  /** Sorted set per hour bucket (kept 25 h): modules failed builds were missing, by how often; the top few only. */
+  readonly seriesMissingModules: (hourBucket: number) => string;
 
   // Building what a failed build was missing (results/dependency-store.ts), all expiring with `dedupe.ttl`.
   /** Hash per dependency (normalized name), field `DEPENDENT|VERSION|TARGET_ID` → JSON: a build parked until the dependency is built. */
@@ -98,6 +109,8 @@ export function redisKeys(prefix: string): RedisKeys {
     metricsCounters: `${base}:metrics:counters`,
     metricsSubmitDuration: `${base}:metrics:submit-duration`,
     results: `${base}:results`,
+    seriesBucket: (resolution, bucket) => `${base}:series:${resolution}:${bucket}`,
+    seriesMissingModules: (hourBucket) => `${base}:series:missing-modules:${hourBucket}`,
     dependencyParked: (dependency) => `${base}:dependency:parked:${dependency}`,
     dependencyBuilds: `${base}:dependency:builds`,
     dependencyRounds: `${base}:dependency:rounds`,

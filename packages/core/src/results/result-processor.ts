@@ -6,6 +6,7 @@ import { DelayedError, type Queue } from '../queues/bullmq.js';
 import type { BatchLog } from '../batch/batch-log.js';
 import { type DecisionLog } from '../decisions/decision-log.js';
 import type { Logger } from '../logging/logger.js';
+import { submitToResultSeconds } from '../metrics/job-latency.js';
 import type { MetricsStore } from '../metrics/metrics-store.js';
 import { SUBMIT_JOB_NAME, submitJobId, type SubmitJobData } from '../submit/submit-job.js';
 import type { BuildOutcome } from './build-outcome.js';
@@ -130,7 +131,10 @@ export function createResultProcessor(options: ResultProcessorOptions) {
 
     await options.store.add(outcome);
     await appendResultToBatch(options.batchLog, outcome);
-    await options.metrics.recordResult(outcome.status, outcome.kind);
+    await options.metrics.recordResult(outcome.status, outcome.kind, {
+      submitToResultSeconds: submitToResultSeconds(data.submittedAt, outcome.finishedAt),
+      missingModules,
+    });
     await options.decisions.record([
       {
         subject: data.normalized,

@@ -25,6 +25,12 @@ export const submitJobDataSchema = z.strictObject({
   origin: z.enum(['poll', 'enqueue']),
   /** Set on an automatic resubmit after a farm repo outage (1 for the first). */
   resubmit: z.number().int().min(1).optional(),
+  /**
+   * When the release became buildable on PyPI (ms): its sdist's event with the gate on, else its first
+   * appearance; set by the poll, for the overview's release→submit latency. Job data is hostile: a
+   * value that is not a number is dropped (not the build), and the latency is bounded where it is recorded.
+   */
+  releasedAt: z.number().optional().catch(undefined),
 });
 
 export type SubmitJobData = z.infer<typeof submitJobDataSchema>;

@@ -9,6 +9,7 @@ import type { DecisionLog } from '../decisions/decision-log.js';
 import { normalizeProjectName } from '../release/project-name.js';
 import { RESULT_JOB_NAME, resultJobId, type ResultJobData } from '../results/result-job.js';
 import type { Logger } from '../logging/logger.js';
+import { releaseToStartSeconds } from '../metrics/job-latency.js';
 import type { MetricsStore } from '../metrics/metrics-store.js';
 import { buildSubmitArgs, formatCommandForLog } from './submit-command.js';
 import type { StartPacer } from './start-pacer.js';
@@ -119,7 +120,9 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
         at,
       });
       if (finalAttempt) await options.batchLog.appendFailure(data.batchId, data.name, error.reason);
-      await options.metrics.recordSubmit(finalAttempt ? 'failed' : 'retried', error.durationMs);
+      await options.metrics.recordSubmit(finalAttempt ? 'failed' : 'retried', error.durationMs, {
+        releaseToStartSeconds: releaseToStartSeconds(data.releasedAt, Date.now() - error.durationMs, job.attemptsMade),
+      });
       await options.decisions.record([
         { ...subjectOf(data), decision: { kind: 'submit-failed', target: target.id, reason: error.reason, final: finalAttempt } },
       ]);
@@ -143,7 +146,9 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       await options.batchLog.appendSuccess(data.batchId, data.name, outcome.jobId, outcome.resultRoot);
       // Two independent writes: one round trip for both on every submit's path, not two in a row.
       await Promise.all([
-        options.metrics.recordSubmit('succeeded', outcome.durationMs),
+        options.metrics.recordSubmit('succeeded', outcome.durationMs, {
+          releaseToStartSeconds: releaseToStartSeconds(data.releasedAt, outcome.startedAt.getTime(), job.attemptsMade),
+        }),
         options.decisions.record([
           {
             ...subjectOf(data),

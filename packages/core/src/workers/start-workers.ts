@@ -16,6 +16,7 @@ import { submitJobDataSchema } from '../submit/submit-job.js';
 import { normalizeProjectName } from '../release/project-name.js';
 import { SubmitRunner } from '../submit/submit-runner.js';
 import { configuredSecretValues } from '../logging/secret-redaction.js';
+import { PollInProgressError } from '../errors.js';
 
 export interface StartWorkersOptions {
   /** Which queues this process serves. */
@@ -58,6 +59,8 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
    */
   const reportFailure = async (queue: QueueName, job: Job, err: Error): Promise<void> => {
     try {
+      // Every failed poll attempt is news for the overview; one refused because another ran is not.
+      if (queue === 'poll' && !(err instanceof PollInProgressError)) await metrics.recordPollFailure(err.message);
       const final = (await job.getState()) === 'failed';
       const fields = { err, queue, jobId: job.id, attempt: job.attemptsMade };
       if (!final) return void logger.warn(fields, 'job attempt failed; will retry');
