@@ -3,6 +3,10 @@
 import { readFile } from 'node:fs/promises';
 import { queueBatch, parsePackageArgs, parsePackageList, type PackageRequest, type RejectedRequest, UsageError } from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
+import { progressBar } from '../progress-bar.js';
+
+/** Submit jobs above which `enqueue` shows a progress bar: more than one addBulk chunk (1000). */
+const LARGE_BATCH_JOBS = 1001;
 
 export async function enqueueCommand(specs: string[], options: { config?: string; list?: string[] }): Promise<number> {
   const context = commandContext(options.config, 'oneshot', 'cli');
@@ -31,19 +35,27 @@ export async function enqueueCommand(specs: string[], options: { config?: string
     const runtime = await openCommandRuntime(context, 'cli');
     try {
       const { stores } = runtime;
-      // No latest wins here: what was asked for by name and version is what gets built.
-      const result = await queueBatch(
-        {
-          submitQueue: runtime.queues.submit,
-          targets: stores.targets,
-          batchLog: stores.batchLog,
-          origin: 'enqueue',
-          started: new Date(),
-          countExistingWith: runtime.redis,
-          decisions: stores.decisions,
-        },
-        unique,
-      );
+      // On a terminal, a bar for a list of more than one addBulk chunk; a few names queue at once.
+      const bar = progressBar({ minTotal: LARGE_BATCH_JOBS });
+      let result: Awaited<ReturnType<typeof queueBatch>>;
+      try {
+        // No latest wins here: what was asked for by name and version is what gets built.
+        result = await queueBatch(
+          {
+            submitQueue: runtime.queues.submit,
+            targets: stores.targets,
+            batchLog: stores.batchLog,
+            origin: 'enqueue',
+            started: new Date(),
+            countExistingWith: runtime.redis,
+            decisions: stores.decisions,
+            onProgress: bar.update,
+          },
+          unique,
+        );
+      } finally {
+        bar.end();
+      }
       const added = result.queuedJobs - result.alreadyQueued;
       process.stdout.write(
         `queued ${added} submit job(s) for ${unique.length} package(s) × ${stores.targets.all.length} target(s) ` +

@@ -2,6 +2,7 @@
 
 import { createPoller } from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
+import { progressBar } from '../progress-bar.js';
 
 export async function pollCommand(options: { config?: string; since?: number; json?: boolean }): Promise<void> {
   const context = commandContext(options.config, 'oneshot', 'cli');
@@ -9,7 +10,14 @@ export async function pollCommand(options: { config?: string; since?: number; js
   try {
     // A source without serials (RSS) refuses --since with a UsageError.
     const poller = await createPoller(runtime);
-    const result = await poller.run(options.since === undefined ? {} : { since: options.since });
+    // On a terminal, a bar over the changelog pages and the jobs queued: a backfill can take minutes.
+    const bar = progressBar({ json: options.json === true });
+    let result: Awaited<ReturnType<typeof poller.run>>;
+    try {
+      result = await poller.run({ ...(options.since === undefined ? {} : { since: options.since }), onProgress: bar.update });
+    } finally {
+      bar.end();
+    }
     if (options.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return;
