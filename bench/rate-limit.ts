@@ -7,16 +7,17 @@
 // The machine is loaded while it runs: one busy loop per CPU (issue 16 saw 51 starts in a second on
 // a loaded machine; late timers bunch starts together, which is what the limit must survive).
 
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openRuntime } from '../packages/core/src/index.js';
 import { readSubmitCalls } from '@pypi-watch/test-utils';
 import { flushRedis } from './support/bench-context.js';
 import { enqueueBacklog } from './support/backlog.js';
+import { percentiles } from './support/percentiles.js';
 import { writeBenchConfig } from './support/bench-config.js';
 import { startCpuHog, type CpuHog } from './support/cpu-hog.js';
 import { atMost, between, count, type Benchmark } from './support/results.js';
 import { BASH_STANDIN } from './support/standins.js';
+import { spawnTimes } from './support/submit-log.js';
 import { spawnSubmitWorker } from './support/worker-processes.js';
 
 const LIMIT = 50;
@@ -118,25 +119,6 @@ export const rateLimit: Benchmark = {
     };
   },
 };
-
-/** [release name, spawn time (ms)] from a worker's `submitted` log lines. */
-async function spawnTimes(logFile: string): Promise<[string, number][]> {
-  const times: [string, number][] = [];
-  for (const line of (await readFile(logFile, 'utf8')).split('\n')) {
-    if (!line.includes('"msg":"submitted"')) continue;
-    const { startedAt, release } = JSON.parse(line) as { startedAt?: string; release?: { name: string } };
-    if (startedAt !== undefined && release !== undefined) times.push([release.name, Date.parse(startedAt)]);
-  }
-  return times;
-}
-
-/** p50/p99/max (ms). */
-function percentiles(values: number[]): Record<string, number> | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1)! };
-}
 
 async function waitForFirstStart(recordFile: string): Promise<number> {
   const deadline = Date.now() + 30_000;

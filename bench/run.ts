@@ -10,13 +10,14 @@ import type { Benchmark, BenchResult } from './support/results.js';
 import { complexity } from './complexity.js';
 import { dispatchOverhead } from './dispatch-overhead.js';
 import { endToEnd } from './end-to-end.js';
+import { latency } from './latency.js';
 import { memory } from './memory.js';
 import { pollFanout } from './poll-fanout.js';
 import { rateLimit } from './rate-limit.js';
 import { scaling } from './scaling.js';
 import { startUp } from './start-up.js';
 
-const BENCHMARKS: readonly Benchmark[] = [pollFanout, complexity, dispatchOverhead, rateLimit, endToEnd, scaling, memory, startUp];
+const BENCHMARKS: readonly Benchmark[] = [pollFanout, complexity, dispatchOverhead, rateLimit, endToEnd, latency, scaling, memory, startUp];
 
 const USAGE = `usage: pnpm bench [--check] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--quick]`;
 

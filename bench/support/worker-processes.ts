@@ -39,6 +39,8 @@ export interface WorkerProcess {
 
 export interface SpawnWorkerOptions {
   readonly configFile: string;
+  /** `--queues`; unset: `submit` only. */
+  readonly queues?: readonly string[];
   /** `--concurrency`; unset: `submit.concurrency` from the config. */
   readonly concurrency?: number;
   /** Added to the environment, e.g. STANDIN_SUBMIT_RECORD. */
@@ -50,7 +52,7 @@ export interface SpawnWorkerOptions {
 export function spawnSubmitWorker(options: SpawnWorkerOptions): WorkerProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   for (const name of SCRUBBED_ENV) delete env[name];
-  const args = [CLI, 'worker', '--queues', 'submit', '--config', options.configFile];
+  const args = [CLI, 'worker', '--queues', (options.queues ?? ['submit']).join(','), '--config', options.configFile];
   if (options.concurrency !== undefined) args.push('--concurrency', String(options.concurrency));
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(options.logFile, { flags: 'a' });
