@@ -20,6 +20,7 @@ const statusCommand = lazy(() => import('./commands/status.js'), 'statusCommand'
 const whyCommand = lazy(() => import('./commands/why.js'), 'whyCommand');
 const reportCommand = lazy(() => import('./commands/report.js'), 'reportCommand');
 const cleanupCommand = lazy(() => import('./commands/cleanup.js'), 'cleanupCommand');
+const notifyTestCommand = lazy(() => import('./commands/notify.js'), 'notifyTestCommand');
 
 function parseQueues(value: string): QueueName[] {
   const names = value
@@ -133,6 +134,18 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--dry-run', 'list what would be removed, remove nothing')
     .action(async (options: { config?: string; dryRun?: boolean }) => {
       setExitCode(await cleanupCommand(options));
+    });
+
+  program
+    .command('notify')
+    .description('notifications (notify.webhooks)')
+    .command('test')
+    .description('send a sample message to each configured webhook and report what each answered (exit 1 if any failed)')
+    .addOption(configOption())
+    .option('--webhook <n>', 'only this webhook: its index in notify.webhooks (from 0) or its name')
+    .option('--json', 'print JSON')
+    .action(async (options: { config?: string; webhook?: string; json?: boolean }) => {
+      setExitCode(await notifyTestCommand(options));
     });
 
   return program;

@@ -253,3 +253,16 @@ export class UnreadableResultError extends PypiWatchError {
     this.file = file;
   }
 }
+
+// Notifications.
+
+/** A webhook did not take a notification (network error, timeout, an answer other than success); `retryAfterMs` when it said when. */
+export class WebhookDeliveryError extends PypiWatchError {
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, options?: { retryAfterMs?: number }) {
+    super('ERR_WEBHOOK_DELIVERY', message);
+    this.name = 'WebhookDeliveryError';
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+}

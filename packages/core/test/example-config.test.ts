@@ -33,6 +33,7 @@ describe('pypi-watch.example.yaml', () => {
       'results',
       'dashboard',
       'ai',
+      'notify',
       'log',
       'shutdown',
     ]);

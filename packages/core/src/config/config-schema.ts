@@ -1,6 +1,7 @@
 // The one schema for pypi-watch's config file. Unknown keys are errors; every default lives here.
 
 import { z } from 'zod';
+import { webhookSchema } from '../notify/notify-config.js';
 import { checkProjectName } from '../release/project-name.js';
 import { SOURCE_TYPES } from '../sources/release-source.js';
 import { forbiddenJobKeyReason } from '../submit/submit-targets.js';
@@ -205,6 +206,28 @@ export const configSchema = z.strictObject({
     .strictObject({
       baseUrl: z.string().min(1).optional(),
       model: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  notify: z
+    .strictObject({
+      /** `{name?, url | urlEnv, format, events, secretEnv?}` each; the URL is a secret (see notify/notify-config.ts). */
+      webhooks: z.array(webhookSchema).default([]),
+      /** How often the detector looks for something to notify. */
+      every: duration(1000).default(60_000),
+      /** Build failures go out as one digest per this interval (aligned to it, UTC). */
+      digestEvery: duration(60_000).default(3_600_000),
+      /** `poll-lag` opens when the last poll left the cursor more than this many changelog serials behind PyPI. */
+      lagAlarm: positiveInt.default(50_000),
+      /** `submits-refused` opens after this many failed submit attempts with no success between them. */
+      refusedAfter: positiveInt.max(10_000).default(5),
+      /** One webhook request, connect to last byte. */
+      timeout: duration(100).default(10_000),
+      /** Tries of one message to one webhook; with the default backoff about 7 hours of them. */
+      attempts: positiveInt.max(100).default(20),
+      /** First retry delay, doubling up to 30 minutes. */
+      backoff: duration(10).default(30_000),
+      /** Per webhook: at most `max` messages in any window of `duration`. */
+      rateLimit: z.strictObject({ max: positiveInt.max(1000).default(1), duration: duration(1).default(1000) }).prefault({}),
     })
     .prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),

@@ -5,12 +5,15 @@ import { Queue } from './bullmq.js';
 import type { Config } from '../config/load-config.js';
 import { bullPrefix } from '../redis/redis-keys.js';
 import type { QueueName } from './queue-names.js';
+import { NOTIFY_BACKOFF } from '../notify/delivery-backoff.js';
 
 export interface Queues {
   readonly poll: Queue;
   readonly submit: Queue;
   readonly cleanup: Queue;
   readonly result: Queue;
+  /** Notifications: the detector's repeatable run, and one delivery job per message and webhook. */
+  readonly notify: Queue;
   readonly all: readonly Queue[];
   close(): Promise<void>;
 }
@@ -46,6 +49,14 @@ export function defaultJobOptions(config: Config): Record<QueueName, DefaultJobO
       removeOnComplete: { count: 50 },
       removeOnFail: { count: 50 },
     },
+    notify: {
+      // Deliveries: doubling from notify.backoff up to 30 minutes (notify/delivery-backoff.ts), ~7 h by default.
+      attempts: config.notify.attempts,
+      backoff: { type: NOTIFY_BACKOFF, delay: config.notify.backoff },
+      // Kept a week: while a delivery job exists its id (message × webhook) cannot be added again.
+      removeOnComplete: { age: 7 * DAY_S, count: 10_000 },
+      removeOnFail: { age: 30 * DAY_S, count: 10_000 },
+    },
   };
 }
 
@@ -57,12 +68,14 @@ export function createQueues(connection: ConnectionOptions, config: Config): Que
   const submit = make('submit');
   const cleanup = make('cleanup');
   const result = make('result');
-  const all = [poll, submit, cleanup, result];
+  const notify = make('notify');
+  const all = [poll, submit, cleanup, result, notify];
   return {
     poll,
     submit,
     cleanup,
     result,
+    notify,
     all,
     close: async () => {
       await Promise.all(all.map((queue) => queue.close()));

@@ -3,8 +3,8 @@
 //
 // All of them, and BullMQ's, start with the hash tag `{<redis.prefix>}`, so on a Redis Cluster they
 // hash to one slot: the Lua scripts of the dedupe set, the latest-wins hash and BullMQ touch several
-// keys at once. BullMQ's own keys are `{prefix}:<queue>:<what>` for the queues poll, submit, cleanup
-// and result (see bullmq's queue-keys.ts); none of ours starts with a queue name.
+// keys at once. BullMQ's own keys are `{prefix}:<queue>:<what>` for the queues poll, submit, cleanup,
+// result and notify (see bullmq's queue-keys.ts); none of ours starts with a queue name.
 
 import type { GateState } from '../gate/gate-store.js';
 
@@ -84,6 +84,14 @@ export interface RedisKeys {
   readonly dependencyRounds: string;
   /** Sorted set: projects (or `module:<name>` when none maps) that failed builds were missing, scored by how often (bounded). */
   readonly dependencyWanted: string;
+
+  // Notifications (notify/notify-store.ts, notify/notify-processor.ts). No webhook URL is ever stored.
+  /** Hash `version` (commit count), `state` (JSON: cursors and open alarms): what the detector has already notified. */
+  readonly notifyState: string;
+  /** Hash message id → JSON message: decided by a detector run, not yet added to the notify queue. */
+  readonly notifyOutbox: string;
+  /** String with a TTL per webhook (its id, a hash): the last reserved send, pacing `notify.rateLimit`. */
+  readonly notifyPace: (webhookId: string) => string;
 }
 
 /** The keys of a deployment whose `redis.prefix` is `prefix`. */
@@ -115,5 +123,8 @@ export function redisKeys(prefix: string): RedisKeys {
     dependencyBuilds: `${base}:dependency:builds`,
     dependencyRounds: `${base}:dependency:rounds`,
     dependencyWanted: `${base}:dependency:wanted`,
+    notifyState: `${base}:notifications:state`,
+    notifyOutbox: `${base}:notifications:outbox`,
+    notifyPace: (webhookId) => `${base}:notifications:pace:${webhookId}`,
   };
 }

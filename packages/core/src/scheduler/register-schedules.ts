@@ -1,10 +1,12 @@
-// Registers the repeatable poll and cleanup jobs as BullMQ Job Schedulers.
+// Registers the repeatable poll, cleanup and notification-detector jobs as BullMQ Job Schedulers.
 
 import type { Config } from '../config/load-config.js';
+import { DETECT_JOB_NAME } from '../notify/delivery-jobs.js';
 import type { Queues } from '../queues/queues.js';
 
 export const POLL_SCHEDULER_ID = 'poll-pypi';
 export const CLEANUP_SCHEDULER_ID = 'cleanup';
+export const NOTIFY_SCHEDULER_ID = 'notify-detect';
 
 export interface ScheduleInfo {
   readonly queue: string;
@@ -20,12 +22,23 @@ export interface ScheduleInfo {
 export async function registerSchedules(queues: Queues, config: Config): Promise<ScheduleInfo[]> {
   await queues.poll.upsertJobScheduler(POLL_SCHEDULER_ID, { every: config.source.every }, { name: 'poll', data: {} });
   await queues.cleanup.upsertJobScheduler(CLEANUP_SCHEDULER_ID, { every: config.cleanup.every }, { name: 'cleanup', data: {} });
+  if (config.notify.webhooks.length > 0) {
+    // One try a run: the next run comes within notify.every anyway, and a run catches up on the last.
+    await queues.notify.upsertJobScheduler(
+      NOTIFY_SCHEDULER_ID,
+      { every: config.notify.every },
+      { name: DETECT_JOB_NAME, data: {}, opts: { attempts: 1, removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } } },
+    );
+  } else {
+    // No webhooks (any more): no detector runs either.
+    await queues.notify.removeJobScheduler(NOTIFY_SCHEDULER_ID);
+  }
   return listSchedules(queues);
 }
 
 export async function listSchedules(queues: Queues): Promise<ScheduleInfo[]> {
   const result: ScheduleInfo[] = [];
-  for (const queue of [queues.poll, queues.cleanup]) {
+  for (const queue of [queues.poll, queues.cleanup, queues.notify]) {
     for (const scheduler of await queue.getJobSchedulers()) {
       result.push({
         queue: queue.name,

@@ -1,4 +1,4 @@
-// Runs the poll / submit / cleanup processors of packages/core as BullMQ workers.
+// Runs the poll / submit / cleanup / result / notify processors of packages/core as BullMQ workers.
 
 import type { Job, Processor, WorkerOptions } from 'bullmq';
 import { Worker } from '../queues/bullmq.js';
@@ -166,6 +166,14 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
     });
     // Waiting builds sit in `delayed`, not in a worker slot, so a few slots follow thousands of builds.
     add('result', processor as Processor, { concurrency: 4 });
+  }
+
+  if (options.queues.includes('notify')) {
+    // Loaded only here: delivery brings got, which a submit-only worker never loads.
+    const { notifyProcessorFor, notifyBackoffStrategy } = await import('../notify/index.js');
+    const notify = notifyProcessorFor(runtime);
+    // Deliveries wait on webhooks, not on CPU: a few at once, each paced per webhook (notify.rateLimit).
+    add('notify', notify.process as Processor, { concurrency: 4, settings: { backoffStrategy: notifyBackoffStrategy } });
   }
 
   if (options.queues.includes('cleanup')) {
