@@ -60,8 +60,10 @@ describe.each([
       expect(await pendingSubmitJobIds(setup)).toHaveLength(2 * n.good);
 
       const status = await runCli(['status', '--config', setup.configFile], { env: setup.env });
-      expect(status.stdout).toMatch(/cursor: \{/);
-      expect(status.stdout).toMatch(/last poll: .*found 0, invalid 0, filtered 0, duplicate 0, queued 0, waiting 0, superseded 0; lag 0/);
+      expect(status.stdout).toMatch(/^lag: 0(s| serials) behind .+ at the last poll, cursor at /m);
+      expect(status.stdout).toMatch(
+        /^last poll: ok, .*\n {2}found 0, queued 0 as 0 job\(s\), waiting 0, held 0, filtered 0, duplicate 0,/m,
+      );
       expect(status.stdout).toContain(`dedupe entries: ${n.good}`);
     },
     120_000,

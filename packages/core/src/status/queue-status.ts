@@ -1,11 +1,15 @@
-// `pypi-watch status`: job counts per queue, schedules, and the poller's state.
+// `pypi-watch status`: job counts per queue, schedules, the poller's state, the submit rate and the last failures.
 
 import type { Redis } from 'ioredis';
+import type { Config } from '../config/load-config.js';
 import type { GateStore, GateState } from '../gate/gate-store.js';
 import { QUEUE_NAMES, type QueueName } from '../queues/queue-names.js';
 import type { Queues } from '../queues/queues.js';
 import type { Stores } from '../wiring/create-stores.js';
 import { listSchedules, type ScheduleInfo } from '../scheduler/register-schedules.js';
+import { readRecentActivity, type FailedBuild, type FailedSubmit, type PollFailure, type SubmitRate } from './recent-activity.js';
+
+export type { FailedBuild, FailedSubmit, PollFailure, SubmitRate } from './recent-activity.js';
 
 const COUNTED_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
 export type JobCounts = Record<(typeof COUNTED_STATES)[number], number>;
@@ -21,29 +25,56 @@ export interface Status {
   readonly gate: Record<GateState, number>;
   /** The oldest release still waiting for an sdist, if any. */
   readonly oldestWaiting?: { readonly name: string; readonly version: string; readonly since: string };
+  // Added for the text summary; the fields above keep their names and shapes (scripts read them).
+  /** Submits finished lately against `submit.rateLimit`. */
+  readonly submitRate: SubmitRate;
+  /** The newest submit jobs that failed for good, and the newest failed builds (a few of each, newest first). */
+  readonly recentFailures: { readonly submits: readonly FailedSubmit[]; readonly builds: readonly FailedBuild[] };
+  /** The newest poll job that failed for good, if any (compare with `lastPoll.startedAt`). */
+  readonly lastPollFailure?: PollFailure;
 }
 
-/** A runtime's queues, Redis connection and stores. */
+/** A runtime's config, queues, Redis connection and stores. */
 export interface ReadStatusOptions {
+  readonly config: { readonly submit: Pick<Config['submit'], 'rateLimit'> };
   readonly queues: Queues;
   readonly redis: Redis;
-  readonly stores: Pick<Stores, 'keys' | 'dedupe' | 'gate'>;
+  readonly stores: Pick<Stores, 'keys' | 'dedupe' | 'gate' | 'submitPacer'>;
 }
 
-export async function readStatus({ queues, redis, stores }: ReadStatusOptions): Promise<Status> {
-  const counts = await Promise.all(QUEUE_NAMES.map((name) => queues[name].getJobCounts(...COUNTED_STATES)));
+export async function readStatus({ config, queues, redis, stores }: ReadStatusOptions): Promise<Status> {
   const { keys, dedupe, gate: gateStore } = stores;
-  // Read raw: a cursor or poll result written by another version is shown as null, not thrown on.
-  const [cursor, lastPoll] = await redis.mget(keys.cursor, keys.lastPoll);
-  const oldest = await oldestWaiting(redis, keys.gateDue.waiting, gateStore);
+  // All at once: the replies share one connection, so the reads cost about one round trip each in a
+  // row (dedupe's size, several scripts), not the sum of them all.
+  const [counts, [cursor, lastPoll], oldest, schedules, dedupeSize, gate, activity] = await Promise.all([
+    Promise.all(QUEUE_NAMES.map((name) => queues[name].getJobCounts(...COUNTED_STATES))),
+    // Read raw: a cursor or poll result written by another version is shown as null, not thrown on.
+    redis.mget(keys.cursor, keys.lastPoll),
+    oldestWaiting(redis, keys.gateDue.waiting, gateStore),
+    listSchedules(queues),
+    dedupe.size(),
+    gateStore.counts(),
+    readRecentActivity({
+      redis,
+      submitJobKeyPrefix: queues.submit.toKey(''),
+      pollJobKeyPrefix: queues.poll.toKey(''),
+      pacerKey: keys.submitNextStart,
+      pacerIntervalUs: stores.submitPacer.intervalUs,
+      resultsKey: keys.results,
+      rateLimit: config.submit.rateLimit,
+    }),
+  ]);
   return {
     queues: Object.fromEntries(QUEUE_NAMES.map((name, i) => [name, normalizeCounts(counts[i] ?? {})])) as Record<QueueName, JobCounts>,
-    schedules: await listSchedules(queues),
+    schedules,
     cursor: parseJson(cursor),
     lastPoll: parseJson(lastPoll),
-    dedupeSize: await dedupe.size(),
-    gate: await gateStore.counts(),
+    dedupeSize,
+    gate,
     ...(oldest === undefined ? {} : { oldestWaiting: oldest }),
+    submitRate: activity.submitRate,
+    recentFailures: activity.failures,
+    ...(activity.pollFailure === undefined ? {} : { lastPollFailure: activity.pollFailure }),
   };
 }
 
