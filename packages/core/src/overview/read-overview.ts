@@ -16,6 +16,7 @@ import {
   mergeLatency,
   quantile,
   readBuckets,
+  OUTCOME_FIELDS,
   type LatencyName,
   type SeriesBucket,
 } from '../metrics/time-series.js';
@@ -50,10 +51,12 @@ export async function readOverview(runtime: OverviewRuntime, now: number): Promi
   const { config, redis } = runtime;
   const keys = runtime.stores.keys;
   const pipeline = redis.pipeline();
-  // Every hour of the 90 UTC days shown; the 48 hours and the latency's 24 are the newest of them.
+  // Every hour of the 90 UTC days shown: the newest 48 whole (the hourly chart, the latency's 24),
+  // the older ones for their build outcomes only.
   const today = Math.floor(now / DAY) * DAY;
-  const firstHour = bucketOf('hour', today - (OVERVIEW_DAYS - 1) * DAY);
-  const hourRead = readBuckets(pipeline, keys, 'hour', lastBuckets('hour', now, bucketOf('hour', now) - firstHour + 1));
+  const allHours = lastBuckets('hour', now, bucketOf('hour', now) - bucketOf('hour', today - (OVERVIEW_DAYS - 1) * DAY) + 1);
+  const olderRead = readBuckets(pipeline, keys, 'hour', allHours.slice(0, -HOURS_SHOWN), OUTCOME_FIELDS);
+  const hourRead = readBuckets(pipeline, keys, 'hour', allHours.slice(-HOURS_SHOWN));
   const minuteRead = readBuckets(pipeline, keys, 'minute', lastBuckets('minute', now, MINUTES_SHOWN));
   const moduleHours = lastBuckets('hour', now, LATENCY_HOURS);
   for (const hour of moduleHours) pipeline.zrange(keys.seriesMissingModules(hour), 0, -1, 'WITHSCORES');
@@ -63,6 +66,8 @@ export async function readOverview(runtime: OverviewRuntime, now: number): Promi
   const [replies, backlog] = await Promise.all([execAll(pipeline), readBacklog(runtime.queues)]);
 
   let offset = 0;
+  const older = olderRead.parse(replies, offset);
+  offset += olderRead.commands;
   const hours = hourRead.parse(replies, offset);
   offset += hourRead.commands;
   const minutes = minuteRead.parse(replies, offset);
@@ -82,7 +87,7 @@ export async function readOverview(runtime: OverviewRuntime, now: number): Promi
     generatedAt: now,
     lag,
     lastPoll: poll,
-    hourly: hours.slice(-HOURS_SHOWN).map((bucket) => ({
+    hourly: hours.map((bucket) => ({
       at: bucket.at,
       found: counterOf(bucket, 'found'),
       queued: counterOf(bucket, 'queued'),
@@ -102,7 +107,7 @@ export async function readOverview(runtime: OverviewRuntime, now: number): Promi
       limitPerMinute: Math.round(((max * 60_000) / duration) * 100) / 100,
     },
     backlog,
-    daily: dailyOf(hours, today),
+    daily: dailyOf([...older, ...hours], today),
     latency: { releaseToSubmit: summary(latencyHours, 'releaseToSubmit'), submitToResult: summary(latencyHours, 'submitToResult') },
     attention: attentionFor({
       now,
