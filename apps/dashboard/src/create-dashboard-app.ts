@@ -1,4 +1,5 @@
-// The dashboard's Express app: /healthz open, everything else behind basic auth when a password is set.
+// The dashboard's Express app: the console (overview at /, /report, /why), Bull Board at /ui, /metrics,
+// /healthz open, everything else behind basic auth when a password is set.
 //
 // In front of every route, with or without a password: security headers, the Host check (DNS
 // rebinding) and the cross-site check (CSRF). /healthz is behind the Host check too: Compose's
@@ -6,16 +7,18 @@
 
 import type { Runtime } from '@pypi-watch/core';
 import express, { type ErrorRequestHandler, type Express } from 'express';
+import { assetRoutes } from './asset-routes.js';
 import { basicAuth, type BasicAuthOptions } from './basic-auth.js';
 import { createBullBoardRouter } from './bull-board-router.js';
 import { crossSiteGuard } from './cross-site-guard.js';
 import { healthRoute, type HealthCheckOptions } from './health-route.js';
 import { hostCheck } from './host-check.js';
 import { createDashboardMetrics, type DashboardMetricsOptions } from './metrics-registry.js';
+import { overviewRoutes } from './overview-routes.js';
 import { reportRoutes } from './report-routes.js';
 import { securityHeaders } from './security-headers.js';
 
-/** Where Bull Board is served; `/` redirects there. */
+/** Where Bull Board is served; `/` is the console's overview, which links there. */
 export const BOARD_PATH = '/ui';
 
 export interface DashboardAppOptions {
@@ -55,20 +58,22 @@ export function createDashboardApp(runtime: Runtime, options: DashboardAppOption
     );
   });
 
+  app.use(assetRoutes(logger));
   app.use(reportRoutes(runtime));
 
-  // Relative, so it still works behind a reverse proxy that mounts the dashboard under a path.
-  app.get('/', (_req, res) => res.redirect(302, `.${BOARD_PATH}/`));
+  app.use(overviewRoutes(runtime));
   app.use(
     BOARD_PATH,
     createBullBoardRouter(runtime.queues.all, {
       basePath: BOARD_PATH,
       readOnly: config.dashboard.readOnly,
+      // The way back to the console: the board's own logo link stays inside the board.
       links: [
-        { text: 'Health (/healthz)', url: '../healthz' },
-        { text: 'Build report', url: '../report' },
+        { text: 'Overview', url: '../' },
+        { text: 'Builds (report)', url: '../report' },
         { text: 'Why (not) built?', url: '../why' },
         { text: 'Metrics (/metrics)', url: '../metrics' },
+        { text: 'Health (/healthz)', url: '../healthz' },
       ],
     }),
   );

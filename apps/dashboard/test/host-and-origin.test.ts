@@ -47,7 +47,19 @@ describe('DNS rebinding: only our own Host names are answered', () => {
     'evil.example:99999',
     '[::1]evil',
   ])('Host %j gets 421 on every route, without a password', async (host) => {
-    for (const path of ['/', '/ui/', '/ui/api/queues', '/healthz', '/metrics', '/report', '/why?name=x', '/nowhere']) {
+    for (const path of [
+      '/',
+      '/api/overview',
+      '/assets/overview.js',
+      '/assets/console.css',
+      '/ui/',
+      '/ui/api/queues',
+      '/healthz',
+      '/metrics',
+      '/report',
+      '/why?name=x',
+      '/nowhere',
+    ]) {
       const response = await send(open, { path, headers: { host } });
       expect(response.status, `${host} ${path}`).toBe(421);
       expect(response.headers['content-type']).toMatch(/^text\/plain/);
@@ -160,6 +172,21 @@ describe('CSRF: state changes only from our own origin, with JSON', () => {
     expect(response.status).toBe(403);
     expect(response.headers['content-type']).toMatch(/^text\/plain/);
     expect(await submitJobs(open)).toBe(before);
+  });
+
+  test("a cross-site post to the console's pages is refused before any route sees it", async () => {
+    for (const path of ['/', '/api/overview', '/report', '/why?name=x', '/assets/overview.js']) {
+      const response = await send(open, {
+        method: 'POST',
+        path,
+        headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'content-type': 'text/plain' },
+        body: 'x',
+      });
+      expect(response.status, path).toBe(403);
+    }
+    // The same reads from our own origin are answered.
+    for (const path of ['/', '/api/overview', '/assets/overview.js'])
+      expect((await send(open, { path, headers: { 'sec-fetch-site': 'same-origin' } })).status, path).toBe(200);
   });
 
   test.each([

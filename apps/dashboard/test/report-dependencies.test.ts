@@ -42,7 +42,10 @@ describe('report page: missing dependencies', () => {
       ],
     });
     const html = await (await fetch(`${url}/report?since=7d`, { headers: AUTH })).text();
-    expect(html).toContain('<p id="dependencies">1 resolved (built), 2 still missing</p>');
-    expect(html).toContain('<tr><td>flit-core</td><td>wanted by 2</td><td>building</td></tr>');
+    expect(html).toContain('<p class="chart-note" id="dependencies">1 resolved (built), 2 still missing.');
+    // Ranked bars, most wanted first, each with its count and status; a module no project was found for says so.
+    expect(html).toMatch(
+      /<ol class="bars" id="most-wanted"><li class="c-active" data-label="flit-core" data-value="2">.*?<span class="pill c-active">building<\/span><\/span><\/li><li class="c-idle" data-label="module:_ctypes" data-value="1">.*?no PyPI project/,
+    );
   });
 });
