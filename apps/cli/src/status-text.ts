@@ -64,9 +64,9 @@ function cursorText(stored: unknown): string {
 function pollLines(status: Status, poll: PollView | undefined, now: number): string[] {
   const lines: string[] = [];
   const failure = status.lastPollFailure;
-  // A poll job that failed after all its attempts, later than the last poll that finished.
+  // A poll job that failed after all its attempts (BullMQ's failed set), later than the last poll that finished.
   if (failure !== undefined && (poll === undefined || failure.at > poll.startedAt + poll.count('durationMs'))) {
-    lines.push(`last poll: FAILED ${ago(now, failure.at)} (${iso(failure.at)}), after all its attempts:`);
+    lines.push(`last poll: FAILED ${ago(now, failure.at)} (${iso(failure.at)}):`);
     lines.push(INDENT + clip(failure.reason || '(no reason recorded)', WIDTH - INDENT.length));
   }
   if (poll === undefined) return failure === undefined ? [...lines, 'last poll: never'] : lines;
@@ -110,12 +110,14 @@ function rateLines({ submitRate: rate }: Status): string[] {
 }
 
 function backlogLines(status: Status): string[] {
-  const head = ['waiting', 'active', 'delayed', 'failed'].map((c) => c.padStart(9)).join('') + 'completed'.padStart(11);
+  // A space before every cell, however wide its number.
+  const cell = (value: string | number, width: number): string => ` ${String(value).padStart(width - 1)}`;
+  const head = ['waiting', 'active', 'delayed', 'failed'].map((c) => cell(c, 9)).join('') + cell('completed', 11);
   const lines = [`${'backlog:'.padEnd(10)}${head}`];
   for (const [name, c] of Object.entries(status.queues)) {
     // Prioritized and waiting-for-children jobs wait too (BullMQ keeps them apart).
-    const cells = [c.waiting + c.prioritized + c['waiting-children'], c.active, c.delayed, c.failed].map((v) => String(v).padStart(9));
-    lines.push(`${INDENT}${name.padEnd(8)}${cells.join('')}${String(c.completed).padStart(11)}`);
+    const cells = [c.waiting + c.prioritized + c['waiting-children'], c.active, c.delayed, c.failed].map((v) => cell(v, 9));
+    lines.push(`${INDENT}${name.padEnd(8)}${cells.join('')}${cell(c.completed, 11)}`);
   }
   return lines;
 }
