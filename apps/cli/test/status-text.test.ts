@@ -12,7 +12,7 @@ const HOSTILE = `\u202e${'\u001b[2J'.repeat(40)}`;
 
 /** Every field at its widest: twelve-digit counts, times days ago, outside text of control characters. */
 const worst: Status = {
-  queues: { poll: counts, submit: counts, cleanup: counts, result: counts },
+  queues: { poll: counts, submit: counts, cleanup: counts, result: counts, notify: counts },
   schedules: [{ queue: 'poll', id: HOSTILE, everyMs: NOW - LONG_AGO, next: NOW + (NOW - LONG_AGO) }],
   cursor: { type: 'changelog', cursor: { serial: BIG } },
   lastPoll: Object.fromEntries([
