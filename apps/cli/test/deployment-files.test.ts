@@ -60,6 +60,7 @@ const SECRET_HOLDERS: Record<string, readonly string[]> = {
   DASHBOARD_PASSWORD: ['dashboard'],
   DASHBOARD_USER: ['dashboard'],
   REDIS_PASSWORD: ['redis'],
+  NOTIFY_WEBHOOK_URL: ['poller'],
 };
 
 // Compose resolves `<<` merge keys (YAML 1.1); so must we.
@@ -164,7 +165,7 @@ describe('docker-compose.yml', () => {
 
   test.each([
     ['scheduler', 'scheduler', {}],
-    ['poller', 'worker', { queues: ['poll'] }],
+    ['poller', 'worker', { queues: ['poll', 'notify'] }],
     ['worker', 'worker', { queues: ['submit', 'cleanup'] }],
     ['results', 'worker', { queues: ['result'] }],
     ['dashboard', 'dashboard', {}],

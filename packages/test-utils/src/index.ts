@@ -13,3 +13,4 @@ export * from './worker-harness.js';
 export * from './poll-harness.js';
 export * from './cli-process.js';
 export * from './cli-setup.js';
+export * from './webhook-receiver.js';

@@ -40,6 +40,8 @@ export async function createWorkerHarness(
   const workers = await startWorkers(runtime, {
     queues: options.queues ?? ['submit'],
     submitEnv: { STANDIN_SUBMIT_RECORD: recordFile, ...options.submitEnv },
+    // Webhook URLs and secrets named by notify.webhooks[].urlEnv come from the same environment.
+    notifyEnv: options.env ?? {},
   });
   return {
     setup,

@@ -53,10 +53,15 @@ export const webhookSchema = z
   })
   .superRefine((hook, ctx) => {
     if ((hook.url === undefined) === (hook.urlEnv === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'expected exactly one of `url` and `urlEnv` (the environment variable holding the URL)' });
+      // `input: undefined`: the webhook as written holds its URL, which must not be echoed.
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected exactly one of `url` and `urlEnv` (the environment variable holding the URL)',
+        input: undefined,
+      });
     }
     if (hook.secretEnv !== undefined && hook.format !== 'feishu') {
-      ctx.addIssue({ code: 'custom', path: ['secretEnv'], message: 'only a `feishu` webhook is signed' });
+      ctx.addIssue({ code: 'custom', path: ['secretEnv'], message: 'only a `feishu` webhook is signed', input: undefined });
     }
   });
 

@@ -16,7 +16,7 @@ import type { ResolvedWebhook } from './notify-config.js';
 import { postWebhook } from './webhook-client.js';
 
 export interface NotifyProcessorOptions {
-  readonly detector: Omit<DetectorRunDeps, 'logger'>;
+  readonly detector: DetectorRunDeps;
   readonly webhooks: readonly ResolvedWebhook[];
   readonly redis: Redis;
   readonly keys: Pick<RedisKeys, 'notifyPace'>;
@@ -45,7 +45,7 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): (job: Jo
   );
 
   return async function processNotify(job: Job, token?: string): Promise<NotifyJobResult> {
-    if (job.name === DETECT_JOB_NAME) return runDetector({ ...options.detector, logger: options.logger });
+    if (job.name === DETECT_JOB_NAME) return runDetector(options.detector);
     if (job.name !== DELIVER_JOB_NAME)
       throw new UnrecoverableError(`unknown notify job name (expected ${DETECT_JOB_NAME} or ${DELIVER_JOB_NAME})`);
 

@@ -28,6 +28,8 @@ export interface StartWorkersOptions {
    * withheld), e.g. a stand-in's settings in tests, which so never touch `process.env`. @defaultValue `{}`
    */
   readonly submitEnv?: Readonly<Record<string, string>>;
+  /** Where `notify.webhooks[].urlEnv` and `secretEnv` are looked up. @defaultValue process.env */
+  readonly notifyEnv?: NodeJS.ProcessEnv;
 }
 
 export interface WorkerSet {
@@ -171,9 +173,10 @@ export async function startWorkers(runtime: Runtime, options: StartWorkersOption
   if (options.queues.includes('notify')) {
     // Loaded only here: delivery brings got, which a submit-only worker never loads.
     const { notifyProcessorFor, notifyBackoffStrategy } = await import('../notify/index.js');
-    const notify = notifyProcessorFor(runtime);
-    // Deliveries wait on webhooks, not on CPU: a few at once, each paced per webhook (notify.rateLimit).
-    add('notify', notify.process as Processor, { concurrency: 4, settings: { backoffStrategy: notifyBackoffStrategy } });
+    const notify = notifyProcessorFor(runtime, options.notifyEnv ?? process.env);
+    // Deliveries wait on webhooks, not on CPU: enough at once that webhooks which hang until notify.timeout
+    // leave slots for the others; each webhook is paced on its own (notify.rateLimit).
+    add('notify', notify.process as Processor, { concurrency: 10, settings: { backoffStrategy: notifyBackoffStrategy } });
   }
 
   if (options.queues.includes('cleanup')) {
