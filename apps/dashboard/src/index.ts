@@ -1,4 +1,5 @@
-// The dashboard: the operator console (overview, report, why), Bull Board over every queue, /healthz and /metrics, behind basic auth when a password is set.
+// The dashboard: the operator console (overview, report, why), Bull Board over every queue, /healthz and
+// /metrics, behind basic auth when a password is set.
 
 export { startDashboard, type RunningDashboard } from './start-dashboard.js';
 export { createDashboardApp, BOARD_PATH, type DashboardAppOptions } from './create-dashboard-app.js';

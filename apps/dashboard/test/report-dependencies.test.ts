@@ -45,7 +45,13 @@ describe('report page: missing dependencies', () => {
     expect(html).toContain('<p class="chart-note" id="dependencies">1 resolved (built), 2 still missing.');
     // Ranked bars, most wanted first, each with its count and status; a module no project was found for says so.
     expect(html).toMatch(
-      /<ol class="bars" id="most-wanted"><li class="c-active" data-label="flit-core" data-value="2">.*?<span class="pill c-active">building<\/span><\/span><\/li><li class="c-idle" data-label="module:_ctypes" data-value="1">.*?no PyPI project/,
+      new RegExp(
+        [
+          '<ol class="bars" id="most-wanted"><li class="c-active" data-label="flit-core" data-value="2">',
+          '.*?<span class="pill c-active">building</span></span></li>',
+          '<li class="c-idle" data-label="module:_ctypes" data-value="1">.*?no PyPI project',
+        ].join(''),
+      ),
     );
   });
 });

@@ -58,7 +58,8 @@ const THEMES = `:root{${tokens(LIGHT)}color-scheme:light}
 
 const LAYOUT = `
 :root{--radius:.375rem;--radius-lg:calc(var(--radius) + 4px);--header-height:56px;
---font-sans:"IBM Plex Sans",system-ui,-apple-system,"Segoe UI",sans-serif;--font-mono:"IBM Plex Mono",ui-monospace,SFMono-Regular,Menlo,monospace}
+--font-sans:"IBM Plex Sans",system-ui,-apple-system,"Segoe UI",sans-serif;
+--font-mono:"IBM Plex Mono",ui-monospace,SFMono-Regular,Menlo,monospace}
 *,*::before,*::after{box-sizing:border-box}
 html,body{margin:0}
 body{background:var(--background);color:var(--foreground);font:14px/1.4 var(--font-sans);-webkit-font-smoothing:antialiased}
@@ -82,8 +83,10 @@ h2{font-size:.8rem;font-weight:600;margin:0 0 .75rem;color:var(--muted-foregroun
 .muted{color:var(--muted-foreground)}
 .nowrap{white-space:nowrap}
 form.inline{display:flex;gap:.5rem;align-items:center}
-input{font:inherit;color:var(--foreground);background:var(--card);border:0;border-radius:var(--radius);box-shadow:0 0 0 1px var(--input) inset;padding:.4em .6em}
-button.primary{font:inherit;font-weight:500;color:var(--primary-foreground);background:var(--primary);border:0;border-radius:var(--radius);padding:.45em .9em;cursor:pointer}
+input{font:inherit;color:var(--foreground);background:var(--card);border:0;border-radius:var(--radius);
+box-shadow:0 0 0 1px var(--input) inset;padding:.4em .6em}
+button.primary{font:inherit;font-weight:500;color:var(--primary-foreground);background:var(--primary);border:0;
+border-radius:var(--radius);padding:.45em .9em;cursor:pointer}
 .grid{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(min(100%,430px),1fr));margin-bottom:1rem}
 .grid.wide{grid-template-columns:1fr}
 .split{display:grid;gap:1rem;grid-template-columns:minmax(0,2fr) minmax(280px,1fr);align-items:start}
@@ -99,15 +102,18 @@ border-top:3px solid var(--accent-color,var(--border))}
 overflow:hidden;text-overflow:ellipsis}
 .figure .note{display:block;color:var(--muted-foreground);font-size:.78rem;margin-top:.1rem;overflow-wrap:anywhere}
 .tone-ok{--accent-color:var(--status-completed)}.tone-bad{--accent-color:var(--status-failed)}
-.tone-warn{--accent-color:var(--status-waiting)}.tone-info{--accent-color:var(--status-active)}.tone-idle{--accent-color:var(--status-paused)}
+.tone-warn{--accent-color:var(--status-waiting)}.tone-info{--accent-color:var(--status-active)}
+.tone-idle{--accent-color:var(--status-paused)}
 .bars{list-style:none;margin:0;padding:0;display:grid;gap:.45rem}
 .bars li{display:grid;grid-template-columns:minmax(6rem,13rem) 1fr auto;gap:.75rem;align-items:center}
 .bar-label{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .bar-track{height:.7rem;background:var(--muted);border-radius:500rem;overflow:hidden;display:flex}
 .bar-fill{display:block;height:100%;background:var(--bar-color,var(--primary));min-width:0}
 .bar-value{font-variant-numeric:tabular-nums;color:var(--muted-foreground);white-space:nowrap;text-align:right;min-width:3ch}
-.legend{display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin:.6rem 0 0;padding:0;list-style:none;font-size:.78rem;color:var(--muted-foreground)}
-.legend li::before{content:"";display:inline-block;width:.65em;height:.65em;border-radius:2px;margin-right:.35em;background:var(--bar-color)}
+.legend{display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin:.6rem 0 0;padding:0;list-style:none;font-size:.78rem;
+color:var(--muted-foreground)}
+.legend li::before{content:"";display:inline-block;width:.65em;height:.65em;border-radius:2px;margin-right:.35em;
+background:var(--bar-color)}
 .c-ok{--bar-color:var(--status-completed)}.c-bad{--bar-color:var(--status-failed)}.c-wait{--bar-color:var(--status-waiting)}
 .c-active{--bar-color:var(--status-active)}.c-delayed{--bar-color:var(--status-delayed)}.c-idle{--bar-color:var(--status-paused)}
 .c-extra{--bar-color:var(--status-prioritized)}

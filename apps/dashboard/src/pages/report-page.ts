@@ -92,8 +92,9 @@ function failingTable(report: BuildReport, missingModules: ReadonlyMap<string, r
     const modules = missingModules.get(spec) ?? [];
     const missing = modules.length ? modules.map((m) => `<code class="missing-module">${escapeHtml(m)}</code>`).join(' ') : '';
     const kind = textOf(o.kind) || (o.status === 'failure' ? 'other' : textOf(o.status));
+    const label = `${escapeHtml(textOf(o.name))} ${escapeHtml(textOf(o.version))}`;
     return (
-      `<tr data-spec="${escapeHtml(spec)}"><td class="nowrap">${whyLink(spec, `${escapeHtml(textOf(o.name))} ${escapeHtml(textOf(o.version))}`)}</td>` +
+      `<tr data-spec="${escapeHtml(spec)}"><td class="nowrap">${whyLink(spec, label)}</td>` +
       `<td><span class="pill c-bad">${escapeHtml(kind)}</span></td><td>${missing}</td>` +
       `<td><code class="result-path">${escapeHtml(textOf(o.resultRoot))}</code></td>` +
       `<td class="muted">${escapeHtml(textOf(o.target))}</td><td class="muted nowrap">${escapeHtml(shortTime(o.finishedAt))}</td></tr>`

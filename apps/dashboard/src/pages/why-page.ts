@@ -92,9 +92,10 @@ function timeline(story: readonly StoryEntry[]): string {
   const items = story.map((entry) => {
     const colour = colourOf(entry.decision);
     const version = entry.version === undefined ? '' : `<span>${escapeHtml(textOf(entry.version))}</span>`;
+    const kind = escapeHtml(textOf(entry.decision.kind));
     return (
-      `<li class="${colour}" data-kind="${escapeHtml(textOf(entry.decision.kind))}"><div class="when">` +
-      `<time>${escapeHtml(shortTime(entry.at))}</time>${version}<span class="pill ${colour}">${escapeHtml(textOf(entry.decision.kind))}</span>` +
+      `<li class="${colour}" data-kind="${kind}"><div class="when">` +
+      `<time>${escapeHtml(shortTime(entry.at))}</time>${version}<span class="pill ${colour}">${kind}</span>` +
       `</div><p class="what">${escapeHtml(whatHappened(entry))}</p></li>`
     );
   });
