@@ -1,10 +1,12 @@
-// The cleanup job: prunes old batch log folders, surplus update lists and expired dedupe entries.
+// The cleanup job: prunes old batch log folders, surplus update lists, expired dedupe entries and
+// decision stories (hash fields, which Redis 7.0 cannot expire one by one).
 
 import { lstat, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseBatchTime } from '../batch/batch-log.js';
 import { pruneUpdateLists } from '../batch/update-list.js';
 import type { Config } from '../config/load-config.js';
+import type { DecisionLog } from '../decisions/decision-log.js';
 import type { DedupeStore } from '../dedupe/dedupe-store.js';
 import type { Logger } from '../logging/logger.js';
 import type { ResultStore } from '../results/result-store.js';
@@ -24,6 +26,8 @@ export interface CleanupOptions {
   readonly dryRun?: boolean;
   /** Trims expired entries when given. */
   readonly dedupe?: DedupeStore;
+  /** Deletes the decision stories and shared strings nothing wrote to within its TTL when given. */
+  readonly decisions?: DecisionLog;
   /** Build outcomes finished longer than `maxAgeMs` ago are dropped when given (the report's history). */
   readonly results?: { readonly store: ResultStore; readonly maxAgeMs: number };
   /** Per-slot HOME folders of submit runners; those of dead processes are removed when given. */
@@ -38,12 +42,14 @@ export interface CleanupResult {
   readonly removedBatches: string[];
   readonly removedUpdateLists: string[];
   readonly expiredDedupe: number;
+  /** Decision stories whose newest entry was older than `dedupe.ttl` (counted only, on a dry run). */
+  readonly expiredDecisions: number;
   /** Items and steps that failed (each logged); 0 on a clean run. A race lost to another cleanup is not one. */
   readonly failures: number;
 }
 
 /** The prune kinds, as named in the `cleanup step failed` log line. */
-export type CleanupStep = 'batches' | 'update-lists' | 'dedupe' | 'submit-homes' | 'results';
+export type CleanupStep = 'batches' | 'update-lists' | 'dedupe' | 'decisions' | 'submit-homes' | 'results';
 
 /**
  * Every item and every prune kind fails alone: another cleanup (another host sharing the folder)
@@ -74,11 +80,13 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupResult
   );
   const dedupe = options.dedupe;
   const expiredDedupe = dedupe ? await step('dedupe', 0, () => (dryRun ? dedupe.countExpired() : dedupe.trimExpired())) : 0;
+  const decisions = options.decisions;
+  const expiredDecisions = decisions ? await step('decisions', 0, async () => (await decisions.prune({ dryRun })).stories) : 0;
   const homeRoot = options.submitHomeRoot;
   if (homeRoot && !dryRun) await step('submit-homes', [], () => pruneStaleSubmitHomes(homeRoot));
   const results = options.results;
   if (results && !dryRun) await step('results', 0, () => results.store.trim(now - results.maxAgeMs));
-  return { removedBatches, removedUpdateLists, expiredDedupe, failures };
+  return { removedBatches, removedUpdateLists, expiredDedupe, expiredDecisions, failures };
 }
 
 /** Removes batch folders named for a time before `cutoff`; returns the paths it removed. */
@@ -139,7 +147,7 @@ async function listDir(dir: string): Promise<string[]> {
 
 export interface ConfigCleanupOptions {
   readonly config: Config;
-  readonly stores: Pick<Stores, 'dedupe' | 'results'>;
+  readonly stores: Pick<Stores, 'dedupe' | 'results' | 'decisions'>;
   readonly dryRun?: boolean;
   /** Where failed items and steps are reported. */
   readonly logger?: Logger;
@@ -155,6 +163,7 @@ export function runCleanupForConfig({ config, stores, dryRun, logger }: ConfigCl
     dryRun: dryRun ?? false,
     ...(logger === undefined ? {} : { logger }),
     dedupe: stores.dedupe,
+    decisions: stores.decisions,
     submitHomeRoot: join(config.dataDir, 'submit-home'),
     results: { store: stores.results, maxAgeMs: config.dedupe.ttl },
   });
@@ -170,6 +179,7 @@ export function createCleanupProcessor(deps: { config: Config; stores: ConfigCle
         removedBatches: result.removedBatches.length,
         removedUpdateLists: result.removedUpdateLists.length,
         expiredDedupe: result.expiredDedupe,
+        expiredDecisions: result.expiredDecisions,
         failures: result.failures,
       },
       'cleanup done',

@@ -31,8 +31,18 @@ export interface RedisKeys {
   // What has been handled, and why (dedupe/dedupe-store.ts, decisions/).
   /** Hash per shard (16,384 of them), field `NAME==VERSION` (or `#<sha256>` when long) → seen-at unix seconds. */
   readonly dedupeShard: (shard: number) => string;
-  /** List per project (normalized name, or `invalid:<raw>`): JSON decisions, newest 100, expiring with `dedupe.ttl`. */
+  /**
+   * List per project (normalized name, or `invalid:<raw>`): JSON decisions, newest 100, expiring with
+   * `dedupe.ttl`. The format before `whyStories`: still read, no longer written.
+   */
   readonly why: (subject: string) => string;
+  /**
+   * Hash per bucket (4,096 of them), field subject → its story: compact decisions (decisions/story-text.ts),
+   * newest 100, each told for `dedupe.ttl`; stories nothing wrote to within it are pruned by the cleanup.
+   */
+  readonly whyStories: (bucket: number) => string;
+  /** Hash: the strings stories share, `s<text>` → id and `i<id>` → `<last used, unix s>:<text>`, `#` the last id. */
+  readonly whyStrings: string;
   /** List of JSON "built, then withdrawn upstream" events, newest last, for `report` (bounded). */
   readonly withdrawnAfterSubmit: string;
 
@@ -104,6 +114,8 @@ export function redisKeys(prefix: string): RedisKeys {
     pollLock: `${base}:state:poll-lock`,
     dedupeShard: (shard) => `${base}:dedupe:${shard}`,
     why: (subject) => `${base}:why:${subject}`,
+    whyStories: (bucket) => `${base}:why-stories:${bucket}`,
+    whyStrings: `${base}:why-strings`,
     withdrawnAfterSubmit: `${base}:withdrawn-after-submit`,
     gate: `${base}:gate`,
     gateDue: {
