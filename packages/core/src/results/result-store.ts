@@ -33,9 +33,10 @@ export class ResultStore {
     await this.#redis.zadd(this.#key, outcome.finishedAt, JSON.stringify(outcome));
   }
 
+  /** Outcomes finished at or after `sinceMs`; a member that is not one (not JSON, no known status) is left out. */
   async since(sinceMs: number): Promise<BuildOutcome[]> {
     const members = await this.#redis.zrangebyscore(this.#key, sinceMs, '+inf');
-    return members.map((member) => JSON.parse(member) as BuildOutcome);
+    return members.flatMap((member) => outcomeOf(member) ?? []);
   }
 
   /** Drops outcomes finished before `beforeMs`; returns how many. */
@@ -50,7 +51,9 @@ export class ResultStore {
     let installFailures = 0;
     for (const outcome of outcomes) {
       byStatus[outcome.status]++;
-      if (outcome.status === 'failure') byFailureKind[outcome.kind ?? 'other']++;
+      // A kind the classifier does not name (forged, or from an older version) counts as `other`.
+      if (outcome.status === 'failure')
+        byFailureKind[outcome.kind !== undefined && Object.hasOwn(byFailureKind, outcome.kind) ? outcome.kind : 'other']++;
       if (outcome.status === 'success' && outcome.installed === false) installFailures++;
     }
     const decided = byStatus.success + byStatus.failure;
@@ -70,5 +73,17 @@ export class ResultStore {
         .sort((a, b) => b.finishedAt - a.finishedAt)
         .slice(0, failing),
     };
+  }
+}
+
+/** Redis content is hostile too: one forged member must not fail `report`, the dashboard's /report or the notifications' digest. */
+function outcomeOf(member: string): BuildOutcome | undefined {
+  try {
+    const value: unknown = JSON.parse(member);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    const status: unknown = (value as { status?: unknown }).status;
+    return typeof status === 'string' && (STATUSES as readonly string[]).includes(status) ? (value as BuildOutcome) : undefined;
+  } catch {
+    return undefined;
   }
 }
