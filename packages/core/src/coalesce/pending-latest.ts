@@ -5,6 +5,7 @@
 import { compare } from '@renovatebot/pep440';
 import type { Redis } from 'ioredis';
 import { PypiWatchError } from '../errors.js';
+import { callsInFlight } from '../redis/calls-in-flight.js';
 import { evalScript, luaScript, type LuaScript } from '../redis/lua-script.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
 
@@ -177,13 +178,17 @@ export class PendingLatest {
    * the two leaves a field whose job is missing, which the next join treats as absent.
    */
   async join(requests: readonly JoinRequest[]): Promise<Array<string | undefined>> {
+    // Chunks in flight run in Redis in the order sent, each atomically: as if one after the other.
+    const replies = await callsInFlight(Math.ceil(requests.length / JOIN_CHUNK), (chunk) => {
+      const args = [this.#jobKeyPrefix, this.#claimedPrefix];
+      for (let index = chunk * JOIN_CHUNK; index < Math.min((chunk + 1) * JOIN_CHUNK, requests.length); index++) {
+        const r = requests[index]!;
+        args.push(pendingField(r.normalized, r.targetId), r.jobId, r.name, r.version);
+      }
+      return this.#eval(JOIN_SCRIPT, args) as Promise<string[]>;
+    });
     const joined: Array<string | undefined> = [];
-    for (let start = 0; start < requests.length; start += JOIN_CHUNK) {
-      const chunk = requests.slice(start, start + JOIN_CHUNK);
-      const args = chunk.flatMap((r) => [pendingField(r.normalized, r.targetId), r.jobId, r.name, r.version]);
-      const reply = (await this.#eval(JOIN_SCRIPT, [this.#jobKeyPrefix, this.#claimedPrefix, ...args])) as string[];
-      for (const id of reply) joined.push(id === '' ? undefined : id);
-    }
+    for (const reply of replies) for (const id of reply) joined.push(id === '' ? undefined : id);
     return joined;
   }
 

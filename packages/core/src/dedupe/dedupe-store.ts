@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ConfigError } from '../errors.js';
+import { callsInFlight } from '../redis/calls-in-flight.js';
 import { evalScript, luaScript, type LuaScript } from '../redis/lua-script.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
 
@@ -138,20 +139,23 @@ export class DedupeStore {
   async filterUnseen(keys: readonly string[]): Promise<Set<string>> {
     const unseen = new Set<string>();
     const nowMs = this.#now();
-    for (const batch of this.#batches(keys)) {
-      const replies = (await this.#eval(LOOKUP_SCRIPT, batch.shards, batch.args)) as (string | null)[];
-      batch.keys.forEach((key, index) => {
-        const seenSeconds = replies[index];
+    const batches = [...this.#batches(keys)];
+    const replies = await callsInFlight(batches.length, (index) => this.#eval(LOOKUP_SCRIPT, batches[index]!.shards, batches[index]!.args));
+    batches.forEach((batch, index) => {
+      const seen = replies[index] as (string | null)[];
+      batch.keys.forEach((key, at) => {
+        const seenSeconds = seen[at];
         if (seenSeconds === null || seenSeconds === undefined || this.#isExpired(Number(seenSeconds), nowMs)) unseen.add(key);
       });
-    }
+    });
     return unseen;
   }
 
   /** Marks the keys seen now (a repeat mark restarts the TTL). */
   async markSeen(keys: readonly string[]): Promise<void> {
     const seenSeconds = String(Math.floor(this.#now() / 1000));
-    for (const batch of this.#batches(keys)) await this.#eval(MARK_SCRIPT, batch.shards, [seenSeconds, ...batch.args]);
+    const batches = [...this.#batches(keys)];
+    await callsInFlight(batches.length, (index) => this.#eval(MARK_SCRIPT, batches[index]!.shards, [seenSeconds, ...batches[index]!.args]));
   }
 
   /** When the key was marked (ms, to the second), or undefined if never or if trimmed. */

@@ -2,6 +2,7 @@
 // sdist, held for the cool-down, or withdrawn before their build (so an unyank can restore them).
 
 import type { Redis } from 'ioredis';
+import { callsInFlight } from '../redis/calls-in-flight.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import type { WithdrawalReason } from '../sources/release-source.js';
 
@@ -58,7 +59,10 @@ export class GateStore {
 
   /** Stores each entry and when it next needs a look (ms); an entry moves between states in one call. */
   async put(items: ReadonlyArray<{ readonly key: string; readonly entry: GateEntry; readonly dueAt: number }>): Promise<void> {
-    for (const chunk of chunks(items)) {
+    // Chunks in flight run in the order sent, so a key given twice ends as its last item says.
+    const parts = chunks(items);
+    await callsInFlight(parts.length, (index) => {
+      const chunk = parts[index]!;
       const pipeline = this.#redis.pipeline();
       pipeline.hset(this.#keys.gate, ...chunk.flatMap(({ key, entry }) => [key, JSON.stringify(entry)]));
       for (const state of GATE_STATES) {
@@ -67,17 +71,18 @@ export class GateStore {
         if (inState.length > 0) pipeline.zadd(this.#keys.gateDue[state], ...inState.flatMap(({ key, dueAt }) => [dueAt, key]));
         if (others.length > 0) pipeline.zrem(this.#keys.gateDue[state], ...others);
       }
-      await execOrThrow(pipeline);
-    }
+      return execOrThrow(pipeline);
+    });
   }
 
   async remove(keys: readonly string[]): Promise<void> {
-    for (const chunk of chunks([...new Set(keys)])) {
+    const parts = chunks([...new Set(keys)]);
+    await callsInFlight(parts.length, (index) => {
       const pipeline = this.#redis.pipeline();
-      pipeline.hdel(this.#keys.gate, ...chunk);
-      for (const state of GATE_STATES) pipeline.zrem(this.#keys.gateDue[state], ...chunk);
-      await execOrThrow(pipeline);
-    }
+      pipeline.hdel(this.#keys.gate, ...parts[index]!);
+      for (const state of GATE_STATES) pipeline.zrem(this.#keys.gateDue[state], ...parts[index]!);
+      return execOrThrow(pipeline);
+    });
   }
 
   /**
