@@ -147,24 +147,31 @@ async function join(
 /** The newest version of each project (unversioned requests pass as they are); the others are recorded as superseded by it. */
 function newestPerProject(releases: readonly ReleaseToSubmit[], decisions: DecisionRecord[]): ReleaseToSubmit[] {
   const chosen: ReleaseToSubmit[] = [];
-  const byProject = new Map<string, Array<ReleaseToSubmit & { readonly version: string }>>();
+  // Per project its first release, or all of them once there is more than one (the common case,
+  // one release per project, keeps no list and compares no versions).
+  const byProject = new Map<string, ReleaseToSubmit | ReleaseToSubmit[]>();
   for (const release of releases) {
-    const { version } = release;
-    if (version === undefined) {
+    if (release.version === undefined) {
       chosen.push(release);
       continue;
     }
-    const list = byProject.get(release.normalized);
-    if (list) list.push({ ...release, version });
-    else byProject.set(release.normalized, [{ ...release, version }]);
+    const earlier = byProject.get(release.normalized);
+    if (earlier === undefined) byProject.set(release.normalized, release);
+    else if (Array.isArray(earlier)) earlier.push(release);
+    else byProject.set(release.normalized, [earlier, release]);
   }
-  for (const list of byProject.values()) {
-    const newest = newestVersion(list.map((release) => release.version));
+  for (const entry of byProject.values()) {
+    if (!Array.isArray(entry)) {
+      chosen.push(entry);
+      continue;
+    }
+    const list = entry;
+    const newest = newestVersion(list.map((release) => release.version!));
     const winner = list.find((release) => release.version === newest) ?? list[list.length - 1]!;
     chosen.push(winner);
     for (const release of list) {
       if (release !== winner)
-        decisions.push({ subject: release.normalized, version: release.version, decision: { kind: 'superseded', by: winner.version } });
+        decisions.push({ subject: release.normalized, version: release.version!, decision: { kind: 'superseded', by: winner.version! } });
     }
   }
   return chosen;

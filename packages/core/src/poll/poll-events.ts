@@ -5,9 +5,9 @@ import { invalidSubject, type DecisionRecord } from '../decisions/decision-log.j
 import { releaseKey } from '../dedupe/dedupe-store.js';
 import type { Logger } from '../logging/logger.js';
 import { printable } from '../release/package-list.js';
-import { checkProjectName } from '../release/project-name.js';
+import { checkProjectName, type ProjectNameCheck } from '../release/project-name.js';
 import type { ReleaseFilter } from '../release/release-filter.js';
-import { checkVersion } from '../release/version.js';
+import { checkVersion, type VersionCheck } from '../release/version.js';
 import type { ReleaseEvent, WithdrawalReason } from '../sources/release-source.js';
 
 /** A release this poll heard of, with what its events said. */
@@ -60,10 +60,15 @@ export function readPollEvents(events: readonly ReleaseEvent[], filter: ReleaseF
   // Releases filtered or invalid once need no second decision for their file events.
   const dropped = new Set<string>();
   const invalidSeen = new Set<string>();
+  // A release's events (`new release`, then its files) repeat its name and version, and versions
+  // repeat across projects: each distinct string is checked once per poll (the PEP 440 parse was a
+  // fifth of this loop's time at 100k releases).
+  const names = new Map<string, ProjectNameCheck>();
+  const versions = new Map<string, VersionCheck>();
 
   for (const event of events) {
     if (event.action === 'new') out.found++;
-    const name = checkProjectName(event.name);
+    const name = cached(names, event.name, checkProjectName);
     if (!name.ok) {
       const raw = `${String(event.name)}\0${String(event.version)}`;
       if (invalidSeen.has(raw)) continue;
@@ -80,7 +85,7 @@ export function readPollEvents(events: readonly ReleaseEvent[], filter: ReleaseF
       for (const key of keysByProject.get(name.normalized) ?? []) setWithdrawn(out.releases.get(key), event.action, reason);
       continue;
     }
-    const version = checkVersion(event.version);
+    const version = cached(versions, event.version, checkVersion);
     if (!version.ok) {
       const raw = `${name.normalized}\0${String(event.version)}`;
       if (invalidSeen.has(raw)) continue;
@@ -144,6 +149,15 @@ export function readPollEvents(events: readonly ReleaseEvent[], filter: ReleaseF
     if (event.serial !== undefined) release.serial = Math.max(release.serial ?? 0, event.serial);
   }
   return out;
+}
+
+function cached<T>(results: Map<string, T>, raw: string, check: (raw: string) => T): T {
+  let result = results.get(raw);
+  if (result === undefined) {
+    result = check(raw);
+    results.set(raw, result);
+  }
+  return result;
 }
 
 function setWithdrawn(release: PollRelease | undefined, kind: 'withdrawn' | 'restored', reason: WithdrawalReason): void {
