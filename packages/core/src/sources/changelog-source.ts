@@ -84,34 +84,37 @@ export class ChangelogSource implements ReleaseSource<ChangelogCursor> {
         break;
       }
       if (pages > 0 && this.#pauseMs > 0) await sleep(this.#pauseMs);
-      const page = await this.#rpc.call('changelog_since_serial', [serial]);
-      pages++;
-      if (!Array.isArray(page)) {
-        throw new FeedFormatError(`changelog_since_serial(${serial}) returned ${describeRaw(page)}, not an array`);
-      }
       const serialBefore = serial;
+      let entries = 0;
       let aboveHeadOnPage = 0;
-      for (const entry of page as readonly XmlRpcValue[]) {
+      // Each entry is read as it is decoded, so only what it says is kept, never the page's values.
+      // A page that fails to decode throws out of this fetch, and with it whatever it had added.
+      const notArray = await this.#rpc.callForEach('changelog_since_serial', [serial], (entry) => {
+        entries++;
         const parsed = parseEntry(entry);
         // An entry at or below the cursor was handled by an earlier fetch.
-        if (parsed.serial !== undefined && parsed.serial <= cursor.serial) continue;
+        if (parsed.serial !== undefined && parsed.serial <= cursor.serial) return;
         if (parsed.serial !== undefined && parsed.serial > head) {
           // The head bounds this fetch: a serial past it is bogus (or landed meanwhile, and comes
           // again next time). Taking it would move the cursor past every real release still to come.
           aboveHeadOnPage++;
-          continue;
+          return;
         }
         if (parsed.serial !== undefined && parsed.serial > serial) serial = parsed.serial;
         if (parsed.kind === 'event') events.push(parsed.event);
         if (parsed.kind === 'rejected') rejected.push({ raw: describeRaw(entry), reason: parsed.reason });
+      });
+      pages++;
+      if (notArray !== undefined) {
+        throw new FeedFormatError(`changelog_since_serial(${serialBefore}) returned ${describeRaw(notArray)}, not an array`);
       }
       aboveHead += aboveHeadOnPage;
       progress();
       if (serial === serialBefore) {
         // An empty page (serials can have gaps at the head), one with only entries above the head,
         // or one with no readable serial: asking again from the same serial would return it forever.
-        if (page.length > aboveHeadOnPage)
-          this.#logger?.warn({ serial, pageLength: page.length }, 'changelog page without a readable newer serial; stopping here');
+        if (entries > aboveHeadOnPage)
+          this.#logger?.warn({ serial, pageLength: entries }, 'changelog page without a readable newer serial; stopping here');
         break;
       }
     }

@@ -5,7 +5,7 @@ import type { Got } from 'got';
 import type { Logger } from 'pino';
 import { requestText } from './http-client.js';
 import { XmlRpcFaultError } from '../errors.js';
-import { decodeMethodResponse, encodeMethodCall, type XmlRpcValue } from './xml-rpc.js';
+import { decodeArrayResponse, decodeMethodResponse, encodeMethodCall, type XmlRpcValue } from './xml-rpc.js';
 
 export interface XmlRpcClientOptions {
   /** The HTTP client (from createHttpClient), which already retries HTTP 429/5xx and network errors. */
@@ -47,6 +47,23 @@ export class XmlRpcClient {
   }
 
   async call(methodName: string, params: readonly XmlRpcValue[] = []): Promise<XmlRpcValue> {
+    return this.#call(methodName, params, (xml) => decodeMethodResponse(xml, methodName));
+  }
+
+  /**
+   * A call whose answer should be an array, its items handed to `onItem` as they are decoded (see
+   * decodeArrayResponse); undefined for an array, else the value. A rate-limit fault comes before any
+   * item, so a retried call never hands one over twice; a call that throws may have handed some over.
+   */
+  async callForEach(
+    methodName: string,
+    params: readonly XmlRpcValue[],
+    onItem: (item: XmlRpcValue) => void,
+  ): Promise<XmlRpcValue | undefined> {
+    return this.#call(methodName, params, (xml) => decodeArrayResponse(xml, methodName, onItem));
+  }
+
+  async #call<T>(methodName: string, params: readonly XmlRpcValue[], decode: (xml: string) => T): Promise<T> {
     const body = encodeMethodCall(methodName, params);
     for (let attempt = 1; ; attempt++) {
       const xml = await requestText(this.#http, {
@@ -56,7 +73,7 @@ export class XmlRpcClient {
         headers: { 'content-type': 'text/xml' },
       });
       try {
-        return decodeMethodResponse(xml, methodName);
+        return decode(xml);
       } catch (error) {
         if (!isRateLimitFault(error) || attempt > this.#retries) throw error;
         const delayMs = this.#delayFor(attempt, error.faultString);

@@ -45,6 +45,25 @@ export function encodeValue(value: XmlRpcValue): string {
  * is not well-formed XML (typically cut off mid-transfer) or not a methodResponse throws FeedFormatError.
  */
 export function decodeMethodResponse(xml: string, methodName: string): XmlRpcValue {
+  return decodeResponse(xml, methodName, undefined) as XmlRpcValue;
+}
+
+/**
+ * decodeMethodResponse for a response whose value should be an array: each item goes to `onItem` as
+ * soon as it is decoded, so a caller that keeps only what it reads from each (a changelog page's
+ * entries) never holds the whole page's values. Returns undefined for an array, else the value
+ * itself. The document is still checked to its end before this returns, and a truncated one throws
+ * after some items were handed over: act on them only once it has returned.
+ */
+export function decodeArrayResponse(xml: string, methodName: string, onItem: (item: XmlRpcValue) => void): XmlRpcValue | undefined {
+  const value = decodeResponse(xml, methodName, onItem);
+  return value === STREAMED ? undefined : value;
+}
+
+/** What decodeValue returns for the array whose items went to `onItem`. */
+const STREAMED: unique symbol = Symbol('streamed');
+
+function decodeResponse(xml: string, methodName: string, onItem: ((item: XmlRpcValue) => void) | undefined): XmlRpcValue | typeof STREAMED {
   const reader = new XmlRpcReader(xml, `${methodName}() response`);
   if (reader.openRoot('methodResponse').selfClosing) throw new FeedFormatError(`${methodName}() response has neither <params> nor <fault>`);
   const body = reader.nextChild('methodResponse');
@@ -62,7 +81,7 @@ export function decodeMethodResponse(xml: string, methodName: string): XmlRpcVal
   }
   if (body?.name !== 'params') throw new FeedFormatError(`${methodName}() response has neither <params> nor <fault>`);
   const param = childNamed(reader, 'params', body.selfClosing, 'param');
-  const value = decodeValue(reader, childNamed(reader, 'param', param.selfClosing, 'value'));
+  const value = decodeValue(reader, childNamed(reader, 'param', param.selfClosing, 'value'), onItem);
   reader.skipRest('param');
   reader.skipRest('params');
   closeRoot(reader, 'methodResponse');
@@ -110,10 +129,21 @@ function childNamed(reader: XmlRpcReader, parent: string, parentSelfClosing: boo
 }
 
 /** A `<value>` whose start tag was just read, up to and including its end tag. */
-function decodeValue(reader: XmlRpcReader, value: { selfClosing: boolean }): XmlRpcValue {
+function decodeValue(reader: XmlRpcReader, value: { selfClosing: boolean }): XmlRpcValue;
+/** With `onItem`: an array's items go there one by one, and STREAMED comes back for the array. */
+function decodeValue(
+  reader: XmlRpcReader,
+  value: { selfClosing: boolean },
+  onItem: ((item: XmlRpcValue) => void) | undefined,
+): XmlRpcValue | typeof STREAMED;
+function decodeValue(
+  reader: XmlRpcReader,
+  value: { selfClosing: boolean },
+  onItem?: (item: XmlRpcValue) => void,
+): XmlRpcValue | typeof STREAMED {
   if (value.selfClosing) return '';
   let text = '';
-  let decoded: { value: XmlRpcValue; tag: string } | undefined;
+  let decoded: { value: XmlRpcValue | typeof STREAMED; tag: string } | undefined;
   for (;;) {
     const node = reader.nextNode('value');
     // A <value> with no type element is a string, per the XML-RPC spec.
@@ -123,11 +153,16 @@ function decodeValue(reader: XmlRpcReader, value: { selfClosing: boolean }): Xml
       continue;
     }
     if (decoded !== undefined) throw new FeedFormatError(`<value> holds more than one element (<${decoded.tag}>, <${node.name}>)`);
-    decoded = { value: decodeTyped(reader, node.name, node.selfClosing), tag: node.name };
+    decoded = { value: decodeTyped(reader, node.name, node.selfClosing, onItem), tag: node.name };
   }
 }
 
-function decodeTyped(reader: XmlRpcReader, tag: string, selfClosing: boolean): XmlRpcValue {
+function decodeTyped(
+  reader: XmlRpcReader,
+  tag: string,
+  selfClosing: boolean,
+  onItem?: (item: XmlRpcValue) => void,
+): XmlRpcValue | typeof STREAMED {
   switch (tag) {
     case 'string':
       return reader.readText(tag, selfClosing);
@@ -157,10 +192,12 @@ function decodeTyped(reader: XmlRpcReader, tag: string, selfClosing: boolean): X
       const items: XmlRpcValue[] = [];
       for (let item = data.selfClosing ? undefined : reader.nextChild('data'); item; item = reader.nextChild('data')) {
         if (item.name !== 'value') throw new FeedFormatError(`<data> holds <${item.name}>, expected <value>`);
-        items.push(decodeValue(reader, item));
+        const decoded = decodeValue(reader, item);
+        if (onItem) onItem(decoded);
+        else items.push(decoded);
       }
       reader.skipRest('array');
-      return items;
+      return onItem ? STREAMED : items;
     }
     case 'struct': {
       const struct: Record<string, XmlRpcValue> = {};
