@@ -36,6 +36,18 @@ export const complexity: Benchmark = {
         baseline: millis(small.fetchMs),
         result: ratio(large.fetchMs / small.fetchMs),
       });
+      rows.push({
+        metric: `${label}: decision log alone (DecisionLog.record)`,
+        measured: millis(large.decisionLogMs),
+        baseline: millis(small.decisionLogMs),
+        result: ratio(large.decisionLogMs / small.decisionLogMs),
+      });
+      rows.push({
+        metric: `${label}: GC pauses during the poll`,
+        measured: millis(large.gcMs),
+        baseline: millis(small.gcMs),
+        result: ratio(large.gcMs / small.gcMs),
+      });
     }
     return { rows, details: Object.fromEntries(measured.map((m) => [String(m.releases), m])) };
   },

@@ -14,6 +14,8 @@ import {
   type Config,
   type SubmitJobData,
 } from '../packages/core/src/index.js';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { DecisionLog } from '../packages/core/src/decisions/decision-log.js';
 import { ChangelogSource } from '../packages/core/src/sources/changelog-source.js';
 import { FakePypi, type FakeRelease } from '@pypi-watch/test-utils';
 import { flushRedis, type BenchContext } from './support/bench-context.js';
@@ -27,6 +29,10 @@ export interface PollMeasurement {
   readonly pollMs: number;
   /** Of which the changelog fetch (client and fake server), timed inside the poll. */
   readonly fetchMs: number;
+  /** Of which the decision log's `record` calls (the poll's one write of every decision). */
+  readonly decisionLogMs: number;
+  /** Of which garbage collection pauses of this process (V8 `gc` performance entries). */
+  readonly gcMs: number;
   /** Raw `Queue.addBulk` of the same jobs in chunks of 1000. */
   readonly rawAddBulkMs: number;
   readonly repeats: number;
@@ -62,7 +68,7 @@ export const pollFanout: Benchmark = {
         ...atLeast(withoutFetchRate / rawRate, TARGET),
       });
       rows.push({
-        metric: `${label}: whole poll (fetch ${millis(m.fetchMs)} of ${millis(m.pollMs)}) [target]`,
+        metric: `${label}: whole poll (fetch ${millis(m.fetchMs)}, decision log ${millis(m.decisionLogMs)}, GC ${millis(m.gcMs)} of ${millis(m.pollMs)}) [target]`,
         measured: perSecond(pollRate, 'rel/s'),
         baseline: perSecond(rawRate, 'jobs/s'),
         ...atLeast(pollRate / rawRate, WHOLE_TARGET),
@@ -95,6 +101,8 @@ export async function measurePoll(context: BenchContext, releases: number): Prom
       releases,
       pollMs: fastest.pollMs,
       fetchMs: fastest.fetchMs,
+      decisionLogMs: fastest.decisionLogMs,
+      gcMs: fastest.gcMs,
       rawAddBulkMs: Math.min(best?.rawAddBulkMs ?? Infinity, raw),
       repeats,
       rssBeforeBytes: fastest.rssBeforeBytes,
@@ -108,30 +116,37 @@ export async function measurePoll(context: BenchContext, releases: number): Prom
 async function pollOnce(
   context: BenchContext,
   releases: number,
-): Promise<{ pollMs: number; fetchMs: number; rssBeforeBytes: number; peakRssBytes: number }> {
+): Promise<{ pollMs: number; fetchMs: number; decisionLogMs: number; gcMs: number; rssBeforeBytes: number; peakRssBytes: number }> {
   const pypi = new FakePypi();
   const baseUrl = await pypi.start();
   const setup = await writeBenchConfig(context, 'poll', {
     source: { type: 'changelog', baseUrl, pagePause: 0, maxPages: 10_000 },
   });
   const runtime = await openRuntime({ config: setup.config, logger: context.logger });
-  const fetchTimer = timeChangelogFetches();
+  const fetchTimer = timeMethod(ChangelogSource.prototype, 'fetchSince');
+  const decisionTimer = timeMethod(DecisionLog.prototype, 'record');
+  const gc = gcPauses();
   try {
     const poller = await createPoller({ config: setup.config, redis: runtime.redis, queues: runtime.queues, logger: context.logger });
     await poller.run(); // the first poll only records PyPI's head serial
     pypi.publishGenerated(releases);
     fetchTimer.reset();
+    decisionTimer.reset();
+    gc.reset();
     const rssBeforeBytes = process.memoryUsage.rss();
     let peakRssBytes = rssBeforeBytes;
     const sampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss())), 20);
     const poll = await timed(() => poller.run()).finally(() => clearInterval(sampler));
+    const gcMs = await gc.ms();
     peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss());
     if (poll.value.queued !== releases) throw new Error(`poll queued ${poll.value.queued} of ${releases} releases`);
     const queued = await runtime.queues.submit.getJobCountByTypes('waiting', 'prioritized', 'delayed');
     if (queued !== releases) throw new Error(`the submit queue holds ${queued} jobs, expected ${releases}`);
-    return { pollMs: poll.ms, fetchMs: fetchTimer.ms(), rssBeforeBytes, peakRssBytes };
+    return { pollMs: poll.ms, fetchMs: fetchTimer.ms(), decisionLogMs: decisionTimer.ms(), gcMs, rssBeforeBytes, peakRssBytes };
   } finally {
     fetchTimer.restore();
+    decisionTimer.restore();
+    gc.stop();
     await runtime.close();
     await pypi.stop();
     await flushRedis(context);
@@ -139,24 +154,45 @@ async function pollOnce(
 }
 
 /**
- * Times the fetch inside the poll itself (fake PyPI's HTTP and XML-RPC work plus the client's decode),
- * by wrapping ChangelogSource.prototype.fetchSince until restore().
+ * Times an async method inside the poll itself (e.g. the fetch: fake PyPI's HTTP and XML-RPC work plus
+ * the client's decode), by wrapping it on its prototype until restore(). Calls overlapping in time
+ * would be counted twice; the poll makes its fetch and its decision-log writes one after the other.
  */
-function timeChangelogFetches(): { reset(): void; ms(): number; restore(): void } {
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as the prototype's method in restore()
-  const original = ChangelogSource.prototype.fetchSince;
+function timeMethod<P extends object, K extends keyof P & string>(prototype: P, name: K): { reset(): void; ms(): number; restore(): void } {
+  const original = prototype[name] as unknown as (...args: unknown[]) => Promise<unknown>;
   let total = 0;
-  ChangelogSource.prototype.fetchSince = async function (this: ChangelogSource, cursor) {
-    const fetched = await timed(() => original.call(this, cursor));
-    total += fetched.ms;
-    return fetched.value;
-  };
+  Object.defineProperty(prototype, name, {
+    configurable: true,
+    writable: true,
+    value: async function (this: unknown, ...args: unknown[]) {
+      const call = await timed(() => original.apply(this, args));
+      total += call.ms;
+      return call.value;
+    },
+  });
   return {
     reset: () => (total = 0),
     ms: () => total,
     restore: () => {
-      ChangelogSource.prototype.fetchSince = original;
+      Object.defineProperty(prototype, name, { configurable: true, writable: true, value: original });
     },
+  };
+}
+
+/** This process's GC pauses (all kinds) from reset() on; ms() waits a turn for the last entries to arrive. */
+function gcPauses(): { reset(): void; ms(): Promise<number>; stop(): void } {
+  let total = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) total += entry.duration;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    reset: () => (total = 0),
+    ms: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return total;
+    },
+    stop: () => observer.disconnect(),
   };
 }
 
