@@ -3,10 +3,12 @@
 //
 // Names, versions, reasons and schedule ids come from Redis (job data, feed text): each is escaped
 // for the terminal, then cut to the room its line has, so no line runs past WIDTH however long it is.
+// Room is counted in terminal columns (string-width): a CJK character or an emoji takes two.
 
 import { formatDuration } from '@pypi-watch/core/duration';
 import type { Status } from '@pypi-watch/core/status';
 import { terminalText } from '@pypi-watch/core/terminal-text';
+import stringWidth from 'string-width';
 
 const WIDTH = 80;
 const INDENT = '  ';
@@ -129,7 +131,7 @@ function failureLines(status: Status, now: number): string[] {
   const line = (kind: string, subject: string, reason: string, at: number | undefined): string => {
     const head = `${INDENT}${kind.padEnd(7)}${clip(subject, NAME_ROOM)}: `;
     const tail = at === undefined ? '' : ` (${ago(now, at)})`;
-    return head + clip(reason || '(no reason recorded)', Math.max(8, WIDTH - head.length - tail.length)) + tail;
+    return head + clip(reason || '(no reason recorded)', Math.max(8, WIDTH - stringWidth(head) - tail.length)) + tail;
   };
   for (const s of submits) lines.push(line('submit', s.name === '' ? `job ${s.jobId}` : nameVersion(s), s.reason, s.at));
   for (const b of builds) lines.push(line('build', nameVersion(b), b.kind, b.at));
@@ -166,11 +168,21 @@ function nameVersion(item: { readonly name: string; readonly version?: string })
   return item.version === undefined ? item.name : `${item.name} ${item.version}`;
 }
 
-/** Outside text escaped, then cut to `room` columns (an escape is never cut in half). */
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/** Outside text escaped, then cut to `room` columns (an escape, a character or an emoji sequence is never cut in half). */
 export function clip(text: string, room: number): string {
   const escaped = terminalText(text);
-  if (escaped.length <= room) return escaped;
-  return `${escaped.slice(0, Math.max(1, room - 1)).replace(/\\(?:x[0-9a-f]?|u[0-9a-f]{0,3})?$/, '')}…`;
+  if (stringWidth(escaped) <= room) return escaped;
+  let kept = '';
+  let width = 0;
+  for (const { segment } of graphemes.segment(escaped)) {
+    const next = stringWidth(segment);
+    if (width + next > Math.max(1, room - 1)) break;
+    kept += segment;
+    width += next;
+  }
+  return `${kept.replace(/\\(?:x[0-9a-f]?|u[0-9a-f]{0,3})?$/, '')}…`;
 }
 
 /** `prefix` and the parts joined with ", ", continued on indented lines where a line would pass WIDTH. */
@@ -180,7 +192,7 @@ function wrap(prefix: string, parts: readonly string[]): string[] {
   let empty = true;
   for (const part of parts) {
     const candidate = empty ? line + part : `${line}, ${part}`;
-    if (!empty && candidate.length > WIDTH - 1) {
+    if (!empty && stringWidth(candidate) > WIDTH - 1) {
       lines.push(`${line},`);
       line = INDENT + part;
     } else line = candidate;
@@ -195,9 +207,10 @@ function ago(now: number, at: number): string {
   return ms < 1000 ? 'just now' : `${formatDuration(ms)} ago`;
 }
 
-/** ISO time to the second: the milliseconds say nothing to a reader. */
+/** ISO time to the second: the milliseconds say nothing to a reader. `?` for a time no Date holds (±8.64e15 ms). */
 function iso(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : '?';
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? '?' : date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
