@@ -1,12 +1,15 @@
 // One POST to one webhook, and what its answer means: delivered, worth retrying, or not.
 //
-// The URL holds a token, so no message here names more than its origin. The receiver is hostile
-// as far as we are concerned: its body is read to a bound and dropped past it, redirects are not
+// The URL holds a token, so no message here names more than its origin, and the receiver's words
+// are quoted with the URL's parts taken out: servers quote the request back ("Cannot POST /path",
+// "invalid token …"), and a failure reason goes to the log, to Redis and to Bull Board. The
+// receiver is hostile as far as we are concerned: its body is read to a bound and dropped past it, redirects are not
 // followed (a 3xx could send the message, and the token-bearing request, anywhere), and the whole
 // request has a time limit. got's own retries are off: retries are BullMQ's, with backoff, so a
 // receiver that is down holds no worker slot.
 
 import got, { RequestError } from 'got';
+import { SecretRedactor } from '../logging/secret-redaction.js';
 import { DEFAULT_USER_AGENT } from '../sources/http-client.js';
 import { bound } from './message-formats.js';
 import type { NotifyFormat } from './notify-events.js';
@@ -17,6 +20,8 @@ const MAX_BODY_BYTES = 16 * 1024;
 const QUOTED_BODY_CHARS = 300;
 /** Longest `Retry-After` honoured. */
 const MAX_RETRY_AFTER_MS = 3_600_000;
+/** Path segments and query values this long are hunted on their own in what a receiver says (a token alone). */
+const MIN_TOKEN_PART_CHARS = 6;
 /** Feishu's answer to a bot sending too fast (HTTP 200, `code` 11232 "frequency limited"). */
 const FEISHU_FREQUENCY_LIMITED = 11_232;
 
@@ -40,14 +45,36 @@ export interface PostOptions {
 }
 
 export async function postWebhook(options: PostOptions): Promise<DeliveryOutcome> {
-  const origin = new URL(options.url).origin;
+  const redactor = new SecretRedactor(secretPartsOf(options.url));
   let response: RawResponse;
   try {
     response = await request(options);
   } catch (error) {
-    return { ok: false, retryable: true, reason: describeRequestError(error, options.url, origin) };
+    return { ok: false, retryable: true, reason: describeRequestError(error, redactor) };
   }
-  return classify(options.format, response);
+  return classify(options.format, { ...response, body: redactor.redact(response.body) });
+}
+
+/**
+ * What of a webhook URL may be its token, in the forms a receiver may quote it: path and query,
+ * path alone, each long path segment and query value, user and password, raw and percent-decoded.
+ * The origin stays readable (`upstream error for https://host[REDACTED]`).
+ */
+export function secretPartsOf(url: string): string[] {
+  const parsed = new URL(url);
+  const { pathname, search, username, password } = parsed;
+  const parts = [`${pathname}${search}`, search.slice(1), username, password];
+  if (pathname.length > 1) parts.push(pathname);
+  const pieces = [...pathname.split('/'), ...[...parsed.searchParams.values()]];
+  for (const piece of pieces) if (piece.length >= MIN_TOKEN_PART_CHARS) parts.push(piece);
+  const decoded = parts.map((part) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  });
+  return [...new Set([...parts, ...decoded])].filter((part) => part !== '');
 }
 
 interface RawResponse {
@@ -134,12 +161,9 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
   return Number.isFinite(ms) && ms > 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : undefined;
 }
 
-/** got's code and message, with the URL (and its path, wherever it appears) cut back to its origin. */
-function describeRequestError(error: unknown, url: string, origin: string): string {
+/** got's code and message, with every part of the URL that may be its token taken out. */
+function describeRequestError(error: unknown, redactor: SecretRedactor): string {
   const code = error instanceof RequestError ? error.code : undefined;
   const message = error instanceof Error ? error.message : String(error);
-  const path = new URL(url).pathname;
-  let text = message.replaceAll(url, `${origin}/…`);
-  if (path.length > 1) text = text.replaceAll(path, '/…');
-  return bound(`${code === undefined ? '' : `${code}: `}${text}`, QUOTED_BODY_CHARS);
+  return bound(redactor.redact(`${code === undefined ? '' : `${code}: `}${message}`), QUOTED_BODY_CHARS);
 }
