@@ -300,19 +300,26 @@ describe('decision stories: bounds, versions and time', () => {
     await decisions.record([
       { subject: 'gone', version: '1', decision: { kind: 'result', target: 'only-gone-used-this', status: 'success' } },
       { subject: 'kept', version: '1', decision: { kind: 'result', target: TARGET, status: 'success' } },
+      { subject: 'same', version: '1', decision: { kind: 'superseded', by: '2' } },
     ]);
     clock += TTL - DAY;
     await decisions.record([{ subject: 'kept', version: '2', decision: { kind: 'result', target: TARGET, status: 'failure' } }]);
+    // Stored without its version (the entry before named it): once that one is dropped, it must name it.
+    await decisions.record([{ subject: 'same', version: '1', decision: { kind: 'superseded', by: '3' } }]);
     clock = START + TTL + 2 * DAY;
-    // 'success' goes too: only entries older than the TTL used it.
-    expect(await decisions.prune({ dryRun: true })).toEqual({ stories: 1, strings: 2 });
-    expect(await decisions.prune()).toEqual({ stories: 1, strings: 2 });
-    expect(await decisions.prune()).toEqual({ stories: 0, strings: 0 });
+    // 'kept' loses its first entry; 'success' goes too: only entries older than the TTL used it.
+    expect(await decisions.prune({ dryRun: true })).toEqual({ stories: 1, trimmed: 2, strings: 2 });
+    const bucket = redisKeys(prefix).whyStories(bucketOf('kept'));
+    expect((await redis.hget(bucket, 'kept'))!.split('\x1e')).toHaveLength(3);
+    expect(await decisions.prune()).toEqual({ stories: 1, trimmed: 2, strings: 2 });
+    expect(await decisions.prune()).toEqual({ stories: 0, trimmed: 0, strings: 0 });
+    expect((await redis.hget(bucket, 'kept'))!.split('\x1e')).toHaveLength(2);
     const keys = redisKeys(prefix);
     expect(await redis.hexists(keys.whyStories(bucketOf('gone')), 'gone')).toBe(0);
     expect(await redis.hexists(keys.whyStrings, 'sonly-gone-used-this')).toBe(0);
     expect(await redis.hexists(keys.whyStrings, 'ssuccess')).toBe(0);
     expect(await redis.hexists(keys.whyStrings, `s${TARGET}`)).toBe(1);
+    expect(await decisions.story('same')).toEqual([{ at: START + TTL - DAY, version: '1', decision: { kind: 'superseded', by: '3' } }]);
     expect(await decisions.story('kept')).toEqual([
       { at: START + TTL - DAY, version: '2', decision: { kind: 'result', target: TARGET, status: 'failure' } },
     ]);

@@ -4,9 +4,9 @@
 // stories are fields of 4,096 bucket hashes (a field costs a few dozen bytes of Redis overhead, a key
 // of its own over a hundred), each entry a kind code and fixed fields (decision-codec.ts), and strings
 // that recur across projects are kept once in a shared table. Hash fields cannot expire on their own
-// (Redis 7.0), so writes drop a story's expired entries, reads skip them, the cleanup job prunes
-// stories and shared strings nobody wrote to within the TTL (`prune`), and every bucket still expires
-// whole when nothing was written to it for a TTL.
+// (Redis 7.0), so writes drop a story's expired entries, reads skip them, the cleanup job drops them
+// from every story and deletes the stories and shared strings nothing wrote to within the TTL
+// (`prune`), and every bucket still expires whole when nothing was written to it for a TTL.
 //
 // Lists in the format before (one JSON list per project, `keys.why`) are still read, and expire by themselves.
 
@@ -26,8 +26,8 @@ export type { Decision, DecisionEntry, DecisionRecord } from './decision-types.j
 export const KEEP_PER_PROJECT = 100;
 /** Records per append script call: a few milliseconds of Redis time each, so no long block. */
 const RECORDS_PER_CALL = 1000;
-/** Buckets per prune script call. */
-const BUCKETS_PER_PRUNE = 64;
+/** Buckets per prune script call: ~100 stories each at a million releases, a few milliseconds a call. */
+const BUCKETS_PER_PRUNE = 16;
 /** Longest string put in the shared table; longer ones (hostile ones among them) stay inline. */
 const MAX_SHARED_CHARS = 100;
 const SHAREABLE = /^[^\u0000-\u001f\ud800-\udfff]+$/;
@@ -46,8 +46,10 @@ export interface DecisionLogOptions {
 }
 
 export interface DecisionPrune {
-  /** Stories whose newest entry is older than the TTL. */
+  /** Stories whose newest entry is older than the TTL: deleted. */
   readonly stories: number;
+  /** Stories that also held entries older than the TTL: those entries dropped. */
+  readonly trimmed: number;
   /** Shared strings no entry younger than the TTL refers to. */
   readonly strings: number;
 }
@@ -122,20 +124,30 @@ export class DecisionLog {
     return version === undefined ? told : told.filter((entry) => entry.version === undefined || entry.version === version);
   }
 
-  /** Deletes (or with `dryRun`, counts) the stories and shared strings nothing within the TTL wrote to. */
+  /**
+   * Deletes (or with `dryRun`, counts) the stories and shared strings nothing within the TTL wrote to,
+   * and drops the entries older than the TTL from the other stories (a write does too, but a story
+   * may see none for weeks).
+   */
   async prune({ dryRun = false }: { dryRun?: boolean } = {}): Promise<DecisionPrune> {
     const now = this.#now();
     const remove = dryRun ? '0' : '1';
     let stories = 0;
+    let trimmed = 0;
     for (let first = 0; first < this.#bucketCount; first += BUCKETS_PER_PRUNE) {
       const buckets = Array.from({ length: Math.min(BUCKETS_PER_PRUNE, this.#bucketCount - first) }, (_, i) =>
         this.#keys.whyStories(first + i),
       );
-      stories += Number(await evalScript(this.#redis, PRUNE_STORIES_SCRIPT, buckets, [String(now - this.#ttlMs + 1), remove]));
+      const [deleted, cut] = (await evalScript(this.#redis, PRUNE_STORIES_SCRIPT, buckets, [String(now - this.#ttlMs + 1), remove])) as [
+        number,
+        number,
+      ];
+      stories += deleted;
+      trimmed += cut;
     }
     const stringCutoff = String(Math.floor((now - this.#ttlMs - SHARED_STRING_GRACE_MS) / 1000));
     const strings = Number(await evalScript(this.#redis, PRUNE_STRINGS_SCRIPT, [this.#keys.whyStrings], [stringCutoff, remove]));
-    return { stories, strings };
+    return { stories, trimmed, strings };
   }
 
   #append(call: AppendCall, at: number): Promise<unknown> {

@@ -27,6 +27,56 @@ local function from36(text)
   end
   return tonumber(text, 36)
 end
+-- A story's header: its newest entry's time and, when older, its oldest's; nil when unreadable.
+-- Also returns where the entries start (their first RS).
+local function readHeader(story)
+  local stop = string.find(story, RS, 1, true)
+  if not stop then return nil end
+  local header = string.sub(story, 1, stop - 1)
+  local split = string.find(header, US, 1, true)
+  local lastAt = from36(split and string.sub(header, 1, split - 1) or header)
+  if not lastAt then return nil end
+  local span = split and from36(string.sub(header, split + 1)) or 0
+  return lastAt, lastAt - span, stop
+end
+local function writeHeader(lastAt, firstAt)
+  if lastAt == firstAt then return to36(lastAt) end
+  return to36(lastAt) .. US .. to36(lastAt - firstAt)
+end
+-- Drops entries from the front of \`entries\` (which starts with RS) while there are more than \`keep\`
+-- or the oldest is before \`cutoff\`; the first entry kept then names its version. An entry without
+-- its fields (bytes no writer of ours left) is dropped like any other, never an error.
+-- Returns the entries left ('' when none), their count and the oldest one's time.
+local function dropFront(entries, n, firstAt, keep, cutoff)
+  local start, version, dropped = 1, nil, 0
+  while n > 0 and (n > keep or firstAt < cutoff) do
+    local nextStart = string.find(entries, RS, start + 1, true)
+    local deltaEnd = string.find(entries, US, start + 1, true)
+    local versionEnd = deltaEnd and string.find(entries, US, deltaEnd + 1, true)
+    if versionEnd and (not nextStart or versionEnd < nextStart) then
+      local own = string.sub(entries, deltaEnd + 1, versionEnd - 1)
+      if own ~= '' then version = own end
+    end
+    n, dropped = n - 1, dropped + 1
+    if not nextStart then return '', 0, firstAt end
+    local nextDeltaEnd = string.find(entries, US, nextStart + 1, true)
+    local nextEnd = string.find(entries, RS, nextStart + 1, true)
+    if nextDeltaEnd and (not nextEnd or nextDeltaEnd < nextEnd) then
+      firstAt = firstAt + (from36(string.sub(entries, nextStart + 1, nextDeltaEnd - 1)) or 0)
+    end
+    start = nextStart
+  end
+  if dropped == 0 then return entries, n, firstAt end
+  local rest = string.sub(entries, start)
+  local deltaEnd = string.find(rest, US, 2, true)
+  local versionEnd = deltaEnd and string.find(rest, US, deltaEnd + 1, true)
+  local nextStart = string.find(rest, RS, 2, true)
+  if versionEnd and (not nextStart or versionEnd < nextStart) then
+    local own = string.sub(rest, deltaEnd + 1, versionEnd - 1)
+    rest = RS .. '0' .. US .. (own ~= '' and own or version or '') .. string.sub(rest, versionEnd)
+  end
+  return rest, n, firstAt
+end
 `;
 
 /**
@@ -64,22 +114,15 @@ while pos <= #ARGV do
   local key, subject, count = KEYS[tonumber(ARGV[pos])], ARGV[pos + 1], tonumber(ARGV[pos + 2])
   pos = pos + 3
   local story = redis.call('HGET', key, subject)
-  local entries, lastAt, firstAt, n, current = '', nil, nil, 0, nil
-  if story then
-    local stop = string.find(story, RS, 1, true)
-    local header = string.sub(story, 1, (stop or 0) - 1)
-    local split = string.find(header, US, 1, true)
-    lastAt = from36(split and string.sub(header, 1, split - 1) or header)
-    firstAt = lastAt and lastAt - (split and from36(string.sub(header, split + 1)) or 0)
-    -- An unreadable header: the old entries' times are lost, so the story starts again.
-    if stop and firstAt then
-      entries = string.sub(story, stop)
-      n = select(2, string.gsub(entries, RS, ''))
-      -- The last entry that names its version (greedy .* finds the last).
-      current = string.match(entries, '.*\\30[^\\30\\31]*\\31([^\\30\\31]+)\\31')
-    else
-      lastAt, firstAt = nil, nil
-    end
+  local entries, n, current = '', 0, nil
+  -- An unreadable header: the old entries' times are lost, so the story starts again.
+  local lastAt, firstAt, stop = nil, nil, nil
+  if story then lastAt, firstAt, stop = readHeader(story) end
+  if lastAt then
+    entries = string.sub(story, stop)
+    n = select(2, string.gsub(entries, RS, ''))
+    -- The last entry that names its version (greedy .* finds the last).
+    current = string.match(entries, '.*\\30[^\\30\\31]*\\31([^\\30\\31]+)\\31')
   end
   local added = {}
   for i = 1, count do
@@ -91,46 +134,11 @@ while pos <= #ARGV do
     current, lastAt = version, at
     if not firstAt then firstAt = at end
   end
-  entries = entries .. table.concat(added)
-  n = n + count
-
-  -- Drop from the front: beyond the bound, or older than the cutoff. An entry without its fields
-  -- (bytes no writer of ours left) is dropped like any other, never an error.
-  local start, version, dropped = 1, nil, 0
-  while n > 0 and (n > keep or firstAt < cutoff) do
-    local nextStart = string.find(entries, RS, start + 1, true)
-    local deltaEnd = string.find(entries, US, start + 1, true)
-    local versionEnd = deltaEnd and string.find(entries, US, deltaEnd + 1, true)
-    if versionEnd and (not nextStart or versionEnd < nextStart) then
-      local own = string.sub(entries, deltaEnd + 1, versionEnd - 1)
-      if own ~= '' then version = own end
-    end
-    n, dropped = n - 1, dropped + 1
-    if not nextStart then break end
-    local nextDeltaEnd = string.find(entries, US, nextStart + 1, true)
-    local nextEnd = string.find(entries, RS, nextStart + 1, true)
-    if nextDeltaEnd and (not nextEnd or nextDeltaEnd < nextEnd) then
-      firstAt = firstAt + (from36(string.sub(entries, nextStart + 1, nextDeltaEnd - 1)) or 0)
-    end
-    start = nextStart
-  end
+  entries, n, firstAt = dropFront(entries .. table.concat(added), n + count, firstAt, keep, cutoff)
   if n == 0 then
     redis.call('HDEL', key, subject)
   else
-    if dropped > 0 then
-      local rest = string.sub(entries, start)
-      local deltaEnd = string.find(rest, US, 2, true)
-      local versionEnd = deltaEnd and string.find(rest, US, deltaEnd + 1, true)
-      local nextStart = string.find(rest, RS, 2, true)
-      if versionEnd and (not nextStart or versionEnd < nextStart) then
-        local own = string.sub(rest, deltaEnd + 1, versionEnd - 1)
-        rest = RS .. '0' .. US .. (own ~= '' and own or version or '') .. string.sub(rest, versionEnd)
-      end
-      entries = rest
-    end
-    local header = to36(lastAt)
-    if lastAt ~= firstAt then header = header .. US .. to36(lastAt - firstAt) end
-    redis.call('HSET', key, subject, header .. entries)
+    redis.call('HSET', key, subject, writeHeader(lastAt, firstAt) .. entries)
     touched[key] = true
   end
 end
@@ -158,23 +166,35 @@ if #fields > 0 then strings = redis.call('HMGET', KEYS[3], unpack(fields)) end
 return { old, story, fields, strings }
 `);
 
-/** Counts, and with ARGV[2] = '1' deletes, the stories in the buckets in KEYS whose newest entry is before ARGV[1] (ms). */
+/**
+ * In the buckets in KEYS: deletes the stories whose newest entry is before ARGV[1] (ms), and drops
+ * the entries before it from the others; with ARGV[2] = '0' only counts. Returns { deleted, trimmed }.
+ */
 export const PRUNE_STORIES_SCRIPT = luaScript(`${HELPERS}
-local cutoff, total = tonumber(ARGV[1]), 0
+local cutoff, deleted, trimmed = tonumber(ARGV[1]), 0, 0
 for k = 1, #KEYS do
   local items = redis.call('HGETALL', KEYS[k])
   local expired = {}
   for i = 1, #items, 2 do
-    local stop = string.find(items[i + 1], '[\\30\\31]')
-    local lastAt = stop and from36(string.sub(items[i + 1], 1, stop - 1))
-    if not lastAt or lastAt < cutoff then expired[#expired + 1] = items[i] end
+    local lastAt, firstAt, stop = readHeader(items[i + 1])
+    if not lastAt or lastAt < cutoff then
+      expired[#expired + 1] = items[i]
+    elseif firstAt < cutoff then
+      local entries, n, oldest = dropFront(string.sub(items[i + 1], stop), math.huge, firstAt, math.huge, cutoff)
+      if n == 0 then
+        expired[#expired + 1] = items[i]
+      else
+        trimmed = trimmed + 1
+        if ARGV[2] == '1' then redis.call('HSET', KEYS[k], items[i], writeHeader(lastAt, oldest) .. entries) end
+      end
+    end
   end
   if ARGV[2] == '1' then
     for i = 1, #expired, 1000 do redis.call('HDEL', KEYS[k], unpack(expired, i, math.min(i + 999, #expired))) end
   end
-  total = total + #expired
+  deleted = deleted + #expired
 end
-return total
+return { deleted, trimmed }
 `);
 
 /** Counts, and with ARGV[2] = '1' deletes, the shared strings last used before ARGV[1] (unix s) in the table KEYS[1]. */
