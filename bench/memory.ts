@@ -21,8 +21,9 @@ const DAY_MS = 86_400_000;
 /** The releases' time span, inside the TTL: what a month of PyPI leaves in the log. */
 const DECISION_WINDOW_MS = 25 * DAY_MS;
 const DECISION_TTL_MS = 30 * DAY_MS;
-/** The format before is measured on fewer releases (a million of its lists take ~400 MB and minutes). */
-const LEGACY_RELEASES = 100_000; /** Issue 16 (round one's was 200 MB). */
+/** The format before is measured on fewer releases (a million of its lists take ~600 MB and minutes). */
+const LEGACY_RELEASES = 100_000;
+/** Issue 16 (round one's was 200 MB). */
 const RSS_TARGET = 150 * 1024 * 1024;
 const SAMPLE_MS = 10_000;
 
