@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { configValueMayBeShown } from '../notify/notify-config.js';
 import { configSchema, type ParsedConfig } from './config-schema.js';
 import { describeAllowedKeys } from './schema-keys.js';
 
@@ -141,7 +142,8 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], file: string | undefi
     }
     const origin = fromEnv.get(path);
     const label = origin ? `${path} (from ${origin})` : path || '(top level)';
-    const got = 'input' in issue && issue.input !== undefined ? `got ${showValue(issue.input)}; ` : '';
+    const shown = 'input' in issue && issue.input !== undefined && configValueMayBeShown(issue.path, issue.input);
+    const got = shown ? `got ${showValue(issue.input)}; ` : '';
     return `  - ${label}: ${got}${issue.message}`;
   });
   return `invalid config ${where}:\n${lines.join('\n')}`;

@@ -24,6 +24,12 @@ function shapeOf(schema: AnySchema): Record<string, AnySchema> | undefined {
 export function describeAllowedKeys(root: AnySchema, path: readonly PropertyKey[]): string {
   let schema: AnySchema | undefined = root;
   for (const part of path) {
+    // A list's items (notify.webhooks.0): the index names no key, the items' schema has them.
+    const element = schema ? (unwrap(schema)._zod.def as { element?: AnySchema }).element : undefined;
+    if (element !== undefined && typeof part === 'number') {
+      schema = element;
+      continue;
+    }
     const shape: Record<string, AnySchema> | undefined = schema ? shapeOf(schema) : undefined;
     schema = shape?.[String(part)];
   }

@@ -67,6 +67,22 @@ export const webhookSchema = z
 
 export type WebhookInput = z.output<typeof webhookSchema>;
 
+/** Keys of a webhook whose values a config error never quotes: a URL, or a URL written where a variable's name goes. */
+const NEVER_SHOWN = new Set(['url', 'urlEnv', 'secretEnv']);
+/** A value under notify.webhooks that is quoted: a short plain word (a mistyped event or format), never a URL or a token. */
+const SHOWN_VALUE = /^[A-Za-z0-9_.-]{1,32}$/;
+
+/**
+ * Whether a config error may quote the value written at `path` (from the top, as zod names it).
+ * Under notify.webhooks a URL may sit anywhere by mistake (the webhook itself, `urlEnv`, `events`),
+ * and its token would land in a terminal, a CI log or a ticket: only plain words are shown there.
+ */
+export function configValueMayBeShown(path: readonly PropertyKey[], value: unknown): boolean {
+  if (path[0] !== 'notify' || path[1] !== 'webhooks') return true;
+  if (path.length < 4 || NEVER_SHOWN.has(String(path[3]))) return false;
+  return typeof value === 'string' && SHOWN_VALUE.test(value);
+}
+
 /** A configured webhook with its URL looked up. */
 export interface ResolvedWebhook {
   /** Its place in `notify.webhooks`. */
