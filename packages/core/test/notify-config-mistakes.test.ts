@@ -26,7 +26,7 @@ async function loadError(notify: unknown): Promise<string> {
   const file = join(dir, 'pypi-watch.yaml');
   await writeFile(file, stringify({ notify }));
   try {
-    await loadConfig({ file, env: {}, cwd: dir });
+    loadConfig({ file, env: {}, cwd: dir });
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as Error).message;

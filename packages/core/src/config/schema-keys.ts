@@ -21,11 +21,16 @@ function shapeOf(schema: AnySchema): Record<string, AnySchema> | undefined {
   return def.shape;
 }
 
+function elementOf(schema: AnySchema): AnySchema | undefined {
+  const def = unwrap(schema)._zod.def as { element?: AnySchema };
+  return def.element;
+}
+
 export function describeAllowedKeys(root: AnySchema, path: readonly PropertyKey[]): string {
   let schema: AnySchema | undefined = root;
   for (const part of path) {
     // A list's items (notify.webhooks.0): the index names no key, the items' schema has them.
-    const element = schema ? (unwrap(schema)._zod.def as { element?: AnySchema }).element : undefined;
+    const element: AnySchema | undefined = schema ? elementOf(schema) : undefined;
     if (element !== undefined && typeof part === 'number') {
       schema = element;
       continue;
