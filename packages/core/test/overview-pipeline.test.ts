@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { batchIdFor } from '../src/batch/batch-log.js';
-import { LATENCY_BOUNDS, latencyCell, lastBuckets, mergeLatency, readBuckets } from '../src/metrics/time-series.js';
+import { LATENCY_BOUNDS, LATENCY_FIELDS, latencyCell, lastBuckets, mergeLatency, readBuckets } from '../src/metrics/time-series.js';
 import { readOverview, type Overview } from '../src/overview/read-overview.js';
 import { redisKeys } from '../src/redis/redis-keys.js';
 import { RESULT_JOB_NAME } from '../src/results/result-job.js';
@@ -141,7 +141,7 @@ describe('the overview of a real pipeline', () => {
     expectInCell(releaseToSubmit.p95, Math.max(...onTime));
     const keys = redisKeys(h.setup.prefix);
     const pipeline = h.runtime.redis.pipeline();
-    const read = readBuckets(pipeline, keys, 'hour', lastBuckets('hour', Date.now(), 2));
+    const read = readBuckets(pipeline, keys, 'hour', lastBuckets('hour', Date.now(), 2), LATENCY_FIELDS);
     const cells = mergeLatency(read.parse((await pipeline.exec()) ?? [], 0), 'releaseToSubmit');
     expect(cells[latencyCell(lateSeconds)!]).toBe(1);
     expect(submitToResult.count).toBe(4);

@@ -41,10 +41,10 @@ export interface MetricsSnapshot {
 /** Keys the store writes. */
 export type MetricsKeys = Pick<RedisKeys, 'metricsCounters' | 'metricsSubmitDuration' | 'seriesBucket' | 'seriesMissingModules'>;
 
-/** Modules kept per hour in the missing-modules set: the overview names the top few of a day. */
-const MISSING_MODULES_PER_HOUR = 50;
+/** Modules kept per hour in the missing-modules set: the overview names the top few of a day (and reads no more). */
+export const MISSING_MODULES_PER_HOUR = 50;
 /** A failed poll's message is kept this short (it may quote PyPI's fault text). */
-const POLL_ERROR_CHARS = 300;
+export const POLL_ERROR_CHARS = 300;
 
 /** Outcomes the overview charts, as series counters (`unmapped` is a config matter, not a build's). */
 const RESULT_SERIES: Partial<Record<ResultCounter, SeriesCounter>> = {

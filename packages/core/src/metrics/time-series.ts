@@ -62,6 +62,15 @@ export const LATENCY_BOUNDS: readonly number[] = Array.from({ length: 87 }, (_, 
  * (14 days by default) at the gate.
  */
 export const MAX_LATENCY_SECONDS = 30 * 86_400;
+/**
+ * Every counter a bucket can hold (counters and failure kinds, no latency cells). Readers ask for these
+ * fields by name (HMGET), never for the whole hash: whoever can write Redis could add a million fields.
+ */
+export const COUNTER_FIELDS: readonly string[] = [...SERIES_COUNTERS, ...FAILURE_KINDS.map((kind) => `${FAILURE_KIND_FIELD}${kind}`)];
+/** Every latency cell of both latencies, by name (see COUNTER_FIELDS). */
+export const LATENCY_FIELDS: readonly string[] = Object.values(LATENCIES).flatMap((prefix) =>
+  LATENCY_BOUNDS.map((_, i) => `${prefix}${i}`),
+);
 /** Clocks of different hosts disagree a little: a latency this far below zero counts as zero; further is forged. */
 export const CLOCK_SKEW_SECONDS = 300;
 
@@ -141,8 +150,9 @@ export interface SeriesBucket {
 }
 
 /**
- * Adds one command per bucket to `pipeline`: HGETALL, or HMGET of `only` (reading 90 days of hours
- * for their outcomes alone, an HMGET of 8 fields costs a fifth of an HGETALL of ~60: see bench/overview-read.ts).
+ * Adds one command per bucket to `pipeline`: HMGET of `fields` (from COUNTER_FIELDS, LATENCY_FIELDS), so a
+ * read costs the same however many fields someone added to a bucket (reading 90 days of hours for their
+ * outcomes alone, an HMGET of 8 fields costs a fifth of an HGETALL of ~60: see bench/overview-read.ts).
  * `parse` turns the replies from `offset` on into buckets.
  */
 export function readBuckets(
@@ -150,28 +160,22 @@ export function readBuckets(
   keys: SeriesKeys,
   resolution: SeriesResolution,
   buckets: readonly number[],
-  only?: readonly string[],
+  fields: readonly string[],
 ): { parse(replies: ReadonlyArray<[Error | null, unknown]>, offset: number): SeriesBucket[]; readonly commands: number } {
-  for (const bucket of buckets) {
-    const key = keys.seriesBucket(resolution, bucket);
-    if (only === undefined) pipeline.hgetall(key);
-    else pipeline.hmget(key, ...only);
-  }
+  for (const bucket of buckets) pipeline.hmget(keys.seriesBucket(resolution, bucket), ...fields);
   return {
     commands: buckets.length,
     parse: (replies, offset) =>
-      buckets.map((bucket, i) => ({ at: bucketStart(resolution, bucket), fields: numericFields(replies[offset + i], only) })),
+      buckets.map((bucket, i) => ({ at: bucketStart(resolution, bucket), fields: numericFields(replies[offset + i], fields) })),
   };
 }
 
 /** Redis content is hostile too: a field that is not a positive integer counts as absent. */
-function numericFields(reply: [Error | null, unknown] | undefined, only: readonly string[] | undefined): Record<string, number> {
+function numericFields(reply: [Error | null, unknown] | undefined, fields: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
-  if (!reply || reply[0] || typeof reply[1] !== 'object' || reply[1] === null) return out;
-  const entries: Array<[string, unknown]> =
-    only === undefined
-      ? Object.entries(reply[1] as Record<string, unknown>)
-      : only.map((field, i): [string, unknown] => [field, (reply[1] as unknown[])[i]]);
+  if (!reply || reply[0] || !Array.isArray(reply[1])) return out;
+  const values = reply[1] as unknown[];
+  const entries = fields.map((field, i): [string, unknown] => [field, values[i]]);
   for (const [field, raw] of entries) {
     if (raw === null || raw === undefined) continue;
     const value = Number(raw);

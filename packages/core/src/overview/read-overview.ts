@@ -1,16 +1,21 @@
 // The dashboard's overview: the time series, the last poll, the backlog and what needs attention, read
-// in one pipelined round trip for pypi-watch's keys (one HGETALL per series bucket of the windows
-// shown) plus BullMQ's job counts per queue, sent at the same time.
+// in one pipelined round trip for pypi-watch's keys (one HMGET of known fields per series bucket of the
+// windows shown) plus BullMQ's job counts per queue, sent at the same time.
 //
-// Everything read is Redis content, which whoever can reach Redis may have written: each value is
-// checked for its shape, bounded, and dropped when it is not ours. Escaping is the page's job.
+// Everything read is Redis content, which whoever can reach Redis may have written: each read asks for
+// only what pypi-watch writes (named fields, the top modules, text cut in Redis), so planted values cost
+// nothing to skip; each value is then checked for its shape and dropped when it is not ours. Escaping is
+// the page's job.
 
 import type { ChainableCommander } from 'ioredis';
 import type { Config } from '../config/load-config.js';
 import type { BuiltThenWithdrawnEntry } from '../decisions/built-then-withdrawn.js';
+import { MISSING_MODULES_PER_HOUR, POLL_ERROR_CHARS } from '../metrics/metrics-store.js';
 import {
   bucketOf,
   counterOf,
+  COUNTER_FIELDS,
+  LATENCY_FIELDS,
   failureKindsOf,
   lastBuckets,
   mergeLatency,
@@ -28,6 +33,7 @@ import { checkVersion } from '../release/version.js';
 import type { Runtime } from '../runtime.js';
 import { ATTENTION_WINDOW_MS, attentionFor, DEFAULT_LAG_ALARM, REFUSING_WINDOW_MINUTES } from './attention.js';
 import type { DailyBucket, LatencySummary, Overview, OverviewLag, OverviewLastPoll, QueueBacklog } from './overview.js';
+import { readOverviewText } from './overview-text-reads.js';
 
 export type * from './overview.js';
 
@@ -39,7 +45,8 @@ const MINUTES_SHOWN = 60;
 const LATENCY_HOURS = 24;
 /** Newest built-then-withdrawn entries looked at (the list keeps 10,000). */
 const WITHDRAWN_READ = 200;
-const ERROR_CHARS = 300;
+/** What the minute buckets are read for: the minutely chart, the rate and "the farm is refusing". */
+const MINUTE_FIELDS: readonly string[] = ['submits-started', 'submits-failed'];
 
 /** What readOverview needs of a runtime (a Runtime is one). */
 export interface OverviewRuntime extends Pick<Runtime, 'config' | 'redis'> {
@@ -51,18 +58,18 @@ export async function readOverview(runtime: OverviewRuntime, now: number): Promi
   const { config, redis } = runtime;
   const keys = runtime.stores.keys;
   const pipeline = redis.pipeline();
-  // Every hour of the 90 UTC days shown: the newest 48 whole (the hourly chart, the latency's 24),
-  // the older ones for their build outcomes only.
+  // Every hour of the 90 UTC days shown: the newest 48 for all their counters (the hourly chart) and the
+  // newest 24 also for their latency cells, the older ones for their build outcomes only.
   const today = Math.floor(now / DAY) * DAY;
   const allHours = lastBuckets('hour', now, bucketOf('hour', now) - bucketOf('hour', today - (OVERVIEW_DAYS - 1) * DAY) + 1);
   const olderRead = readBuckets(pipeline, keys, 'hour', allHours.slice(0, -HOURS_SHOWN), OUTCOME_FIELDS);
-  const hourRead = readBuckets(pipeline, keys, 'hour', allHours.slice(-HOURS_SHOWN));
-  const minuteRead = readBuckets(pipeline, keys, 'minute', lastBuckets('minute', now, MINUTES_SHOWN));
+  const hourRead = readBuckets(pipeline, keys, 'hour', allHours.slice(-HOURS_SHOWN), COUNTER_FIELDS);
+  const cellRead = readBuckets(pipeline, keys, 'hour', allHours.slice(-LATENCY_HOURS), LATENCY_FIELDS);
+  const minuteRead = readBuckets(pipeline, keys, 'minute', lastBuckets('minute', now, MINUTES_SHOWN), MINUTE_FIELDS);
   const moduleHours = lastBuckets('hour', now, LATENCY_HOURS);
-  for (const hour of moduleHours) pipeline.zrange(keys.seriesMissingModules(hour), 0, -1, 'WITHSCORES');
-  pipeline.get(keys.lastPoll);
-  pipeline.hmget(keys.metricsCounters, 'poll:last-failure-ms', 'poll:last-failure-error');
-  pipeline.lrange(keys.withdrawnAfterSubmit, -WITHDRAWN_READ, -1);
+  // The writer keeps the top MISSING_MODULES_PER_HOUR of each hour; more than that is not ours.
+  for (const hour of moduleHours) pipeline.zrevrange(keys.seriesMissingModules(hour), 0, MISSING_MODULES_PER_HOUR - 1, 'WITHSCORES');
+  const textRead = readOverviewText(pipeline, keys, WITHDRAWN_READ);
   const [replies, backlog] = await Promise.all([execAll(pipeline), readBacklog(runtime.queues)]);
 
   let offset = 0;
@@ -70,11 +77,13 @@ export async function readOverview(runtime: OverviewRuntime, now: number): Promi
   offset += olderRead.commands;
   const hours = hourRead.parse(replies, offset);
   offset += hourRead.commands;
+  const cells = cellRead.parse(replies, offset);
+  offset += cellRead.commands;
   const minutes = minuteRead.parse(replies, offset);
   offset += minuteRead.commands;
   const missingModules = mergeModules(replies.slice(offset, offset + moduleHours.length).map(([, value]) => value));
   offset += moduleHours.length;
-  const [lastPollRaw, failureRaw, withdrawnRaw] = replies.slice(offset).map(([error, value]) => (error ? undefined : value));
+  const { lastPoll: lastPollRaw, failure: failureRaw, withdrawn: withdrawnRaw } = textRead.parse(replies[offset]);
 
   const success = readLastPoll(lastPollRaw);
   const poll = lastPollOf(success, failureRaw);
@@ -108,7 +117,7 @@ export async function readOverview(runtime: OverviewRuntime, now: number): Promi
     },
     backlog,
     daily: dailyOf([...older, ...hours], today),
-    latency: { releaseToSubmit: summary(latencyHours, 'releaseToSubmit'), submitToResult: summary(latencyHours, 'submitToResult') },
+    latency: { releaseToSubmit: summary(cells, 'releaseToSubmit'), submitToResult: summary(cells, 'submitToResult') },
     attention: attentionFor({
       now,
       pollEveryMs: config.source.every,
@@ -222,7 +231,7 @@ function lastPollOf(success: StoredPoll | undefined, failureRaw: unknown): Overv
   const [failedAtRaw, errorRaw] = Array.isArray(failureRaw) ? (failureRaw as unknown[]) : [];
   const failedAt = Number(failedAtRaw ?? NaN);
   if (Number.isSafeInteger(failedAt) && failedAt > 0 && (success === undefined || failedAt > success.at)) {
-    const error = typeof errorRaw === 'string' && errorRaw.length > 0 ? errorRaw.slice(0, ERROR_CHARS) : 'no reason recorded';
+    const error = typeof errorRaw === 'string' && errorRaw.length > 0 ? errorRaw.slice(0, POLL_ERROR_CHARS) : 'no reason recorded';
     return { at: failedAt, ok: false, found: 0, queued: 0, gap: false, error };
   }
   return success && { at: success.at, ok: true, found: success.found, queued: success.queued, gap: success.gap };
