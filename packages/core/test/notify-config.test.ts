@@ -54,6 +54,7 @@ describe('notify config', () => {
       digestEvery: 3_600_000,
       lagAlarm: 50_000,
       refusedAfter: 5,
+      resolveAfter: 900_000,
       timeout: 10_000,
       attempts: 20,
       backoff: 30_000,

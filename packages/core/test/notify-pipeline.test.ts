@@ -35,9 +35,9 @@ async function receiver(): Promise<WebhookReceiver> {
   return r;
 }
 
-/** Fast retries, no pacing to wait for: the tests count messages, not seconds. */
+/** Fast retries, no pacing to wait for, alarms resolved at once: the tests count messages, not seconds. */
 const notifyConfig = (r: WebhookReceiver, extra: Record<string, unknown> = {}) => ({
-  notify: { webhooks: [{ url: r.url('/hook') }], backoff: '50ms', rateLimit: { max: 100, duration: '1s' }, ...extra },
+  notify: { webhooks: [{ url: r.url('/hook') }], backoff: '50ms', rateLimit: { max: 100, duration: '1s' }, resolveAfter: 0, ...extra },
 });
 
 /** One detector run, as the notify worker's `detect` job does it, at `now`. */

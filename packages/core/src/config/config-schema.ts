@@ -220,6 +220,8 @@ export const configSchema = z.strictObject({
       lagAlarm: positiveInt.default(50_000),
       /** `submits-refused` opens after this many failed submit attempts with no success between them. */
       refusedAfter: positiveInt.max(10_000).default(5),
+      /** An open alarm resolves only once its condition has been clear this long: a noisy signal stays one episode. */
+      resolveAfter: duration().default(15 * 60_000),
       /** One webhook request, connect to last byte. */
       timeout: duration(100).default(10_000),
       /** Tries of one message to one webhook; with the default backoff about 7 hours of them. */

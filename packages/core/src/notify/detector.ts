@@ -2,7 +2,9 @@
 // the new state and the messages to send out. No I/O, so each rule is tested by calling it.
 //
 // Alarms (submits-refused, poll-failing, poll-lag) are episodes: a message when one opens, one when
-// it resolves, none in between however many runs see it. Occurrences (rss-gap, built-then-withdrawn)
+// it resolves, none in between however many runs see it. An alarm resolves only once its condition
+// has been clear for `resolveAfterMs`: a signal that comes and goes (a lag around the threshold, a
+// farm refusing most submits) would otherwise send a pair of messages every run. Occurrences (rss-gap, built-then-withdrawn)
 // and the build-failure digest follow cursors, so each is told once. The first run only records where
 // things stand: history from before notifications were switched on is not replayed.
 
@@ -22,7 +24,8 @@ export const detectorStateSchema = z.object({
   digestUntil: z.number(),
   /** The submit counters last seen, and failed attempts since the last success. */
   submits: z.object({ succeeded: z.number(), failedAttempts: z.number(), streak: z.number() }),
-  alarms: z.partialRecord(z.enum(ALARMS), z.object({ openedAt: z.number() })),
+  /** Open alarms; `clearSince`: the condition has been clear since then (it resolves after resolveAfterMs). */
+  alarms: z.partialRecord(z.enum(ALARMS), z.object({ openedAt: z.number(), clearSince: z.number().optional() })),
   /** `feed:gaps` last told. */
   feedGaps: z.number(),
   /** Built-then-withdrawn entries up to `at` have been told; `seen`: those at exactly `at`. */
@@ -36,7 +39,12 @@ export interface DetectorSettings {
   readonly refusedAfter: number;
   /** No successful poll for this long is a failing poll (3 × source.every). */
   readonly pollStaleAfterMs: number;
+  /** An open alarm resolves once its condition has been clear this long (`notify.resolveAfter`). @defaultValue 0 */
+  readonly resolveAfterMs?: number;
 }
+
+/** What one run makes of an alarm's condition: `unknown` (nothing to go by) changes nothing. */
+type Reading = 'firing' | 'clear' | 'unknown';
 
 /** What the detector reads from Redis on one run (see detector-observations.ts). */
 export interface Observations {
@@ -143,24 +151,47 @@ function alarmsNow(
   submits: { readonly submits: boolean; readonly succeeded?: boolean },
 ): DetectorState {
   const alarms = { ...state.alarms };
-  const set = (alarm: Alarm, on: boolean, opened: () => Notification, resolved: (openedAt: number) => Notification): void => {
+  const resolveAfterMs = settings.resolveAfterMs ?? 0;
+  const set = (alarm: Alarm, reading: Reading, opened: () => Notification, resolved: (openedAt: number) => Notification): void => {
     const open = alarms[alarm];
-    if (on && open === undefined) {
-      alarms[alarm] = { openedAt: obs.now };
-      messages.push(opened());
-    } else if (!on && open !== undefined) {
+    if (reading === 'firing') {
+      if (open === undefined) {
+        alarms[alarm] = { openedAt: obs.now };
+        messages.push(opened());
+      } else if (open.clearSince !== undefined) {
+        // Back before it was clear for long enough: the same episode goes on, untold.
+        alarms[alarm] = { openedAt: open.openedAt };
+      }
+      return;
+    }
+    if (open === undefined) return;
+    const clearSince = open.clearSince ?? (reading === 'clear' ? obs.now : undefined);
+    if (clearSince === undefined) return;
+    if (obs.now - clearSince >= resolveAfterMs) {
       delete alarms[alarm];
       messages.push(resolved(open.openedAt));
+    } else {
+      alarms[alarm] = { openedAt: open.openedAt, clearSince };
     }
   };
 
   if (submits.submits) {
     const open = alarms['submits-refused'] !== undefined;
-    // Open after `refusedAfter` failures in a row; close on the first success, not on a quiet minute.
-    const on = open ? submits.succeeded !== true : state.submits.streak >= settings.refusedAfter;
+    // Open after `refusedAfter` failures in a row. Once open, only a success is a sign of health (a
+    // quiet minute is not), and another `refusedAfter` failures in a row are the same episode going on.
+    const streaking = state.submits.streak >= settings.refusedAfter;
+    const reading: Reading = !open
+      ? streaking
+        ? 'firing'
+        : 'clear'
+      : submits.succeeded === true
+        ? 'clear'
+        : streaking
+          ? 'firing'
+          : 'unknown';
     set(
       'submits-refused',
-      on,
+      reading,
       () => submitsRefused(state, obs),
       (openedAt) => resolvedMessage('submits-refused', obs.now, openedAt),
     );
@@ -171,15 +202,16 @@ function alarmsNow(
   const stale = obs.now - (lastSuccess ?? state.startedAt) > settings.pollStaleAfterMs;
   set(
     'poll-failing',
-    failedForGood || stale,
+    failedForGood || stale ? 'firing' : 'clear',
     () => pollFailing(obs, failedForGood, settings),
     (openedAt) => resolvedMessage('poll-failing', obs.now, openedAt),
   );
 
-  const lag = obs.lastPoll?.lag ?? 0;
+  // No last poll to read (unreadable, or a source that has no lag) says nothing about the lag.
+  const lag = obs.lastPoll?.lag;
   set(
     'poll-lag',
-    lag > settings.lagAlarm,
+    lag === undefined ? 'unknown' : lag > settings.lagAlarm ? 'firing' : 'clear',
     () =>
       message(
         'poll-lag',

@@ -43,6 +43,7 @@ export function notifyDetectorFor(
       lagAlarm: config.notify.lagAlarm,
       refusedAfter: config.notify.refusedAfter,
       pollStaleAfterMs: STALE_POLLS * config.source.every,
+      resolveAfterMs: config.notify.resolveAfter,
     },
     logger,
   };
