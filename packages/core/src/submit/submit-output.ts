@@ -19,7 +19,8 @@ const SUBMIT_ID_LINE = /^submit_id=(\S+)\s*$/;
 // "failed" must be tried first: both lines start with "submit <file>".
 const FAILED_LINE = /^submit .+ failed, got job id=(\S*), error: ?(.*)$/;
 const SUCCESS_LINE = /^submit .+, got job id=(\S+)\s*$/;
-const RESULT_ROOT_LINE = /^result_root[ =](\S+)\s*$/;
+// At most PATH_MAX (4096): a longer "path" is none the mount holds, and would be stored in every outcome.
+const RESULT_ROOT_LINE = /^result_root[ =](\S{1,4096})\s*$/;
 const ACCOUNT_REFUSAL = 'Failed to verify the account.';
 
 /**
