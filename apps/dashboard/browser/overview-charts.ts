@@ -32,6 +32,14 @@ function byId(id: string): HTMLElement | undefined {
 
 type Tone = 'ok' | 'bad' | 'warn' | 'info' | 'idle';
 
+/** submit.rateLimit for people: `6 / min`, or per hour or day for a farm quota below one a minute. */
+function limitText(perMinute: number): string {
+  const round = (n: number) => Number(n.toPrecision(3)).toLocaleString('en-US');
+  if (perMinute >= 1) return `${round(perMinute)} / min`;
+  if (perMinute * 60 >= 1) return `${round(perMinute * 60)} / h`;
+  return `${round(perMinute * 1440)} / day`;
+}
+
 function figure(id: string, label: string, value: string, data: number | undefined, note: string, tone: Tone): HTMLElement {
   const card = el('div', `figure tone-${tone}`);
   card.id = id;
@@ -85,7 +93,7 @@ function renderFigures(data: OverviewData): void {
     'Submit rate',
     `${perMinute} / min`,
     perMinute,
-    limit === undefined ? 'no submit.rateLimit' : `limit ${limit} / min`,
+    limit === undefined ? 'no submit.rateLimit' : `limit ${limitText(limit)}`,
     'info',
   );
   if (limit !== undefined) {
@@ -275,8 +283,8 @@ function renderCharts(data: OverviewData): void {
       limit === undefined
         ? 'No submit.rateLimit.'
         : drawLimit
-          ? `Dashed: submit.rateLimit, ${limit} / min.`
-          : `submit.rateLimit: ${limit} / min, far above this hour's peak of ${peak} / min (not drawn).`;
+          ? `Dashed: submit.rateLimit, ${limitText(limit)}.`
+          : `submit.rateLimit: ${limitText(limit)}, far above this hour's peak of ${peak} / min (not drawn).`;
   }
   const days = data.daily.map((d) => num(d.at));
   chart(

@@ -113,7 +113,8 @@ export async function readOverview(runtime: OverviewRuntime, now: number): Promi
     })),
     rate: {
       perMinute: minutes.length >= 2 ? counterOf(minutes[minutes.length - 2]!, 'submits-started') : 0,
-      limitPerMinute: Math.round(((max * 60_000) / duration) * 100) / 100,
+      // Three significant digits, not two decimals: a quota of a few submits a day is 0.002 a minute, not 0.
+      limitPerMinute: Number(((max * 60_000) / duration).toPrecision(3)),
     },
     backlog,
     daily: dailyOf([...older, ...hours], today),
