@@ -52,7 +52,8 @@ export async function postWebhook(options: PostOptions): Promise<DeliveryOutcome
   } catch (error) {
     return { ok: false, retryable: true, reason: describeRequestError(error, redactor) };
   }
-  return classify(options.format, { ...response, body: redactor.redact(response.body) });
+  const cutOff = response.cutOff === undefined ? undefined : describeRequestError(response.cutOff, redactor);
+  return classify(options.format, { ...response, body: redactor.redact(response.body) }, cutOff);
 }
 
 /**
@@ -81,6 +82,8 @@ interface RawResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: string;
+  /** Why the body stopped short (a timeout, a reset) after the status had come. */
+  readonly cutOff?: unknown;
 }
 
 function request(options: PostOptions): Promise<RawResponse> {
@@ -116,14 +119,18 @@ function request(options: PostOptions): Promise<RawResponse> {
     stream.on('end', finish);
     stream.on('error', (error: Error) => {
       if (size >= MAX_BODY_BYTES) return;
+      // The status came, so the receiver has the message and has answered: a body that stalls past
+      // the timeout or breaks off only cuts its words short. Failing here would post it again.
+      if (status !== 0) return void resolve({ status, headers, body: Buffer.concat(chunks).toString('utf8'), cutOff: error });
       reject(error);
     });
   });
 }
 
-function classify(format: NotifyFormat, response: RawResponse): DeliveryOutcome {
+function classify(format: NotifyFormat, response: RawResponse, cutOff?: string): DeliveryOutcome {
   const { status, body } = response;
-  const quoted = bound(body.replace(/\s+/g, ' ').trim(), QUOTED_BODY_CHARS);
+  const words = bound(body.replace(/\s+/g, ' ').trim(), QUOTED_BODY_CHARS);
+  const quoted = cutOff === undefined ? words : bound(`${words}${words === '' ? '' : ' '}(answer cut off: ${cutOff})`, QUOTED_BODY_CHARS);
   const said = quoted === '' ? '' : `: ${quoted}`;
   if (status >= 200 && status < 300) {
     if (format === 'feishu') return classifyFeishu(status, body, quoted);
