@@ -83,7 +83,12 @@ async function oldestWaiting(redis: Redis, dueKey: string, gate: GateStore): Pro
   const [key] = await redis.zrange(dueKey, 0, 0);
   if (key === undefined) return undefined;
   const entry = (await gate.getMany([key])).get(key);
-  return entry && { name: entry.name, version: entry.version, since: new Date(entry.since).toISOString() };
+  // The entry is Redis content: a time no Date holds (or none) would throw in toISOString and stop status.
+  const since = typeof entry?.since === 'number' ? new Date(entry.since) : undefined;
+  if (!entry || !since || Number.isNaN(since.getTime()) || typeof entry.name !== 'string' || typeof entry.version !== 'string') {
+    return undefined;
+  }
+  return { name: entry.name, version: entry.version, since: since.toISOString() };
 }
 
 function normalizeCounts(raw: Record<string, number>): JobCounts {
