@@ -136,7 +136,7 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
     events.changes,
     events.releases,
   );
-  decisions.push(...changes.decisions);
+  appendAll(decisions, changes.decisions);
 
   // Releases of this poll: withdrawn ones are remembered (restorable); seen ones are duplicates.
   const inPoll = [...events.releases.values()];
@@ -187,7 +187,7 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
     }
   }
   // Re-checks run side by side, as the JSON client's concurrency allows.
-  verdicts.push(...(await Promise.all(dueChecks)));
+  appendAll(verdicts, await Promise.all(dueChecks));
 
   const buildable: GateCandidate[] = [];
   const toStore: Array<{ key: string; entry: GateEntry; dueAt: number }> = [];
@@ -253,7 +253,7 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
     // Release→submit latency counts from the sdist's event when the gate waits for one, else from the release.
     buildable.map((c) => ({ ...c, releasedAt: (deps.gate.requiresSdist && events.releases.get(c.key)?.sdistAt) || c.since })),
   );
-  decisions.push(...queued.decisions);
+  appendAll(decisions, queued.decisions);
   const decided = [...buildable.map((release) => release.key), ...noSdist];
   if (decided.length > 0) await deps.dedupe.markSeen(decided);
   deps.checkpoint?.('marked-seen');
@@ -314,6 +314,15 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
   );
   log.info({ result }, 'poll done');
   return result;
+}
+
+/**
+ * `target.push(...items)` without the spread: every item becomes a call argument there, and past
+ * ~120,000 of them (a poll's decisions after a long outage) V8 throws "Maximum call stack size
+ * exceeded", after the jobs were queued and before the cursor moved, so every poll after failed too.
+ */
+function appendAll<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
 }
 
 /** What the gate is asked about a release of this poll (with its stored entry, if it had one). */
