@@ -3,6 +3,7 @@
 
 import type { Redis } from 'ioredis';
 import { callsInFlight } from '../redis/calls-in-flight.js';
+import { evalScript, luaScript } from '../redis/lua-script.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import type { WithdrawalReason } from '../sources/release-source.js';
 
@@ -31,6 +32,22 @@ export interface GateEntry {
 export type GateKeys = Pick<RedisKeys, 'gate' | 'gateDue'>;
 
 const CHUNK = 1000;
+/** Keys per remove call: one round trip, a few ms of Redis time. */
+const REMOVE_CHUNK = 5000;
+
+/**
+ * Deletes the entries in ARGV from the hash KEYS[1] and the due sets KEYS[2..]: each key is sent once,
+ * not once per command (a poll removes every release it queued, ~100,000 at a time).
+ */
+const REMOVE_SCRIPT = luaScript(`
+-- unpack() is limited by Lua's C stack, hence slices of 1000.
+for first = 1, #ARGV, 1000 do
+  local last = math.min(first + 999, #ARGV)
+  redis.call('HDEL', KEYS[1], unpack(ARGV, first, last))
+  for k = 2, #KEYS do redis.call('ZREM', KEYS[k], unpack(ARGV, first, last)) end
+end
+return #ARGV
+`);
 
 export class GateStore {
   readonly #redis: Redis;
@@ -76,13 +93,11 @@ export class GateStore {
   }
 
   async remove(keys: readonly string[]): Promise<void> {
-    const parts = chunks([...new Set(keys)]);
-    await callsInFlight(parts.length, (index) => {
-      const pipeline = this.#redis.pipeline();
-      pipeline.hdel(this.#keys.gate, ...parts[index]!);
-      for (const state of GATE_STATES) pipeline.zrem(this.#keys.gateDue[state], ...parts[index]!);
-      return execOrThrow(pipeline);
-    });
+    const unique = [...new Set(keys)];
+    const scriptKeys = [this.#keys.gate, ...GATE_STATES.map((state) => this.#keys.gateDue[state])];
+    await callsInFlight(Math.ceil(unique.length / REMOVE_CHUNK), (index) =>
+      evalScript(this.#redis, REMOVE_SCRIPT, scriptKeys, unique.slice(index * REMOVE_CHUNK, (index + 1) * REMOVE_CHUNK)),
+    );
   }
 
   /**
