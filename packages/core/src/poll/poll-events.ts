@@ -5,9 +5,9 @@ import { invalidSubject, type DecisionRecord } from '../decisions/decision-log.j
 import { releaseKey } from '../dedupe/dedupe-store.js';
 import type { Logger } from '../logging/logger.js';
 import { printable } from '../release/package-list.js';
-import { checkProjectName, type ProjectNameCheck } from '../release/project-name.js';
+import { checkProjectName } from '../release/project-name.js';
 import type { ReleaseFilter } from '../release/release-filter.js';
-import { checkVersion, type VersionCheck } from '../release/version.js';
+import { checkVersion } from '../release/version.js';
 import type { ReleaseEvent, WithdrawalReason } from '../sources/release-source.js';
 
 /** A release this poll heard of, with what its events said. */
@@ -56,19 +56,20 @@ export interface PollEvents {
 export function readPollEvents(events: readonly ReleaseEvent[], filter: ReleaseFilter, log: Logger): PollEvents {
   const out: PollEvents = { releases: new Map(), changes: [], decisions: [], found: 0, invalid: 0, filtered: 0 };
   // Keys of releases per project, for a project-wide change without scanning every release.
-  const keysByProject = new Map<string, string[]>();
+  // One key as is, a list from the second on: most projects have one release in a poll.
+  const keysByProject = new Map<string, string | string[]>();
   // Releases filtered or invalid once need no second decision for their file events.
   const dropped = new Set<string>();
   const invalidSeen = new Set<string>();
-  // A release's events (`new release`, then its files) repeat its name and version, and versions
-  // repeat across projects: each distinct string is checked once per poll (the PEP 440 parse was a
-  // fifth of this loop's time at 100k releases).
-  const names = new Map<string, ProjectNameCheck>();
-  const versions = new Map<string, VersionCheck>();
+  // A release's events come together (`new release`, then its files) and repeat its name and
+  // version: the check of the event before is reused when the text is the same (the PEP 440 parse
+  // was a fifth of this loop's time at 100k releases; a map of every string cost as much as it saved).
+  const lastName = lastCheck(checkProjectName);
+  const lastVersion = lastCheck(checkVersion);
 
   for (const event of events) {
     if (event.action === 'new') out.found++;
-    const name = cached(names, event.name, checkProjectName);
+    const name = lastName(event.name);
     if (!name.ok) {
       const raw = `${String(event.name)}\0${String(event.version)}`;
       if (invalidSeen.has(raw)) continue;
@@ -82,10 +83,11 @@ export function readPollEvents(events: readonly ReleaseEvent[], filter: ReleaseF
     if ((event.action === 'withdrawn' || event.action === 'restored') && event.version === '') {
       const reason = event.reason ?? 'removed';
       out.changes.push({ kind: event.action, reason, name: name.name, normalized: name.normalized, at });
-      for (const key of keysByProject.get(name.normalized) ?? []) setWithdrawn(out.releases.get(key), event.action, reason);
+      const keys = keysByProject.get(name.normalized) ?? [];
+      for (const key of typeof keys === 'string' ? [keys] : keys) setWithdrawn(out.releases.get(key), event.action, reason);
       continue;
     }
-    const version = cached(versions, event.version, checkVersion);
+    const version = lastVersion(event.version);
     if (!version.ok) {
       const raw = `${name.normalized}\0${String(event.version)}`;
       if (invalidSeen.has(raw)) continue;
@@ -131,8 +133,9 @@ export function readPollEvents(events: readonly ReleaseEvent[], filter: ReleaseF
       };
       out.releases.set(key, release);
       const projectKeys = keysByProject.get(name.normalized);
-      if (projectKeys) projectKeys.push(key);
-      else keysByProject.set(name.normalized, [key]);
+      if (projectKeys === undefined) keysByProject.set(name.normalized, key);
+      else if (typeof projectKeys === 'string') keysByProject.set(name.normalized, [projectKeys, key]);
+      else projectKeys.push(key);
     } else if (event.action === 'new' && release.sawNew) {
       out.decisions.push({
         subject: name.normalized,
@@ -151,13 +154,17 @@ export function readPollEvents(events: readonly ReleaseEvent[], filter: ReleaseF
   return out;
 }
 
-function cached<T>(results: Map<string, T>, raw: string, check: (raw: string) => T): T {
-  let result = results.get(raw);
-  if (result === undefined) {
-    result = check(raw);
-    results.set(raw, result);
-  }
-  return result;
+/** `check`, remembering its last answer: asked about the same text again, it answers that. */
+function lastCheck<T>(check: (raw: string) => T): (raw: string) => T {
+  let lastRaw: string | undefined;
+  let last: T;
+  return (raw) => {
+    if (raw !== lastRaw) {
+      last = check(raw);
+      lastRaw = raw;
+    }
+    return last;
+  };
 }
 
 function setWithdrawn(release: PollRelease | undefined, kind: 'withdrawn' | 'restored', reason: WithdrawalReason): void {
