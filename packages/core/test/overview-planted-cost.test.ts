@@ -97,4 +97,29 @@ describe('readOverview over planted values', () => {
     expect(planted.overview.lastPoll?.error?.length).toBeLessThanOrEqual(300);
     expect(what).not.toContain('planted was built');
   }, 120_000);
+
+  test('a last poll as big as pypi-watch writes one (an RSS cursor of 500 seen titles of 512 characters, before and after) is read', async () => {
+    setup = await createTestSetup();
+    runtime = await openRuntime({ config: setup.config, logger: captureLogs().logger });
+    const keys = redisKeys(setup.prefix);
+    const now = Date.now();
+    const seen = Array.from({ length: 500 }, (_, i): [string, number] => [`${'n'.repeat(500)} ${i}.0`, now / 1000]);
+    const cursor = { time: Math.floor(now / 1000), namesAtTime: [], seen };
+    const poll = {
+      source: 'rss',
+      startedAt: new Date(now).toISOString(),
+      found: 3,
+      queued: 2,
+      cursorBefore: cursor,
+      cursorAfter: cursor,
+      gap: false,
+      lag: 4,
+    };
+    const json = JSON.stringify(poll);
+    expect(json.length).toBeGreaterThan(500_000);
+    await runtime.redis.set(keys.lastPoll, json);
+    const { overview } = await measuredRead(runtime, now);
+    expect(overview.lastPoll).toMatchObject({ ok: true, found: 3, queued: 2, gap: false });
+    expect(overview.lag).toEqual({ value: 4, unit: 'seconds' });
+  });
 });

@@ -1,13 +1,14 @@
 // The overview's reads of keys that hold text (the last poll, the last poll failure, the built-then-withdrawn
 // list), cut to size inside Redis: one command in the overview's pipeline, however big a value someone
-// who can write Redis put there. What pypi-watch writes is far below every bound (a last poll is ~1 kB,
-// an error 300 characters, a withdrawn entry ~150 bytes), so an honest read loses nothing.
+// who can write Redis put there. What pypi-watch writes is below every bound (a last poll is a few kB, at
+// most ~600 kB with an RSS cursor of 500 seen titles of 512 characters on either side; an error is 300
+// characters, a withdrawn entry ~150 bytes), so an honest read loses nothing.
 
 import type { ChainableCommander } from 'ioredis';
 import type { RedisKeys } from '../redis/redis-keys.js';
 
-/** The last poll's JSON past this is not ours: read this much, and it fails to parse. */
-export const LAST_POLL_BYTES = 64 * 1024;
+/** A last poll longer than this is not ours: it is not read (STRLEN costs nothing, whatever the length). */
+export const LAST_POLL_BYTES = 1024 * 1024;
 /** The poll error as Redis cuts it (bytes: 300 characters of up to 4 bytes in UTF-8); trimmed to 300 characters after. */
 const ERROR_BYTES = 1200;
 /** A withdrawn entry longer than this is not ours and is skipped in Redis, not sent. */
@@ -17,8 +18,9 @@ export const WITHDRAWN_ENTRY_BYTES = 1024;
 // pcall and type checks: a key of another type answers as missing, not as an error that fails the page.
 // `false` is Redis' nil inside a reply; a Lua nil would end the array early.
 const READ_TEXT = `
-local poll = redis.pcall('GETRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
-if type(poll) ~= 'string' or poll == '' then poll = false end
+local poll = false
+local length = redis.pcall('STRLEN', KEYS[1])
+if type(length) == 'number' and length > 0 and length <= tonumber(ARGV[1]) then poll = redis.call('GET', KEYS[1]) end
 local failedAt, err = false, false
 local failure = redis.pcall('HMGET', KEYS[2], 'poll:last-failure-ms', 'poll:last-failure-error')
 if type(failure) == 'table' and failure.err == nil then
@@ -37,7 +39,7 @@ return {poll, {failedAt, err}, withdrawn}
 `;
 
 export interface OverviewTextReplies {
-  /** The last poll's JSON (or a cut of text that is not ours). */
+  /** The last poll's JSON, when it is of a size pypi-watch writes. */
   readonly lastPoll: unknown;
   /** `[failedAtMs, error]` as stored, each possibly missing. */
   readonly failure: unknown;
