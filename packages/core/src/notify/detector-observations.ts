@@ -5,6 +5,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BuiltThenWithdrawnEntry } from '../decisions/built-then-withdrawn.js';
+import { PollInProgressError } from '../errors.js';
 import type { MetricsStore } from '../metrics/metrics-store.js';
 import type { PollState } from '../poll/poll-state.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
@@ -26,6 +27,13 @@ export interface ObservationSources {
 const REASON_CHARS = 300;
 /** The built-then-withdrawn list is read from its newest end, this many entries a step. */
 const TAIL_STEP = 200;
+/** Newest failed poll jobs looked through for one that failed reading PyPI (not the lock). */
+const FAILED_POLLS_READ = 20;
+/**
+ * What a poll job that gave up because another poll held the lock failed with (BullMQ keeps only
+ * the text). PyPI was being read all along: that is no failing poll, as the overview agrees.
+ */
+const LOCK_REFUSAL = new PollInProgressError().message;
 
 export async function observe(
   sources: ObservationSources,
@@ -37,13 +45,13 @@ export async function observe(
   const [metrics, lastPoll, pollFailed, submitFailed, backlog, outcomes, withdrawn] = await Promise.all([
     sources.metrics.snapshot(),
     sources.pollState.readLastPoll().catch(() => undefined),
-    sources.pollQueue.getJobs(['failed'], 0, 0),
+    sources.pollQueue.getJobs(['failed'], 0, FAILED_POLLS_READ - 1),
     sources.submitQueue.getJobs(['failed'], 0, 0),
     sources.submitQueue.getJobCounts('waiting', 'delayed', 'prioritized'),
     digestDue ? sources.results.since(state.digestUntil) : Promise.resolve([]),
     state === undefined ? Promise.resolve([]) : withdrawnSince(sources, state.withdrawn.at),
   ]);
-  const failedPoll = pollFailed[0];
+  const failedPoll = pollFailed.find((job) => job.failedReason !== LOCK_REFUSAL);
   const failedSubmit = submitFailed[0];
   const lag = typeof lastPoll?.lag === 'number' ? lastPoll.lag : undefined;
   return {
