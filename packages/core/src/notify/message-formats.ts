@@ -3,7 +3,8 @@
 //
 // Every string in a notification may come from outside (a failure reason the farm printed, a result
 // path, a job's data in Redis): each is bounded, its control, bidi and zero-width characters shown as
-// escapes, and, for Slack, `& < >` escaped so no text can mention `<!channel>` or forge a link. The
+// escapes, and, for Slack, `& < >` escaped so no text can mention `<!channel>` or forge a link (nor,
+// on Slack-compatible servers reading Markdown, mention `@channel` or hide a link behind words). The
 // body is serialized with `terminalJson`, so nothing raw that a terminal acts on reaches a receiver's log.
 
 import { createHmac } from 'node:crypto';
@@ -77,9 +78,19 @@ function slackBody(notification: Notification, title: string, lines: readonly st
   };
 }
 
-/** Slack's own escaping: only these three are markup (`<!channel>`, `<url|text>`). */
+/**
+ * Slack's own escaping (`& < >` are its only markup: `<!channel>`, `<url|text>`), and what the
+ * Slack-compatible servers that read `text` as Markdown act on: a plain `@channel`, `@all` or
+ * `@name` mention (its `@` becomes a full-width `＠`, which none reads as one) and a link behind
+ * words (`](`, `][`, `]:` get a space; the URL stays visible).
+ */
 function slackEscape(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replace(/(?<!\w)@(?=[A-Za-z])/g, '\uFF20')
+    .replace(/\](?=[([:])/g, '] ');
 }
 
 function feishuBody(title: string, lines: readonly string[], options: RenderOptions): Record<string, unknown> {
