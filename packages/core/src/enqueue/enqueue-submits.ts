@@ -55,12 +55,16 @@ export interface SubmitJobToAdd {
   readonly opts: { readonly jobId: string };
 }
 
-/** The job of one release on one target; its id is derived from both, so adding it twice is a no-op. */
+/**
+ * The job of one release on one target; its id is derived from both, so adding it twice is a no-op.
+ * `jobId`, when the caller has it already, must be that id (submitJobId of the same release and target).
+ */
 export function submitJob(
   release: ReleaseToSubmit,
   target: SubmitTarget,
   batchId: string,
   origin: SubmitJobData['origin'],
+  jobId: string = submitJobId(release.normalized, release.version, target.id, batchId),
 ): SubmitJobToAdd {
   const data: SubmitJobData = {
     name: release.name,
@@ -70,7 +74,7 @@ export function submitJob(
     origin,
     ...(release.releasedAt === undefined ? {} : { releasedAt: release.releasedAt }),
   };
-  return { name: SUBMIT_JOB_NAME, data, opts: { jobId: submitJobId(release.normalized, release.version, target.id, batchId) } };
+  return { name: SUBMIT_JOB_NAME, data, opts: { jobId } };
 }
 
 /** Adds jobs in `addBulk` chunks, several in flight. */

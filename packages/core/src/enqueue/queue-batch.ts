@@ -62,32 +62,38 @@ export async function queueBatch(options: QueueBatchOptions, releases: readonly 
   const decisions: DecisionRecord[] = [];
   const chosen = options.pending ? newestPerProject(releases, decisions) : [...releases];
   const targets = options.targets.all;
-  const joinedJobs = options.pending ? await join(options.pending, chosen, options.targets) : undefined;
+  // Job ids of versioned releases do not depend on the batch: computed once, for the join and the job.
+  const jobIds = chosen.flatMap(({ normalized, version }) =>
+    targets.map((target) => (version === undefined ? undefined : submitJobId(normalized, version, target.id, ''))),
+  );
+  const joinedJobs = options.pending ? await join(options.pending, chosen, options.targets, jobIds) : undefined;
 
   const batchId = batchIdFor(options.started);
   const jobs: SubmitJobToAdd[] = [];
   const withOwnJob: ReleaseToSubmit[] = [];
   let joined = 0;
-  chosen.forEach((release, index) => {
-    // Per target: the waiting job it joined, or undefined for a job of its own.
-    const joinedHere = targets.map((_, t) => joinedJobs?.[index * targets.length + t]);
-    const own = targets.filter((_, t) => joinedHere[t] === undefined);
-    const joinedIds = joinedHere.filter((id): id is string => id !== undefined);
-    for (const target of own) jobs.push(submitJob(release, target, batchId, options.origin));
-    if (own.length > 0) withOwnJob.push(release);
-    if (joinedIds.length > 0) joined++;
+  for (let index = 0; index < chosen.length; index++) {
+    const release = chosen[index]!;
+    // Per target: the waiting job it joined, or a job of its own.
+    let own = 0;
+    let joinedIds: string[] | undefined;
+    for (let t = 0; t < targets.length; t++) {
+      const slot = index * targets.length + t;
+      const joinedId = joinedJobs?.[slot];
+      if (joinedId !== undefined) (joinedIds ??= []).push(joinedId);
+      else {
+        jobs.push(submitJob(release, targets[t]!, batchId, options.origin, jobIds[slot]));
+        own++;
+      }
+    }
+    if (own > 0) withOwnJob.push(release);
+    if (joinedIds) joined++;
     decisions.push({
       subject: release.normalized,
       ...(release.version === undefined ? {} : { version: release.version }),
-      decision: {
-        kind: 'queued',
-        origin: options.origin,
-        batchId,
-        jobs: own.length,
-        ...(joinedIds.length > 0 ? { joined: joinedIds } : {}),
-      },
+      decision: { kind: 'queued', origin: options.origin, batchId, jobs: own, ...(joinedIds ? { joined: joinedIds } : {}) },
     });
-  });
+  }
 
   let updateList: string | undefined;
   let alreadyQueued = 0;
@@ -128,14 +134,16 @@ async function join(
   pending: PendingLatest,
   releases: readonly ReleaseToSubmit[],
   targets: SubmitTargets,
+  jobIds: ReadonlyArray<string | undefined>,
 ): Promise<Array<string | undefined>> {
   const slots: number[] = [];
   const requests: JoinRequest[] = [];
   releases.forEach(({ name, normalized, version }, index) => {
     if (version === undefined) return;
     targets.all.forEach((target, t) => {
-      slots.push(index * targets.all.length + t);
-      requests.push({ normalized, targetId: target.id, jobId: submitJobId(normalized, version, target.id, ''), name, version });
+      const slot = index * targets.all.length + t;
+      slots.push(slot);
+      requests.push({ normalized, targetId: target.id, jobId: jobIds[slot]!, name, version });
     });
   });
   const replies = await pending.join(requests);

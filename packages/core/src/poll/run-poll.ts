@@ -170,8 +170,9 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
 
   const verdicts = await deps.gate.decide(candidates);
   // Entries whose time came (re-checks, cool-downs ending, give-ups), except those decided just now.
-  const decidedNow = new Set(candidates.map((candidate) => candidate.key));
   const dueEntries = await deps.gateStore.due(now().getTime(), deps.dueLimit ?? 1000, { allWaiting: !deps.gate.requiresSdist });
+  // A set of this poll's keys only when something is due (usually nothing is; a poll can hold 100,000).
+  const decidedNow = dueEntries.size === 0 ? new Set<string>() : new Set(candidates.map((candidate) => candidate.key));
   const due = [...dueEntries].filter(([key]) => !decidedNow.has(key));
   const dueWithdrawnExpired = due.filter(([, entry]) => entry.state === 'withdrawn').map(([key]) => key);
   const dueLive = due.filter(([, entry]) => entry.state !== 'withdrawn');
