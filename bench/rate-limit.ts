@@ -111,6 +111,8 @@ export const rateLimit: Benchmark = {
         achievedPerSecond: achieved,
         maxSlidingWindowSpawned: slidingSpawned,
         maxSlidingWindowSeen: slidingSeen,
+        // How close the limit came: the shortest span of max + 1 consecutive starts (under 1000 ms is a window over max).
+        shortestSpanOfLimitPlusOneMs: { spawned: shortestSpan(spawnedInWindow, LIMIT + 1), seen: shortestSpan(seenInWindow, LIMIT + 1) },
         maxFixedWindow: fixed,
         standinProcesses: processes,
         perSecond: perFixedWindow(spawnedInWindow, spawnedInWindow[0]!, 1000),
@@ -138,6 +140,13 @@ function maxInSlidingWindow(times: readonly number[], width: number): number {
     while (times[high]! - times[low]! >= width) low++;
     best = Math.max(best, high - low + 1);
   }
+  return best;
+}
+
+/** The shortest time from a start to the `n - 1`th start after it (sorted times); Infinity with fewer than n. */
+function shortestSpan(times: readonly number[], n: number): number {
+  let best = Infinity;
+  for (let low = 0; low + n - 1 < times.length; low++) best = Math.min(best, times[low + n - 1]! - times[low]!);
   return best;
 }
 
