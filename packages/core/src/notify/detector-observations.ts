@@ -11,7 +11,7 @@ import type { PollState } from '../poll/poll-state.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import type { ResultStore } from '../results/result-store.js';
 import { bound } from './message-formats.js';
-import { digestWindowEnd, type DetectorState, type Observations } from './detector.js';
+import { digestWindowEnd, LATE_MS, type DetectorState, type Observations } from './detector.js';
 
 export interface ObservationSources {
   readonly redis: Redis;
@@ -48,8 +48,9 @@ export async function observe(
     sources.pollQueue.getJobs(['failed'], 0, FAILED_POLLS_READ - 1),
     sources.submitQueue.getJobs(['failed'], 0, 0),
     sources.submitQueue.getJobCounts('waiting', 'delayed', 'prioritized'),
-    digestDue ? sources.results.since(state.digestUntil) : Promise.resolve([]),
-    state === undefined ? Promise.resolve([]) : withdrawnSince(sources, state.withdrawn.at),
+    // From a little before the cursors: entries stamped on a clock behind ours land there.
+    digestDue ? sources.results.since(state.digestUntil - LATE_MS) : Promise.resolve([]),
+    state === undefined ? Promise.resolve([]) : withdrawnSince(sources, state.withdrawn.at - LATE_MS),
   ]);
   const failedPoll = pollFailed.find((job) => job.failedReason !== LOCK_REFUSAL);
   const failedSubmit = submitFailed[0];

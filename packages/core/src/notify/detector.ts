@@ -5,8 +5,10 @@
 // it resolves, none in between however many runs see it. An alarm resolves only once its condition
 // has been clear for `resolveAfterMs`: a signal that comes and goes (a lag around the threshold, a
 // farm refusing most submits) would otherwise send a pair of messages every run. Occurrences (rss-gap, built-then-withdrawn)
-// and the build-failure digest follow cursors, so each is told once. The first run only records where
-// things stand: history from before notifications were switched on is not replayed.
+// and the build-failure digest follow cursors, so each is told once. Outcomes and withdrawals are
+// stamped on other hosts' clocks: one stamped up to LATE_MS before a cursor is still told (once: the
+// detector remembers what it told in that span). The first run only records where things stand:
+// history from before notifications were switched on is not replayed.
 
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -22,14 +24,23 @@ export const detectorStateSchema = z.object({
   startedAt: z.number(),
   /** Build outcomes finished before this (ms) have been digested. */
   digestUntil: z.number(),
+  /**
+   * Fingerprints of the failures digested that finished in the LATE_MS before `digestUntil`, so one
+   * recorded late is told and none twice. Absent (the first digest after the baseline, or an older
+   * state): nothing before `digestUntil` is looked at.
+   */
+  digested: z.array(z.string()).optional(),
   /** The submit counters last seen, and failed attempts since the last success. */
   submits: z.object({ succeeded: z.number(), failedAttempts: z.number(), streak: z.number() }),
   /** Open alarms; `clearSince`: the condition has been clear since then (it resolves after resolveAfterMs). */
   alarms: z.partialRecord(z.enum(ALARMS), z.object({ openedAt: z.number(), clearSince: z.number().optional() })),
   /** `feed:gaps` last told. */
   feedGaps: z.number(),
-  /** Built-then-withdrawn entries up to `at` have been told; `seen`: those at exactly `at`. */
-  withdrawn: z.object({ at: z.number(), seen: z.array(z.string()) }),
+  /**
+   * Built-then-withdrawn entries up to `at` have been told; `seen`: those at exactly `at`; `recent`:
+   * those at or after `at - LATE_MS` (absent in a baseline or an older state: `seen` is all there is).
+   */
+  withdrawn: z.object({ at: z.number(), seen: z.array(z.string()), recent: z.array(z.string()).optional() }),
 });
 export type DetectorState = z.infer<typeof detectorStateSchema>;
 
@@ -60,9 +71,9 @@ export interface Observations {
   /** The last poll's cursor lag (changelog serials behind PyPI's head) and source type. */
   readonly lastPoll?: { readonly lag: number; readonly source: string };
   readonly feedGaps: number;
-  /** Outcomes finished in [state.digestUntil, digest window's end), when a digest is due. */
+  /** Outcomes finished at or after state.digestUntil - LATE_MS, when a digest is due. */
   readonly outcomes: readonly BuildOutcome[];
-  /** Entries at or after state.withdrawn.at. */
+  /** Entries at or after state.withdrawn.at - LATE_MS. */
   readonly withdrawn: readonly BuiltThenWithdrawnEntry[];
 }
 
@@ -77,6 +88,13 @@ const LISTED = 20;
 const DETAILED = 100;
 /** Statuses a digest reports: builds that need a look (`unmapped` is a config matter, told once at start-up). */
 const FAILED_STATUSES = new Set(['failure', 'gave-up', 'unreadable']);
+/**
+ * How far before a cursor an entry may be stamped and still be told: a result worker or poller whose
+ * clock is behind the detector's, or was stepped back, writes entries "in the past".
+ */
+export const LATE_MS = 3_600_000;
+/** Fingerprints remembered for that span; past this many (a farm failing thousands an hour) the oldest go. */
+const REMEMBERED = 5000;
 
 /**
  * A digest covers whole intervals, aligned to the epoch; it waits a little past the interval's end
@@ -109,11 +127,21 @@ export function detect(previous: DetectorState | undefined, obs: Observations, s
   // Build failures: one digest per whole interval, and only when something failed.
   const windowEnd = digestWindowEnd(now, settings.digestEveryMs);
   if (windowEnd > state.digestUntil) {
+    const until = state.digestUntil;
+    const told = state.digested === undefined ? undefined : new Set(state.digested);
+    const failedBefore = (o: BuildOutcome): boolean => FAILED_STATUSES.has(o.status) && o.finishedAt < windowEnd;
     const failed = obs.outcomes.filter(
-      (o) => o.finishedAt >= state.digestUntil && o.finishedAt < windowEnd && FAILED_STATUSES.has(o.status),
+      (o) =>
+        failedBefore(o) &&
+        (o.finishedAt >= until || (told !== undefined && o.finishedAt >= until - LATE_MS && !told.has(outcomeFingerprint(o)))),
     );
-    if (failed.length > 0) messages.push(digestMessage(failed, state.digestUntil, windowEnd));
-    state = { ...state, digestUntil: windowEnd };
+    if (failed.length > 0) messages.push(digestMessage(failed, until, windowEnd));
+    // Every failure now in the span before the new cursor has been told, in this digest or before.
+    const digested = newest(
+      obs.outcomes.filter((o) => failedBefore(o) && o.finishedAt >= windowEnd - LATE_MS),
+      (o) => o.finishedAt,
+    ).map(outcomeFingerprint);
+    state = { ...state, digestUntil: windowEnd, digested };
   }
 
   // Submits: failed attempts since the last success. Counters that went down were reset: a new baseline.
@@ -129,17 +157,28 @@ export function detect(previous: DetectorState | undefined, obs: Observations, s
   if (obs.feedGaps > state.feedGaps) messages.push(gapMessage(obs.feedGaps - state.feedGaps, obs.feedGaps, now));
   state = { ...state, feedGaps: obs.feedGaps };
 
-  // Built, then withdrawn upstream: every entry after the cursor, once.
-  const seen = new Set(state.withdrawn.seen);
+  // Built, then withdrawn upstream: every entry after the cursor, or stamped late, once.
+  const cursor = state.withdrawn;
+  const recent = cursor.recent === undefined ? undefined : new Set(cursor.recent);
+  const seen = new Set(cursor.seen);
   const fresh = obs.withdrawn
-    .filter((e) => e.at > state.withdrawn.at || (e.at === state.withdrawn.at && !seen.has(fingerprint(e))))
+    .filter(
+      (e) =>
+        e.at > cursor.at ||
+        (recent === undefined
+          ? e.at === cursor.at && !seen.has(fingerprint(e))
+          : e.at >= cursor.at - LATE_MS && !recent.has(fingerprint(e))),
+    )
     .sort((a, b) => a.at - b.at);
-  if (fresh.length > 0) {
-    messages.push(withdrawnMessage(fresh));
-    const at = Math.max(state.withdrawn.at, ...fresh.map((e) => e.at));
-    const atCursor = fresh.filter((e) => e.at === at).map(fingerprint);
-    state = { ...state, withdrawn: { at, seen: at === state.withdrawn.at ? [...state.withdrawn.seen, ...atCursor] : atCursor } };
-  }
+  if (fresh.length > 0) messages.push(withdrawnMessage(fresh));
+  const at = Math.max(cursor.at, ...fresh.map((e) => e.at));
+  const atCursor = fresh.filter((e) => e.at === at).map(fingerprint);
+  // What was read is all told now (before or in this run): what of it is in the span before the cursor.
+  const told = newest(
+    obs.withdrawn.filter((e) => e.at >= at - LATE_MS),
+    (e) => e.at,
+  ).map(fingerprint);
+  state = { ...state, withdrawn: { at, seen: at === cursor.at ? [...cursor.seen, ...atCursor] : atCursor, recent: told } };
   return { state, messages };
 }
 
@@ -285,6 +324,7 @@ function digestMessage(failed: readonly BuildOutcome[], since: number, until: nu
   const byKind: Record<string, number> = {};
   for (const o of failed) byKind[kindOf(o)] = (byKind[kindOf(o)] ?? 0) + 1;
   const sorted = [...failed].sort((a, b) => a.finishedAt - b.finishedAt);
+  const late = failed.filter((o) => o.finishedAt < since).length;
   const lines = [
     Object.entries(byKind)
       .sort((a, b) => b[1] - a[1])
@@ -292,6 +332,7 @@ function digestMessage(failed: readonly BuildOutcome[], since: number, until: nu
       .join(', '),
     ...sorted.slice(0, LISTED).map((o) => `${o.name} ${o.version ?? ''} (${o.target}): ${kindOf(o)}, ${o.resultRoot}`),
     ...(sorted.length > LISTED ? [`… and ${sorted.length - LISTED} more (pypi-watch report)`] : []),
+    ...(late > 0 ? [`${late} of them finished before ${iso(since)} but were recorded after the last digest (a clock behind?).`] : []),
   ];
   return message(
     'build-failures',
@@ -353,6 +394,16 @@ function withdrawnMessage(entries: readonly BuiltThenWithdrawnEntry[]): Notifica
       total: entries.length,
     },
   );
+}
+
+/** The newest REMEMBERED of `items` by `time`. */
+function newest<T>(items: readonly T[], time: (item: T) => number): T[] {
+  return items.length <= REMEMBERED ? [...items] : [...items].sort((a, b) => time(b) - time(a)).slice(0, REMEMBERED);
+}
+
+/** One build's outcome (a resubmit is another farm job), short: the state keeps thousands of them at most. */
+function outcomeFingerprint(o: BuildOutcome): string {
+  return createHash('sha256').update(`${o.farmJobId}\n${o.target}\n${o.status}\n${o.finishedAt}`).digest('hex').slice(0, 16);
 }
 
 function fingerprint(entry: BuiltThenWithdrawnEntry): string {
