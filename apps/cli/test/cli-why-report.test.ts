@@ -38,6 +38,35 @@ describe('pypi-watch why / report', () => {
   }, 60_000);
 });
 
+describe('pypi-watch cleanup', () => {
+  test('prunes why stories older than dedupe.ttl and says how many', async () => {
+    const setup = await createCliSetup();
+    setups.push(setup);
+    const cli = (...args: string[]) => runCli([...args, '--config', setup.configFile], { env: setup.env });
+    const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    try {
+      // Written a year ago: far past any dedupe.ttl, by a process whose stories nothing wrote to since.
+      const yearAgo = Date.now() - 365 * 86_400_000;
+      const old = new DecisionLog({ redis, keys: redisKeys(setup.prefix), ttlMs: 400 * 86_400_000, now: () => yearAgo });
+      await old.record([{ subject: 'old-pkg', version: '1.0', decision: { kind: 'filtered', rule: 'deny:^old-' } }]);
+    } finally {
+      redis.disconnect();
+    }
+    expect((await cli('enqueue', 'fresh-pkg==2.0')).code).toBe(0);
+
+    const dry = await cli('cleanup', '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('would remove 0 batch log folder(s), 0 update list(s), 0 expired dedupe entries, 1 expired why story');
+
+    const done = await cli('cleanup');
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toContain('1 expired why story');
+    expect((await cli('cleanup')).stdout).toContain('0 expired why stories');
+    expect((await cli('why', 'old-pkg')).stdout).toContain('nothing recorded');
+    expect((await cli('why', 'fresh-pkg')).stdout).toContain('queued by enqueue');
+  }, 60_000);
+});
+
 describe('feed text that would drive the terminal', () => {
   test('why, why --json and report print a hostile version and farm path escaped, not raw', async () => {
     const setup = await createCliSetup();

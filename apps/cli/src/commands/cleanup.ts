@@ -1,4 +1,4 @@
-// `pypi-watch cleanup [--dry-run]`: prune old batch logs, update lists and dedupe entries now.
+// `pypi-watch cleanup [--dry-run]`: prune old batch logs, update lists, dedupe entries and why stories now.
 
 import { runCleanupForConfig } from '@pypi-watch/core';
 import { commandContext, openCommandRuntime } from '../context.js';
@@ -14,7 +14,8 @@ export async function cleanupCommand(options: { config?: string; dryRun?: boolea
     for (const path of [...result.removedBatches, ...result.removedUpdateLists]) process.stdout.write(`${verb} ${path}\n`);
     process.stdout.write(
       `${verb} ${result.removedBatches.length} batch log folder(s), ${result.removedUpdateLists.length} update list(s), ` +
-        `${result.expiredDedupe} expired dedupe entr${result.expiredDedupe === 1 ? 'y' : 'ies'}` +
+        `${result.expiredDedupe} expired dedupe entr${result.expiredDedupe === 1 ? 'y' : 'ies'}, ` +
+        `${result.expiredDecisions} expired why stor${result.expiredDecisions === 1 ? 'y' : 'ies'}` +
         (result.failures > 0 ? `; ${result.failures} item(s) could not be removed (see the log)` : '') +
         '\n',
     );
