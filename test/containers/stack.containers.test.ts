@@ -257,6 +257,19 @@ describe.sequential('docker compose stack on podman', () => {
     });
     expect(right.status).toBe(200);
     expect(await right.text()).toMatch(/<html/i);
+    // The overview and what it loads come from the image (dist/browser, uplot in the production node_modules): no CDN.
+    const auth = { authorization: `Basic ${Buffer.from(`admin:${files.dashboardPassword}`).toString('base64')}` };
+    const overview = await fetch(`${base}/`, { headers: auth });
+    expect(overview.status).toBe(200);
+    expect(await overview.text()).toContain('assets/overview.js');
+    for (const asset of ['overview.js', 'overview-data.js', 'time-chart.js', 'theme.js', 'uplot.js', 'uplot.css', 'console.css']) {
+      const response = await fetch(`${base}/assets/${asset}`, { headers: auth });
+      expect(response.status, asset).toBe(200);
+      expect((await response.text()).length, asset).toBeGreaterThan(100);
+    }
+    const data = await fetch(`${base}/api/overview`, { headers: auth });
+    expect(data.status).toBe(200);
+    expect(await data.json()).toMatchObject({ backlog: { submit: expect.any(Object) as unknown } });
   });
 
   test('--scale worker=3 adds a worker that takes jobs', async () => {

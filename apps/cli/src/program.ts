@@ -106,7 +106,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command('status')
-    .description('job counts per queue, schedules and poller state')
+    .description('lag, last poll, submit rate, backlog, recent failures, gate and schedules (--json: all of it)')
     .addOption(configOption())
     .option('--json', 'print JSON')
     .action(statusCommand);
