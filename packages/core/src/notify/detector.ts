@@ -254,7 +254,7 @@ function alarmsNow(
     () =>
       message(
         'poll-lag',
-        `poll-lag-opened-${obs.now}`,
+        openedId('poll-lag', obs.now),
         'opened',
         obs.now,
         `pypi-watch: the cursor is ${lag} changelog serials behind PyPI`,
@@ -273,7 +273,7 @@ function submitsRefused(state: DetectorState, obs: Observations): Notification {
   const streak = state.submits.streak;
   return message(
     'submits-refused',
-    `submits-refused-opened-${obs.now}`,
+    openedId('submits-refused', obs.now),
     'opened',
     obs.now,
     `pypi-watch: the farm is refusing submits (${streak} failed in a row)`,
@@ -298,10 +298,22 @@ function pollFailing(obs: Observations, failedForGood: boolean, settings: Detect
     lines.push(
       `No poll succeeded for more than ${formatDuration(settings.pollStaleAfterMs)} (3 × source.every): is a worker serving the poll queue?`,
     );
-  return message('poll-failing', `poll-failing-opened-${obs.now}`, 'opened', obs.now, 'pypi-watch: polling PyPI is failing', lines, {
+  return message('poll-failing', openedId('poll-failing', obs.now), 'opened', obs.now, 'pypi-watch: polling PyPI is failing', lines, {
     lastSuccessfulPollAt: last === undefined ? null : iso(last),
     reason: failedForGood ? (obs.pollFailedForGood?.reason ?? null) : 'stale',
   });
+}
+
+/** An alarm's "opened" message id: its name and when it opened, which its "resolved" id repeats. */
+function openedId(alarm: Alarm, openedAt: number): string {
+  return `${alarm}-opened-${openedAt}`;
+}
+
+/** The "opened" message a "resolved" one closes, by id; undefined for any other message. */
+export function openedIdOf(resolvedId: string): string | undefined {
+  const match = /^([a-z-]+)-resolved-(\d+)$/.exec(resolvedId);
+  const alarm = ALARMS.find((name) => name === match?.[1]);
+  return alarm === undefined ? undefined : openedId(alarm, Number(match![2]));
 }
 
 function resolvedMessage(alarm: Alarm, now: number, openedAt: number, details: Record<string, unknown> = {}): Notification {

@@ -66,6 +66,7 @@ export function notifyProcessorFor(
     keys: stores.keys,
     rateLimit: { max: config.notify.rateLimit.max, durationMs: config.notify.rateLimit.duration },
     timeoutMs: config.notify.timeout,
+    orderWaitMs: config.notify.backoff,
     logger,
   });
   return { webhooks, process };

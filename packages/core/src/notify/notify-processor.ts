@@ -9,8 +9,9 @@ import { WebhookDeliveryError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { RedisKeys } from '../redis/redis-keys.js';
 import { StartPacer } from '../submit/start-pacer.js';
+import { openedIdOf } from './detector.js';
 import { runDetector, type DetectorRunDeps, type DetectorRunResult } from './detector-run.js';
-import { DELIVER_JOB_NAME, DETECT_JOB_NAME, deliverJobDataSchema } from './delivery-jobs.js';
+import { DELIVER_JOB_NAME, DETECT_JOB_NAME, deliverJobDataSchema, deliveryJobId } from './delivery-jobs.js';
 import { renderBody } from './message-formats.js';
 import type { ResolvedWebhook } from './notify-config.js';
 import { postWebhook } from './webhook-client.js';
@@ -24,10 +25,15 @@ export interface NotifyProcessorOptions {
   readonly rateLimit: { readonly max: number; readonly durationMs: number };
   /** `notify.timeout`. */
   readonly timeoutMs: number;
+  /** How long a "resolved" waits, a time, for its "opened" still being retried (`notify.backoff`). @defaultValue 30000 */
+  readonly orderWaitMs?: number;
   readonly logger: Logger;
 }
 
 export type NotifyJobResult = DetectorRunResult | { readonly delivered: true; readonly status: number } | { readonly dropped: string };
+
+/** States of a delivery job that has still to be sent or given up. */
+const PENDING = new Set(['waiting', 'delayed', 'prioritized', 'active', 'waiting-children']);
 
 export function createNotifyProcessor(options: NotifyProcessorOptions): (job: Job, token?: string) => Promise<NotifyJobResult> {
   const byId = new Map(options.webhooks.map((hook) => [hook.id, hook]));
@@ -67,6 +73,15 @@ export function createNotifyProcessor(options: NotifyProcessorOptions): (job: Jo
     if (notification.event !== 'test' && !hook.events.has(notification.event)) {
       log.info('the webhook no longer subscribes to this event: dropped');
       return { dropped: 'event no longer subscribed' };
+    }
+
+    // Each delivery retries on its own backoff, and an older "opened" has the longer one. A receiver
+    // that keeps the last state it was told would keep the alarm open if "resolved" came first.
+    const opened = notification.state === 'resolved' ? openedIdOf(notification.id) : undefined;
+    if (opened !== undefined && PENDING.has(await options.detector.notifyQueue.getJobState(deliveryJobId(opened, hook.id)))) {
+      log.debug('its "opened" message is still to be sent to this webhook: waiting for it');
+      await job.moveToDelayed(Date.now() + (options.orderWaitMs ?? 30_000), token);
+      throw new DelayedError();
     }
 
     const pacer = pacers.get(hook.id)!;
