@@ -3,27 +3,30 @@
 // works while the workers are down; exit 1 when any webhook did not take it.
 
 import { ConfigError, UsageError } from '@pypi-watch/core/errors';
-import { resolveWebhooks, sendTestNotifications, type ResolvedWebhook, type TestDelivery } from '@pypi-watch/core/notify';
+import { resolveWebhooks, sendTestNotifications, type TestDelivery } from '@pypi-watch/core/notify';
 import { terminalJson, terminalText } from '@pypi-watch/core/terminal-text';
 import { commandContext } from '../context.js';
 
 export async function notifyTestCommand(options: { config?: string; webhook?: string; json?: boolean }): Promise<number> {
   const { config } = commandContext(options.config, 'oneshot', 'cli');
   if (config.notify.webhooks.length === 0) throw new ConfigError('no webhooks are configured (notify.webhooks): nothing to test');
-  const all = resolveWebhooks(config.notify.webhooks, process.env);
-  const chosen = options.webhook === undefined ? all : [pick(all, options.webhook)];
+  // One webhook chosen: only its variables are needed (a shell may hold just the URL being tried).
+  const only = options.webhook === undefined ? undefined : pick(config.notify.webhooks, options.webhook);
+  const chosen = resolveWebhooks(config.notify.webhooks, process.env, only === undefined ? {} : { only });
   const results = await sendTestNotifications(chosen, { timeoutMs: config.notify.timeout });
   process.stdout.write(options.json ? `${terminalJson(results.map(toJson), 2)}\n` : formatResults(results));
   return results.every((result) => result.ok) ? 0 : 1;
 }
 
-/** `N` is the webhook's place in notify.webhooks (from 0, as config errors name it), or its `name`. */
-function pick(webhooks: readonly ResolvedWebhook[], wanted: string): ResolvedWebhook {
+/** `N` is the webhook's place in notify.webhooks (from 0, as config errors name it), or its `name`; its place is returned. */
+function pick(webhooks: ReadonlyArray<{ readonly name?: string | undefined }>, wanted: string): number {
   const found = /^\d{1,4}$/.test(wanted)
-    ? webhooks.find((hook) => hook.index === Number(wanted))
-    : webhooks.find((hook) => hook.name === wanted);
-  if (found === undefined) {
-    const names = webhooks.map((hook) => (hook.name === undefined ? String(hook.index) : `${hook.index} (${hook.name})`)).join(', ');
+    ? Number(wanted) < webhooks.length
+      ? Number(wanted)
+      : -1
+    : webhooks.findIndex((hook) => hook.name === wanted);
+  if (found === -1) {
+    const names = webhooks.map((hook, index) => (hook.name === undefined ? String(index) : `${index} (${hook.name})`)).join(', ');
     throw new UsageError(`--webhook ${JSON.stringify(wanted)}: no such webhook in notify.webhooks; there are ${names}`);
   }
   return found;

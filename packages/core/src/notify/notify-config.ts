@@ -103,12 +103,18 @@ export interface ResolvedWebhook {
 /**
  * The webhooks with their URLs from the file or the environment. Throws a ConfigError naming each
  * bad key (a variable that is not set, or holds no URL; the same webhook twice), never a value.
+ * `only`: that one webhook (its place in the list) and only its variables, for `notify test --webhook`.
  */
-export function resolveWebhooks(webhooks: readonly WebhookInput[], env: NodeJS.ProcessEnv = process.env): ResolvedWebhook[] {
+export function resolveWebhooks(
+  webhooks: readonly WebhookInput[],
+  env: NodeJS.ProcessEnv = process.env,
+  options: { readonly only?: number } = {},
+): ResolvedWebhook[] {
   const problems: string[] = [];
   const resolved: ResolvedWebhook[] = [];
   const seen = new Map<string, number>();
   webhooks.forEach((hook, index) => {
+    if (options.only !== undefined && index !== options.only) return;
     const key = `notify.webhooks.${index}`;
     let url = hook.url;
     if (hook.urlEnv !== undefined) {
