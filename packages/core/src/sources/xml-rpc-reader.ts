@@ -27,6 +27,21 @@ export type XmlNode =
   | { readonly kind: 'start'; readonly name: string; readonly selfClosing: boolean }
   | { readonly kind: 'end' };
 
+/** Every end tag is the same node: a 50,000-entry page has ~600,000 of them. */
+const END: XmlNode = Object.freeze({ kind: 'end' });
+
+/**
+ * XML-RPC's element names, returned as these very strings instead of a fresh slice per tag: no
+ * allocation, and the decoder's comparisons with its literals find the same string at once.
+ */
+const KNOWN_NAMES: ReadonlyMap<number, readonly string[]> = (() => {
+  const names = ['value', 'string', 'int', 'i4', 'i8', 'double', 'boolean', 'nil', 'array', 'data', 'struct', 'member', 'name'];
+  names.push('param', 'params', 'methodResponse', 'methodCall', 'methodName', 'fault');
+  const byLength = new Map<number, string[]>();
+  for (const name of names) byLength.set(name.length, [...(byLength.get(name.length) ?? []), name]);
+  return byLength;
+})();
+
 export class XmlRpcReader {
   #pos = 0;
   #depth = 0;
@@ -72,7 +87,7 @@ export class XmlRpcReader {
       const next = xml.charCodeAt(this.#pos + 1);
       if (next === SLASH) {
         this.#readEndTag(parent);
-        return { kind: 'end' };
+        return END;
       }
       if (next === BANG && xml.startsWith('<![CDATA[', this.#pos)) {
         const end = xml.indexOf(']]>', this.#pos + 9);
@@ -82,7 +97,7 @@ export class XmlRpcReader {
         return { kind: 'text', text };
       }
       if (this.#skipMarkup(false)) continue;
-      return { kind: 'start', ...this.#readStartTag() };
+      return this.#readStartTag();
     }
   }
 
@@ -100,6 +115,11 @@ export class XmlRpcReader {
     if (selfClosing) return '';
     let text = '';
     for (;;) {
+      // Character data read straight away: `<string>pkg</string>` makes no node object.
+      if (this.#pos < this.xml.length && this.xml.charCodeAt(this.#pos) !== LT) {
+        text += this.#readText();
+        continue;
+      }
       const node = this.nextNode(name);
       if (node.kind === 'end') return text;
       if (node.kind === 'text') text += node.text;
@@ -168,24 +188,24 @@ export class XmlRpcReader {
   }
 
   /** At `<name`: reads the start tag, attributes checked and dropped; counts the depth. */
-  #readStartTag(): { name: string; selfClosing: boolean } {
+  #readStartTag(): { readonly kind: 'start'; readonly name: string; readonly selfClosing: boolean } {
     const xml = this.xml;
     const nameStart = this.#pos + 1;
     let pos = nameStart;
     for (let code = xml.charCodeAt(pos); isNameChar(code); code = xml.charCodeAt(++pos));
     if (pos === nameStart) this.malformed('a tag without a name');
-    const name = xml.slice(nameStart, pos);
+    const name = knownName(xml, nameStart, pos) ?? xml.slice(nameStart, pos);
     for (;;) {
       const code = xml.charCodeAt(pos);
       if (code === GT) {
         this.#pos = pos + 1;
         if (++this.#depth > MAX_DEPTH) throw new FeedFormatError(`${this.what} nests elements deeper than ${MAX_DEPTH}: refused`);
-        return { name, selfClosing: false };
+        return { kind: 'start', name, selfClosing: false };
       }
       if (code === SLASH) {
         if (xml.charCodeAt(pos + 1) !== GT) this.malformed(`a stray "/" in <${name}>`);
         this.#pos = pos + 2;
-        return { name, selfClosing: true };
+        return { kind: 'start', name, selfClosing: true };
       }
       if (code === 0x20 || code === 0x0a || code === 0x09 || code === 0x0d) {
         pos++;
@@ -283,6 +303,14 @@ export class XmlRpcReader {
     }
     return String.fromCodePoint(code);
   }
+}
+
+/** The XML-RPC element name spelled at xml[start, end), if it is one. */
+function knownName(xml: string, start: number, end: number): string | undefined {
+  const candidates = KNOWN_NAMES.get(end - start);
+  if (candidates === undefined) return undefined;
+  for (const name of candidates) if (xml.startsWith(name, start)) return name;
+  return undefined;
 }
 
 function isSpace(code: number): boolean {

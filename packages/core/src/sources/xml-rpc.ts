@@ -143,17 +143,20 @@ function decodeValue(
 ): XmlRpcValue | typeof STREAMED {
   if (value.selfClosing) return '';
   let text = '';
-  let decoded: { value: XmlRpcValue | typeof STREAMED; tag: string } | undefined;
+  // The type element's tag once it was read (its value in `decoded`); two locals, not an object per value.
+  let decodedTag: string | undefined;
+  let decoded: XmlRpcValue | typeof STREAMED = '';
   for (;;) {
     const node = reader.nextNode('value');
     // A <value> with no type element is a string, per the XML-RPC spec.
-    if (node.kind === 'end') return decoded === undefined ? text : decoded.value;
+    if (node.kind === 'end') return decodedTag === undefined ? text : decoded;
     if (node.kind === 'text') {
-      if (decoded === undefined) text += node.text;
+      if (decodedTag === undefined) text += node.text;
       continue;
     }
-    if (decoded !== undefined) throw new FeedFormatError(`<value> holds more than one element (<${decoded.tag}>, <${node.name}>)`);
-    decoded = { value: decodeTyped(reader, node.name, node.selfClosing, onItem), tag: node.name };
+    if (decodedTag !== undefined) throw new FeedFormatError(`<value> holds more than one element (<${decodedTag}>, <${node.name}>)`);
+    decoded = decodeTyped(reader, node.name, node.selfClosing, onItem);
+    decodedTag = node.name;
   }
 }
 
