@@ -2,18 +2,14 @@
 // secret) in the environment, not every other webhook's, so an operator can try a new webhook from a
 // shell that holds only its URL. Without --webhook, every webhook's variables are still required.
 
-import { afterEach, describe, expect, test } from 'vitest';
-import { createCliSetup, runCli, startWebhookReceiver, type CliSetup } from '@pypi-watch/test-utils';
+import { describe, expect, test } from 'vitest';
+import { cleanupsAfterEach, createCliSetup, runCli, startWebhookReceiver, type CliSetup } from '@pypi-watch/test-utils';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
 
 describe('pypi-watch notify test --webhook', () => {
   test("needs only the chosen webhook's variables", async () => {
-    const r = await startWebhookReceiver();
-    cleanups.push(() => r.stop());
+    const r = await startWebhookReceiver(defer);
     const setup: CliSetup = await createCliSetup({
       notify: {
         webhooks: [
@@ -22,7 +18,7 @@ describe('pypi-watch notify test --webhook', () => {
         ],
       },
     });
-    cleanups.push(() => setup.remove());
+    defer(() => setup.remove());
     const env = { ...setup.env, CHAT_HOOK: r.url('/services/T1/B1/token-for-chat') };
     const cli = (...args: string[]) => runCli(['notify', 'test', '--config', setup.configFile, ...args], { env });
 

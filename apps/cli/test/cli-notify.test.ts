@@ -1,25 +1,18 @@
 // `pypi-watch notify test` through the real command: a sample to each webhook, what each answered,
 // exit 1 when one failed, --webhook, URLs from the environment, config errors by key, no token shown.
 
-import { afterEach, describe, expect, test } from 'vitest';
-import { createCliSetup, runCli, startWebhookReceiver, type CliSetup, type WebhookReceiver } from '@pypi-watch/test-utils';
+import { describe, expect, test } from 'vitest';
+import { cleanupsAfterEach, createCliSetup, runCli, startWebhookReceiver, type CliSetup } from '@pypi-watch/test-utils';
 
 const TOKEN = 'b4d5eed-hook-token-9f8e7d6c5b4a';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
 
-async function receiver(): Promise<WebhookReceiver> {
-  const r = await startWebhookReceiver();
-  cleanups.push(() => r.stop());
-  return r;
-}
+const receiver = () => startWebhookReceiver(defer);
 
 async function setupWith(notify: Record<string, unknown>): Promise<CliSetup> {
   const setup = await createCliSetup({ notify });
-  cleanups.push(() => setup.remove());
+  defer(() => setup.remove());
   return setup;
 }
 

@@ -2,7 +2,7 @@
 // that is down and comes back (exactly one delivery), no redirects, timeouts, hostile answers, and
 // no webhook URL in any log line or Redis value.
 
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Job } from 'bullmq';
 import { feishuSign } from '../src/notify/message-formats.js';
 import { queueDeliveries } from '../src/notify/delivery-jobs.js';
@@ -11,27 +11,20 @@ import type { Notification } from '../src/notify/notify-events.js';
 import { enqueueSubmits } from '../src/enqueue/enqueue-submits.js';
 import { batchIdFor } from '../src/batch/batch-log.js';
 import {
-  connectTestRedis,
+  cleanupsAfterEach,
+  redisValuesText,
   createWorkerHarness,
   startWebhookReceiver,
   waitFor,
-  type WebhookReceiver,
   type WorkerHarness,
 } from '@pypi-watch/test-utils';
 
 const TOKEN = '7d1c0ffee-hook-token-0a9b8c7d6e5f';
 const SIGNING_SECRET = 'feishu-signing-secret-123';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
 
-async function receiver(): Promise<WebhookReceiver> {
-  const r = await startWebhookReceiver();
-  cleanups.push(() => r.stop());
-  return r;
-}
+const receiver = () => startWebhookReceiver(defer);
 
 async function notifyWorker(
   notify: Record<string, unknown>,
@@ -43,7 +36,7 @@ async function notifyWorker(
     { notify: { backoff: '50ms', attempts: 10, timeout: '2s', rateLimit: { max: 100, duration: '1s' }, ...notify } },
     { env, queues: [...queues] },
   );
-  cleanups.push(() => h.close());
+  defer(() => h.close());
   return h;
 }
 
@@ -77,26 +70,6 @@ async function settled(h: WorkerHarness, count: number): Promise<void> {
     },
     { what: `${count} delivery job(s) settled`, timeoutMs: 30_000 },
   );
-}
-
-/** Every value under the harness's prefix, as text (strings, hashes, lists, sets, sorted sets). */
-async function redisText(prefix: string): Promise<string> {
-  const redis = connectTestRedis();
-  try {
-    const keys = await redis.keys(`{${prefix}}*`);
-    const parts: string[] = [];
-    for (const key of keys) {
-      const type = await redis.type(key);
-      if (type === 'string') parts.push((await redis.get(key)) ?? '');
-      else if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
-      else if (type === 'list') parts.push(JSON.stringify(await redis.lrange(key, 0, -1)));
-      else if (type === 'set') parts.push(JSON.stringify(await redis.smembers(key)));
-      else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(key, 0, -1)));
-    }
-    return parts.join('\n');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 describe('notification delivery', () => {
@@ -180,7 +153,7 @@ describe('notification delivery', () => {
     expect(h.logs.lines.filter((l) => l.msg === 'notification delivered')).toHaveLength(3);
     expect(h.logs.text()).not.toContain(TOKEN);
     expect(h.logs.text()).not.toContain(SIGNING_SECRET);
-    expect(await redisText(h.setup.prefix)).not.toContain(TOKEN);
+    expect(await redisValuesText(h.setup.prefix)).not.toContain(TOKEN);
   });
 
   test('a receiver that is down (connection refused, then 500s) and comes back gets the message exactly once', async () => {

@@ -4,22 +4,19 @@
 // before what the detector has already told: it must still be told, once, in the next message,
 // and what was told before must not be told again.
 
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { BuildOutcome } from '../src/results/build-outcome.js';
 import { notifyDetectorFor, runDetector } from '../src/notify/index.js';
 import { resolveWebhooks } from '../src/notify/notify-config.js';
 import type { Notification } from '../src/notify/notify-events.js';
-import { createWorkerHarness, type WorkerHarness } from '@pypi-watch/test-utils';
+import { cleanupsAfterEach, createWorkerHarness, type WorkerHarness } from '@pypi-watch/test-utils';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 /** A whole hour (digests are aligned to notify.digestEvery). */
 const T = Date.UTC(2026, 11, 1, 8, 0, 0);
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
 
 function failure(name: string, finishedAt: number): BuildOutcome {
   return {
@@ -55,7 +52,7 @@ const withdrawnNames = (message: Notification | undefined) =>
 describe('entries stamped by another clock', () => {
   test('a failure stamped inside an hour already digested goes into the next digest, once', async () => {
     const h = await createWorkerHarness({ notify: { webhooks: [{ url: 'http://127.0.0.1:9/hook' }] } }, { queues: [] });
-    cleanups.push(() => h.close());
+    defer(() => h.close());
     const { results } = h.runtime.stores;
 
     // From before notifications were on: never told, though within the span looked back over.
@@ -79,7 +76,7 @@ describe('entries stamped by another clock', () => {
 
   test('a withdrawal stamped before the newest one told is told in the next run, once', async () => {
     const h = await createWorkerHarness({ notify: { webhooks: [{ url: 'http://127.0.0.1:9/hook' }] } }, { queues: [] });
-    cleanups.push(() => h.close());
+    defer(() => h.close());
     const withdrawn = h.runtime.stores.builtThenWithdrawn;
 
     await withdrawn.record([{ at: T - 5 * MINUTE, normalized: 'history', version: '0.9', reason: 'yanked' }]);

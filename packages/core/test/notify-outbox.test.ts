@@ -1,27 +1,30 @@
 // The detector's commit and outbox in Redis: a run that died after deciding is finished by the next
 // run, exactly once; two runs at once cannot both notify.
 
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { notifyDetectorFor, runDetector } from '../src/notify/index.js';
 import { resolveWebhooks } from '../src/notify/notify-config.js';
 import type { Notification } from '../src/notify/notify-events.js';
 import { NotifyStore } from '../src/notify/notify-store.js';
 import type { DetectorState } from '../src/notify/detector.js';
-import { createWorkerHarness, startWebhookReceiver, waitFor, type WebhookReceiver, type WorkerHarness } from '@pypi-watch/test-utils';
+import {
+  cleanupsAfterEach,
+  createWorkerHarness,
+  startWebhookReceiver,
+  waitFor,
+  type WebhookReceiver,
+  type WorkerHarness,
+} from '@pypi-watch/test-utils';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
 
 async function setup(): Promise<{ r: WebhookReceiver; h: WorkerHarness }> {
-  const r = await startWebhookReceiver();
-  cleanups.push(() => r.stop());
+  const r = await startWebhookReceiver(defer);
   const h = await createWorkerHarness(
     { notify: { webhooks: [{ url: r.url('/a') }, { url: r.url('/b'), events: ['rss-gap'] }], backoff: '50ms', rateLimit: { max: 100 } } },
     { queues: ['notify'] },
   );
-  cleanups.push(() => h.close());
+  defer(() => h.close());
   return { r, h };
 }
 

@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { batchIdFor } from '../src/batch/batch-log.js';
 import { enqueueSubmits } from '../src/enqueue/enqueue-submits.js';
 import { notifyDetectorFor, runDetector, type DetectorRunResult } from '../src/notify/index.js';
@@ -15,6 +15,7 @@ import { NOTIFY_SCHEDULER_ID, registerSchedules } from '../src/scheduler/registe
 import type { Runtime } from '../src/runtime.js';
 import { startWorkers, type WorkerSet } from '../src/workers/start-workers.js';
 import {
+  cleanupsAfterEach,
   createPollHarness,
   createWorkerHarness,
   FakePypi,
@@ -24,16 +25,9 @@ import {
   type WebhookReceiver,
 } from '@pypi-watch/test-utils';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
 
-async function receiver(): Promise<WebhookReceiver> {
-  const r = await startWebhookReceiver();
-  cleanups.push(() => r.stop());
-  return r;
-}
+const receiver = () => startWebhookReceiver(defer);
 
 /** Fast retries, no pacing to wait for, alarms resolved at once: the tests count messages, not seconds. */
 const notifyConfig = (r: WebhookReceiver, extra: Record<string, unknown> = {}) => ({
@@ -70,7 +64,7 @@ async function workers(
 ): Promise<WorkerSet> {
   const set = await startWorkers(runtime, { queues, submitEnv, notifyEnv: {} });
   let closed = false;
-  cleanups.push(async () => {
+  defer(async () => {
     if (!closed) await set.close(5000);
   });
   return { workers: set.workers, close: async (ms) => ((closed = true), set.close(ms)) };
@@ -105,12 +99,12 @@ describe('notifications from the real pipeline', () => {
   test('built, then yanked upstream, and the build-failure digest: once each, across detector runs and a notify worker restart', async () => {
     const r = await receiver();
     const srv = await mkdtemp(join(tmpdir(), 'pypi-watch-farm-'));
-    cleanups.push(() => rm(srv, { recursive: true, force: true }));
+    defer(() => rm(srv, { recursive: true, force: true }));
     const h: PollHarness = await createPollHarness('changelog', {
       results: { every: '100ms', giveUpAfter: '30s', buildMissingDependencies: false, pathMap: { '/srv': srv } },
       ...notifyConfig(r, { digestEvery: '1m' }),
     });
-    cleanups.push(() => h.close());
+    defer(() => h.close());
     await h.poller.run();
     const pipeline = await workers(h.runtime, ['submit', 'result']);
     const notifier = await workers(h.runtime, ['notify']);
@@ -163,7 +157,7 @@ describe('notifications from the real pipeline', () => {
       { submit: { attempts: 2 }, ...notifyConfig(r, { refusedAfter: 3 }) },
       { queues: ['submit', 'notify'], submitEnv: { STANDIN_SUBMIT_MODE: 'refuse', STANDIN_SUBMIT_ERROR: 'queue is full, try later' } },
     );
-    cleanups.push(() => h.close());
+    defer(() => h.close());
     const enqueue = (names: string[]) =>
       enqueueSubmits({
         queue: h.runtime.queues.submit,
@@ -200,12 +194,12 @@ describe('notifications from the real pipeline', () => {
     const r = await receiver();
     const pypi = new FakePypi();
     await pypi.start();
-    cleanups.push(() => pypi.stop());
+    defer(() => pypi.stop());
     const h = await createWorkerHarness(
       { source: { type: 'changelog', baseUrl: pypi.baseUrl, pagePause: 0, retries: 0, timeout: '2s' }, ...notifyConfig(r) },
       { queues: ['poll', 'notify'] },
     );
-    cleanups.push(() => h.close());
+    defer(() => h.close());
     let n = 0;
     /** A scheduled-like poll job, one attempt (the queue's default is 5 over minutes). */
     const pollOnce = async (): Promise<string> => {
@@ -234,7 +228,7 @@ describe('notifications from the real pipeline', () => {
   test('an RSS gap from a real poll is told once by the scheduled detector (notify.every)', async () => {
     const r = await receiver();
     const h = await createPollHarness('rss', notifyConfig(r, { every: '1s' }));
-    cleanups.push(() => h.close());
+    defer(() => h.close());
     await workers(h.runtime, ['notify']);
     const schedules = await registerSchedules(h.runtime.queues, h.setup.config);
     expect(schedules).toContainEqual(expect.objectContaining({ queue: 'notify', id: NOTIFY_SCHEDULER_ID, everyMs: 1000 }));

@@ -4,16 +4,13 @@
 // still opens one.
 
 import { hostname } from 'node:os';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { notifyDetectorFor, runDetector, type DetectorRunResult } from '../src/notify/index.js';
 import { resolveWebhooks } from '../src/notify/notify-config.js';
 import type { Runtime } from '../src/runtime.js';
-import { createWorkerHarness, FakePypi, startWebhookReceiver, waitFor } from '@pypi-watch/test-utils';
+import { cleanupsAfterEach, createWorkerHarness, FakePypi, startWebhookReceiver, waitFor } from '@pypi-watch/test-utils';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
 
 function detect(runtime: Runtime): Promise<DetectorRunResult> {
   return runDetector(notifyDetectorFor(runtime, resolveWebhooks(runtime.config.notify.webhooks, {})));
@@ -21,11 +18,10 @@ function detect(runtime: Runtime): Promise<DetectorRunResult> {
 
 describe('poll-failing and the poll lock', () => {
   test('polls refused because another poll runs open no alarm; a poll that fails does', async () => {
-    const r = await startWebhookReceiver();
-    cleanups.push(() => r.stop());
+    const r = await startWebhookReceiver(defer);
     const pypi = new FakePypi();
     await pypi.start();
-    cleanups.push(() => pypi.stop());
+    defer(() => pypi.stop());
     const h = await createWorkerHarness(
       {
         source: { type: 'changelog', baseUrl: pypi.baseUrl, pagePause: 0, retries: 0, timeout: '2s' },
@@ -33,7 +29,7 @@ describe('poll-failing and the poll lock', () => {
       },
       { queues: ['poll', 'notify'] },
     );
-    cleanups.push(() => h.close());
+    defer(() => h.close());
     let n = 0;
     /** A scheduled-like poll job with one attempt (the queue's default is 5 over minutes). */
     const pollOnce = async (): Promise<string> => {

@@ -3,26 +3,26 @@
 // back through the receiver's words into a log line, a failed job's reason or stack trace in Redis,
 // or what `pypi-watch notify test` prints.
 
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { queueDeliveries } from '../src/notify/delivery-jobs.js';
 import { resolveWebhooks } from '../src/notify/notify-config.js';
 import type { Notification } from '../src/notify/notify-events.js';
 import { sendTestNotifications } from '../src/notify/notify-test.js';
-import { connectTestRedis, createWorkerHarness, startWebhookReceiver, waitFor, type WebhookReceiver } from '@pypi-watch/test-utils';
+import {
+  cleanupsAfterEach,
+  redisValuesText,
+  createWorkerHarness,
+  startWebhookReceiver,
+  waitFor,
+  type WebhookReceiver,
+} from '@pypi-watch/test-utils';
 
 const PATH_TOKEN = 'XoxbPathToken4f9e2c71d0';
 const QUERY_TOKEN = 'qk7Hd93ks0QueryToken';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
 
-async function receiver(): Promise<WebhookReceiver> {
-  const r = await startWebhookReceiver();
-  cleanups.push(() => r.stop());
-  return r;
-}
+const receiver = () => startWebhookReceiver(defer);
 
 const GAP: Notification = {
   id: 'rss-gap-7',
@@ -45,25 +45,6 @@ function echoing(r: WebhookReceiver): void {
   };
 }
 
-/** Every value under the prefix, as text (strings, hashes, lists, sets, sorted sets). */
-async function redisText(prefix: string): Promise<string> {
-  const redis = connectTestRedis();
-  try {
-    const parts: string[] = [];
-    for (const key of await redis.keys(`{${prefix}}*`)) {
-      const type = await redis.type(key);
-      if (type === 'string') parts.push((await redis.get(key)) ?? '');
-      else if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
-      else if (type === 'list') parts.push(JSON.stringify(await redis.lrange(key, 0, -1)));
-      else if (type === 'set') parts.push(JSON.stringify(await redis.smembers(key)));
-      else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(key, 0, -1)));
-    }
-    return parts.join('\n');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 describe('a receiver that quotes the webhook URL back', () => {
   test('its answer keeps the token out of the logs, Redis (failedReason, stack traces) and notify test', async () => {
     const r = await receiver();
@@ -77,7 +58,7 @@ describe('a receiver that quotes the webhook URL back', () => {
       { notify: { backoff: '20ms', attempts: 2, timeout: '2s', rateLimit: { max: 100, duration: '1s' }, webhooks } },
       { queues: ['notify'] },
     );
-    cleanups.push(() => h.close());
+    defer(() => h.close());
     const resolved = resolveWebhooks(h.setup.config.notify.webhooks, {});
     await queueDeliveries(h.runtime.queues.notify, resolved, [GAP]);
     await waitFor(async () => (await h.runtime.queues.notify.getJobCounts('failed')).failed === 3, {
@@ -99,7 +80,7 @@ describe('a receiver that quotes the webhook URL back', () => {
       reasons.join('\n'),
       JSON.stringify(failed.map((job) => job.stacktrace)),
       h.logs.text(),
-      await redisText(h.setup.prefix),
+      await redisValuesText(h.setup.prefix),
     ]) {
       expect(text).not.toContain(PATH_TOKEN);
       expect(text).not.toContain(QUERY_TOKEN);

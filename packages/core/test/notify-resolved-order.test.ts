@@ -3,16 +3,13 @@
 // alone, "resolved" would arrive first, and a receiver that keeps the last state it was told (a
 // status page, an incident tool fed the JSON format) would keep the alarm open for good.
 
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { queueDeliveries } from '../src/notify/delivery-jobs.js';
 import { resolveWebhooks } from '../src/notify/notify-config.js';
 import type { Notification } from '../src/notify/notify-events.js';
-import { createWorkerHarness, startWebhookReceiver, waitFor } from '@pypi-watch/test-utils';
+import { cleanupsAfterEach, createWorkerHarness, startWebhookReceiver, waitFor } from '@pypi-watch/test-utils';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
 
 const OPENED_AT = Date.UTC(2026, 11, 1, 8);
 
@@ -37,8 +34,7 @@ const resolved: Notification = {
 
 describe('an alarm told while the receiver was down', () => {
   test('"resolved" reaches the receiver after its "opened", each once', async () => {
-    const r = await startWebhookReceiver();
-    cleanups.push(() => r.stop());
+    const r = await startWebhookReceiver(defer);
     await r.stop();
     const h = await createWorkerHarness(
       {
@@ -52,7 +48,7 @@ describe('an alarm told while the receiver was down', () => {
       },
       { queues: ['notify'] },
     );
-    cleanups.push(() => h.close());
+    defer(() => h.close());
     const webhooks = resolveWebhooks(h.setup.config.notify.webhooks, {});
     const openedJob = `${opened.id}--${webhooks[0]!.id}`;
     await queueDeliveries(h.runtime.queues.notify, webhooks, [opened]);

@@ -3,16 +3,13 @@
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { queueDeliveries } from '../src/notify/delivery-jobs.js';
 import { resolveWebhooks } from '../src/notify/notify-config.js';
 import type { Notification } from '../src/notify/notify-events.js';
-import { createWorkerHarness, waitFor } from '@pypi-watch/test-utils';
+import { cleanupsAfterEach, createWorkerHarness, waitFor } from '@pypi-watch/test-utils';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
 
 /** Counts POSTs per path; `/dribble` sends 200 and a byte every 100 ms, `/cut` sends 200 and part of a body, then resets. */
 async function stallingReceiver(): Promise<{ url: (path: string) => string; posts: Map<string, number> }> {
@@ -33,7 +30,7 @@ async function stallingReceiver(): Promise<{ url: (path: string) => string; post
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(async () => {
+  defer(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
@@ -69,7 +66,7 @@ describe('a receiver that answers 200 and then stalls', () => {
       },
       { queues: ['notify'] },
     );
-    cleanups.push(() => h.close());
+    defer(() => h.close());
     await queueDeliveries(h.runtime.queues.notify, resolveWebhooks(h.setup.config.notify.webhooks, {}), [GAP]);
     await waitFor(
       async () => {

@@ -7,11 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, test } from 'vitest';
 import { batchIdFor } from '../src/batch/batch-log.js';
 import { enqueueSubmits } from '../src/enqueue/enqueue-submits.js';
-import { FakePypi, readSubmitCalls, connectTestRedis, waitFor, createWorkerHarness, type WorkerHarness } from '@pypi-watch/test-utils';
+import { FakePypi, readSubmitCalls, dumpRedisPrefix, waitFor, createWorkerHarness, type WorkerHarness } from '@pypi-watch/test-utils';
 
 const AI_API_KEY = `sk-ai-${randomBytes(12).toString('hex')}`;
 const ACCOUNT_TOKEN = `tok-${randomBytes(12).toString('hex')}`;
@@ -65,46 +64,6 @@ async function submitOne(h: Harness, name: string): Promise<string> {
   return batchId;
 }
 
-/** Every key under the prefix and its whole value, whatever its type, as text. */
-async function dumpRedis(redis: Redis, prefix: string): Promise<Map<string, string>> {
-  const dump = new Map<string, string>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      const type = await redis.type(key);
-      let value: unknown;
-      switch (type) {
-        case 'string':
-          value = await redis.get(key);
-          break;
-        case 'hash':
-          value = await redis.hgetall(key);
-          break;
-        case 'list':
-          value = await redis.lrange(key, 0, -1);
-          break;
-        case 'set':
-          value = await redis.smembers(key);
-          break;
-        case 'zset':
-          value = await redis.zrange(key, 0, -1, 'WITHSCORES');
-          break;
-        case 'stream':
-          value = await redis.xrange(key, '-', '+');
-          break;
-        case 'none':
-          continue; // expired or removed meanwhile
-        default:
-          throw new Error(`key ${key} has type ${type}, which this dump does not read`);
-      }
-      dump.set(key, JSON.stringify(value));
-    }
-  } while (cursor !== '0');
-  return dump;
-}
-
 /** Path → content of every file under `dir`. */
 async function readTree(dir: string): Promise<Map<string, string>> {
   const files = new Map<string, string>();
@@ -120,13 +79,8 @@ async function readTree(dir: string): Promise<Map<string, string>> {
 async function findSecret(h: Harness, secret: string, allowedFiles: (path: string) => boolean = () => false): Promise<string[]> {
   const found: string[] = [];
   if (h.logs.text().includes(secret)) found.push('log lines');
-  const redis = connectTestRedis();
-  try {
-    for (const [key, value] of await dumpRedis(redis, h.setup.prefix)) {
-      if (key.includes(secret) || value.includes(secret)) found.push(`redis ${key}`);
-    }
-  } finally {
-    redis.disconnect();
+  for (const [key, value] of await dumpRedisPrefix(h.setup.prefix)) {
+    if (key.includes(secret) || value.includes(secret)) found.push(`redis ${key}`);
   }
   for (const queue of h.runtime.queues.all) {
     for (const job of await queue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed', 'prioritized'])) {

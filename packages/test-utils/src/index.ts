@@ -14,3 +14,6 @@ export * from './poll-harness.js';
 export * from './cli-process.js';
 export * from './cli-setup.js';
 export * from './webhook-receiver.js';
+export * from './redis-dump.js';
+export * from './cleanups-after-each.js';
+export * from './test-runtime.js';

@@ -4,6 +4,7 @@
 
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Defer } from './cleanups-after-each.js';
 
 export interface ReceivedRequest {
   readonly method: string;
@@ -89,9 +90,10 @@ export class WebhookReceiver {
   }
 }
 
-/** A started receiver. */
-export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+/** A started receiver; given a `defer` (cleanupsAfterEach), stopped after the test. */
+export async function startWebhookReceiver(defer?: Defer): Promise<WebhookReceiver> {
   const receiver = new WebhookReceiver();
   await receiver.start();
+  defer?.(() => receiver.stop());
   return receiver;
 }
