@@ -10,22 +10,13 @@ import { MetricsStore } from '../src/metrics/metrics-store.js';
 import { bucketOf } from '../src/metrics/time-series.js';
 import { readOverview } from '../src/overview/read-overview.js';
 import { redisKeys, type RedisKeys } from '../src/redis/redis-keys.js';
-import { openRuntime, type Runtime } from '../src/runtime.js';
-import { captureLogs, connectTestRedis, createTestSetup, deleteKeysWithPrefix, type TestSetup } from '@pypi-watch/test-utils';
+import type { Runtime } from '../src/runtime.js';
+import { connectTestRedis, runtimeAfterEach } from '@pypi-watch/test-utils';
 
-let setup: TestSetup | undefined;
-let runtime: Runtime | undefined;
+const openTestRuntime = runtimeAfterEach();
 const connections: Redis[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const connection of connections.splice(0)) connection.disconnect();
-  if (setup) {
-    const redis = connectTestRedis();
-    await deleteKeysWithPrefix(redis, setup.prefix);
-    redis.disconnect();
-  }
-  await runtime?.close();
-  await setup?.remove();
-  setup = runtime = undefined;
 });
 
 /** Bytes Redis sent on a connection of its own during one readOverview, and what it read. */
@@ -61,8 +52,7 @@ async function plant(redis: Redis, keys: RedisKeys, now: number): Promise<void> 
 
 describe('readOverview over planted values', () => {
   test('receives about what an honest read receives, and shows the honest numbers', async () => {
-    setup = await createTestSetup();
-    runtime = await openRuntime({ config: setup.config, logger: captureLogs().logger });
+    const { setup, runtime } = await openTestRuntime();
     const keys = redisKeys(setup.prefix);
     const now = Date.now();
     const store = new MetricsStore({ redis: runtime.redis, keys, now: () => now - 60_000 });
@@ -99,8 +89,7 @@ describe('readOverview over planted values', () => {
   }, 120_000);
 
   test('a last poll as big as pypi-watch writes one (an RSS cursor of 500 seen titles of 512 characters, before and after) is read', async () => {
-    setup = await createTestSetup();
-    runtime = await openRuntime({ config: setup.config, logger: captureLogs().logger });
+    const { setup, runtime } = await openTestRuntime();
     const keys = redisKeys(setup.prefix);
     const now = Date.now();
     const seen = Array.from({ length: 500 }, (_, i): [string, number] => [`${'n'.repeat(500)} ${i}.0`, now / 1000]);

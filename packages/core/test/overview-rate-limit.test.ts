@@ -1,30 +1,15 @@
 // The overview's submit.rateLimit per minute, for limits of every size the config takes: a farm quota
 // of a few submits a day is a rate well below 0.01 a minute, and must not be shown as a limit of 0.
 
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readOverview } from '../src/overview/read-overview.js';
-import { openRuntime, type Runtime } from '../src/runtime.js';
-import { captureLogs, connectTestRedis, createTestSetup, deleteKeysWithPrefix, type TestSetup } from '@pypi-watch/test-utils';
+import { runtimeAfterEach } from '@pypi-watch/test-utils';
 
-let setup: TestSetup | undefined;
-let runtime: Runtime | undefined;
-afterEach(async () => {
-  if (setup) {
-    const redis = connectTestRedis();
-    await deleteKeysWithPrefix(redis, setup.prefix);
-    redis.disconnect();
-  }
-  await runtime?.close();
-  await setup?.remove();
-  setup = runtime = undefined;
-});
+const openTestRuntime = runtimeAfterEach();
 
 async function limitFor(rateLimit: { max: number; duration: string }): Promise<number | undefined> {
-  setup = await createTestSetup({ submit: { rateLimit } });
-  runtime = await openRuntime({ config: setup.config, logger: captureLogs().logger });
+  const { runtime } = await openTestRuntime({ submit: { rateLimit } });
   const overview = await readOverview(runtime, Date.now());
-  await runtime.close();
-  runtime = undefined;
   return overview.rate.limitPerMinute;
 }
 

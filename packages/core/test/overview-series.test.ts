@@ -3,7 +3,7 @@
 // merged across hours, hostile Redis content, and one round trip per recorded event.
 
 import type { Redis } from 'ioredis';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { MetricsStore } from '../src/metrics/metrics-store.js';
 import {
   bucketOf,
@@ -17,29 +17,17 @@ import {
 } from '../src/metrics/time-series.js';
 import { readOverview } from '../src/overview/read-overview.js';
 import { redisKeys, type RedisKeys } from '../src/redis/redis-keys.js';
-import { openRuntime, type Runtime } from '../src/runtime.js';
-import { captureLogs, connectTestRedis, createTestSetup, deleteKeysWithPrefix, type TestSetup } from '@pypi-watch/test-utils';
+import type { Runtime } from '../src/runtime.js';
+import { connectTestRedis, runtimeAfterEach } from '@pypi-watch/test-utils';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-let setup: TestSetup | undefined;
-let runtime: Runtime | undefined;
-afterEach(async () => {
-  if (setup) {
-    const redis = connectTestRedis();
-    await deleteKeysWithPrefix(redis, setup.prefix);
-    redis.disconnect();
-  }
-  await runtime?.close();
-  await setup?.remove();
-  setup = runtime = undefined;
-});
+const openTestRuntime = runtimeAfterEach();
 
 async function open(): Promise<{ runtime: Runtime; keys: RedisKeys; redis: Redis; storeAt: (at: number) => MetricsStore }> {
-  setup = await createTestSetup();
-  runtime = await openRuntime({ config: setup.config, logger: captureLogs().logger });
+  const { setup, runtime } = await openTestRuntime();
   const keys = redisKeys(setup.prefix);
   const redis = runtime.redis;
   return { runtime, keys, redis, storeAt: (at) => new MetricsStore({ redis, keys, now: () => at }) };

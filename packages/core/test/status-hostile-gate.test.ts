@@ -2,23 +2,11 @@
 // whose time no Date holds, or that is not a time at all (forged, or written by another version), must
 // not stop status from printing everything else. Such an entry is left out; well-formed ones are shown.
 
-import { afterEach, describe, expect, test } from 'vitest';
-import { openRuntime, type Runtime } from '../src/runtime.js';
+import { describe, expect, test } from 'vitest';
 import { readStatus } from '../src/status/queue-status.js';
-import { captureLogs, connectTestRedis, createTestSetup, deleteKeysWithPrefix, type TestSetup } from '@pypi-watch/test-utils';
+import { runtimeAfterEach } from '@pypi-watch/test-utils';
 
-let setup: TestSetup | undefined;
-let runtime: Runtime | undefined;
-afterEach(async () => {
-  if (setup) {
-    const redis = connectTestRedis();
-    await deleteKeysWithPrefix(redis, setup.prefix);
-    redis.disconnect();
-  }
-  await runtime?.close();
-  await setup?.remove();
-  setup = runtime = undefined;
-});
+const openTestRuntime = runtimeAfterEach();
 
 const entry = (since: unknown, name: unknown = 'slow-pkg') => ({
   state: 'waiting',
@@ -33,8 +21,7 @@ const entry = (since: unknown, name: unknown = 'slow-pkg') => ({
 
 describe('status over a forged gate entry', () => {
   test.each([[1e300], ['yesterday'], [null], [Number.NaN]])('since %o: status answers, without the entry', async (since) => {
-    setup = await createTestSetup();
-    runtime = await openRuntime({ config: setup.config, logger: captureLogs().logger });
+    const { runtime } = await openTestRuntime();
     const { keys } = runtime.stores;
     await runtime.redis.hset(keys.gate, 'slow-pkg==1.0', JSON.stringify(entry(since)));
     await runtime.redis.zadd(keys.gateDue.waiting, 1, 'slow-pkg==1.0');
@@ -44,8 +31,7 @@ describe('status over a forged gate entry', () => {
   });
 
   test('a well-formed entry is shown; a name that is not text is not', async () => {
-    setup = await createTestSetup();
-    runtime = await openRuntime({ config: setup.config, logger: captureLogs().logger });
+    const { runtime } = await openTestRuntime();
     const { keys } = runtime.stores;
     const since = Date.parse('2026-11-30T12:00:00Z');
     await runtime.redis.hset(keys.gate, 'slow-pkg==1.0', JSON.stringify(entry(since)));
