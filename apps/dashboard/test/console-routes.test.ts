@@ -5,21 +5,14 @@
 import { readOverview, type Overview } from '@pypi-watch/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ASSETS } from '../src/asset-routes.js';
-import {
-  basicAuthHeader,
-  createDashboardHarness,
-  DASHBOARD_PASSWORD,
-  DASHBOARD_USER,
-  type DashboardHarness,
-} from './support/dashboard-harness.js';
+import { createLockedDashboardHarness, OPERATOR_AUTH, type DashboardHarness } from './support/dashboard-harness.js';
 
-const AUTH = { authorization: basicAuthHeader(DASHBOARD_USER, DASHBOARD_PASSWORD) };
 const HOSTILE = '</script><script src="x.js"></script><!--<img src=x onerror=alert(1)>\u2028';
 
 let h: DashboardHarness;
 
 beforeAll(async () => {
-  h = await createDashboardHarness({ env: { DASHBOARD_USER, DASHBOARD_PASSWORD } });
+  h = await createLockedDashboardHarness();
   const workers = await h.startWorkers();
   await h.enqueue('alpha', 'fail-beta');
   await h.settled(2);
@@ -37,7 +30,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const get = (path: string) => fetch(new URL(path, h.dashboard.url), { headers: AUTH });
+const get = (path: string) => fetch(new URL(path, h.dashboard.url), { headers: OPERATOR_AUTH });
 
 /** The parts of an overview that do not move with the clock between two reads. */
 const steady = (o: Overview) => ({ backlog: o.backlog, attention: o.attention, lastPoll: o.lastPoll, limit: o.rate.limitPerMinute });

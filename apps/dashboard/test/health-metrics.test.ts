@@ -13,22 +13,15 @@ import {
   type Runtime,
 } from '@pypi-watch/core';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { assertDashboardExposure, isLoopbackHost, startDashboard, type RunningDashboard } from '../src/index.js';
-import { captureLogs, createTestSetup, type TestSetup } from '@pypi-watch/test-utils';
+import { captureLogs, cleanupsAfterEach, createTestSetup, type TestSetup } from '@pypi-watch/test-utils';
 import { createDashboardHarness, DASHBOARD_PASSWORD, waitFor, type DashboardHarness } from './support/dashboard-harness.js';
 import { parseExposition } from './support/prometheus-text.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
 
-async function harness(options: Parameters<typeof createDashboardHarness>[0] = {}): Promise<DashboardHarness> {
-  const h = await createDashboardHarness(options);
-  cleanups.push(() => h.close());
-  return h;
-}
+const harness = (options: Parameters<typeof createDashboardHarness>[0] = {}) => createDashboardHarness({ ...options, defer });
 
 const get = (h: { dashboard: RunningDashboard }, path: string, init?: RequestInit) => fetch(new URL(path, h.dashboard.url), init);
 
@@ -82,7 +75,7 @@ describe('/healthz', () => {
       const logs = captureLogs();
       runtime = await openRuntime({ config: setup.config, logger: logs.logger });
       dashboard = await startDashboard(runtime);
-      cleanups.push(async () => {
+      defer(async () => {
         await dashboard.close();
         runtime.redis.disconnect(); // Redis may be gone: quit() would wait for it forever
         await runtime.close();
@@ -111,7 +104,7 @@ describe('/healthz', () => {
     test('503 when Redis is connected but does not answer PING within a second', async () => {
       await startPrivate();
       const admin = new Redis(server.url);
-      cleanups.push(async () => void admin.disconnect());
+      defer(async () => void admin.disconnect());
       // Every other client's commands wait until the pause ends: a hung Redis, still "ready" to ioredis.
       await admin.call('CLIENT', 'PAUSE', '2500', 'ALL');
       const started = Date.now();
@@ -216,9 +209,9 @@ describe('who may reach the dashboard', () => {
 
   test('a non-loopback host without DASHBOARD_PASSWORD is refused with a ConfigError naming what to set', async () => {
     const setup = await createTestSetup({ dashboard: { host: '0.0.0.0', port: 0 } });
-    cleanups.push(() => setup.remove());
+    defer(() => setup.remove());
     const runtime = await openRuntime({ config: setup.config, logger: captureLogs().logger });
-    cleanups.push(() => runtime.close());
+    defer(() => runtime.close());
     const refused = startDashboard(runtime);
     await expect(refused).rejects.toBeInstanceOf(ConfigError);
     await expect(refused).rejects.toThrow(/dashboard\.host is "0\.0\.0\.0".*DASHBOARD_PASSWORD/);

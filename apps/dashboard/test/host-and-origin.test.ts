@@ -4,13 +4,7 @@ import { connect } from 'node:net';
 import { ConfigError } from '@pypi-watch/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestSetup } from '@pypi-watch/test-utils';
-import {
-  basicAuthHeader,
-  createDashboardHarness,
-  DASHBOARD_PASSWORD,
-  DASHBOARD_USER,
-  type DashboardHarness,
-} from './support/dashboard-harness.js';
+import { createDashboardHarness, createLockedDashboardHarness, OPERATOR_AUTH, type DashboardHarness } from './support/dashboard-harness.js';
 import { rawRequest, type RawRequest } from './support/raw-request.js';
 
 const PUBLIC_NAME = 'dashboard.example.org';
@@ -23,7 +17,7 @@ let locked: DashboardHarness;
 
 beforeAll(async () => {
   open = await createDashboardHarness({ config: { dashboard: { allowedHosts: [PUBLIC_NAME, COMPOSE_PEER_NAME] } } });
-  locked = await createDashboardHarness({ env: { DASHBOARD_PASSWORD, DASHBOARD_USER } });
+  locked = await createLockedDashboardHarness();
 }, 60_000);
 
 afterAll(async () => {
@@ -94,7 +88,7 @@ describe('DNS rebinding: only our own Host names are answered', () => {
   });
 
   test('a forged Host with the right password is refused too', async () => {
-    const authorization = basicAuthHeader(DASHBOARD_USER, DASHBOARD_PASSWORD);
+    const authorization = OPERATOR_AUTH.authorization;
     expect((await send(locked, { path: '/ui/api/queues', headers: { authorization } })).status).toBe(200);
     expect((await send(locked, { path: '/ui/api/queues', headers: { host: 'evil.example', authorization } })).status).toBe(421);
     expect((await send(locked, { path: '/healthz', headers: { host: 'evil.example' } })).status).toBe(421);
@@ -281,7 +275,7 @@ describe('CSRF: state changes only from our own origin, with JSON', () => {
       method: 'POST',
       path: ADD,
       headers: {
-        authorization: basicAuthHeader(DASHBOARD_USER, DASHBOARD_PASSWORD),
+        authorization: OPERATOR_AUTH.authorization,
         origin: 'https://evil.example',
         'sec-fetch-site': 'cross-site',
         'content-type': 'text/plain',

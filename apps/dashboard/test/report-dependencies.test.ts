@@ -1,25 +1,14 @@
 // The dashboard's build report shows missing dependencies as `pypi-watch report` does.
 
-import { afterEach, describe, expect, test } from 'vitest';
-import {
-  basicAuthHeader,
-  createDashboardHarness,
-  DASHBOARD_PASSWORD,
-  DASHBOARD_USER,
-  type DashboardHarness,
-} from './support/dashboard-harness.js';
+import { describe, expect, test } from 'vitest';
+import { cleanupsAfterEach } from '@pypi-watch/test-utils';
+import { createLockedDashboardHarness, OPERATOR_AUTH } from './support/dashboard-harness.js';
 
-let harness: DashboardHarness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
-const AUTH = { authorization: basicAuthHeader(DASHBOARD_USER, DASHBOARD_PASSWORD) };
+const defer = cleanupsAfterEach();
 
 describe('report page: missing dependencies', () => {
   test('resolved vs still missing, and the most wanted, on /report and /api/report', async () => {
-    harness = await createDashboardHarness({ env: { DASHBOARD_USER, DASHBOARD_PASSWORD } });
+    const harness = await createLockedDashboardHarness({ defer });
     const { dependencies } = harness.runtime.stores;
     const target = 'os_arch=aarch64,testbox=vm-2p8g';
     await dependencies.want(['flit-core', 'flit-core', 'b-mod', 'module:_ctypes']);
@@ -32,7 +21,7 @@ describe('report page: missing dependencies', () => {
     await dependencies.setBuild('flit-core', target, { jobId: 'flit-core|x|dependency', at: Date.now(), status: 'queued' });
     const url = harness.dashboard.url;
 
-    const api = (await (await fetch(`${url}/api/report?since=7d`, { headers: AUTH })).json()) as { dependencies: unknown };
+    const api = (await (await fetch(`${url}/api/report?since=7d`, { headers: OPERATOR_AUTH })).json()) as { dependencies: unknown };
     expect(api.dependencies).toEqual({
       resolved: 1,
       stillMissing: 2,
@@ -41,7 +30,7 @@ describe('report page: missing dependencies', () => {
         { project: 'module:_ctypes', wantedBy: 1, status: 'not built' },
       ],
     });
-    const html = await (await fetch(`${url}/report?since=7d`, { headers: AUTH })).text();
+    const html = await (await fetch(`${url}/report?since=7d`, { headers: OPERATOR_AUTH })).text();
     expect(html).toContain('<p class="chart-note" id="dependencies">1 resolved (built), 2 still missing.');
     // Ranked bars, most wanted first, each with its count and status; a module no project was found for says so.
     expect(html).toMatch(

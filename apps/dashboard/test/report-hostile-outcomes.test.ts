@@ -4,20 +4,12 @@
 
 import type { BuildOutcome, BuildReport } from '@pypi-watch/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  basicAuthHeader,
-  createDashboardHarness,
-  DASHBOARD_PASSWORD,
-  DASHBOARD_USER,
-  type DashboardHarness,
-} from './support/dashboard-harness.js';
-
-const AUTH = { authorization: basicAuthHeader(DASHBOARD_USER, DASHBOARD_PASSWORD) };
+import { createLockedDashboardHarness, OPERATOR_AUTH, type DashboardHarness } from './support/dashboard-harness.js';
 
 let h: DashboardHarness;
 
 beforeAll(async () => {
-  h = await createDashboardHarness({ env: { DASHBOARD_USER, DASHBOARD_PASSWORD } });
+  h = await createLockedDashboardHarness();
   const now = Date.now();
   const real: BuildOutcome = {
     name: 'real-fail',
@@ -57,7 +49,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const get = (path: string) => fetch(new URL(path, h.dashboard.url), { headers: AUTH });
+const get = (path: string) => fetch(new URL(path, h.dashboard.url), { headers: OPERATOR_AUTH });
 
 describe('the report over forged outcomes', () => {
   test('/api/report counts the real outcomes only, an unknown kind as other', async () => {

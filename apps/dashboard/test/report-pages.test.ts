@@ -1,23 +1,12 @@
 // The dashboard's build report, its why lookup, and the per-outcome counters on /metrics.
 
 import type { BuildOutcome } from '@pypi-watch/core';
-import { afterEach, describe, expect, test } from 'vitest';
-import {
-  basicAuthHeader,
-  createDashboardHarness,
-  DASHBOARD_PASSWORD,
-  DASHBOARD_USER,
-  type DashboardHarness,
-} from './support/dashboard-harness.js';
+import { describe, expect, test } from 'vitest';
+import { cleanupsAfterEach } from '@pypi-watch/test-utils';
+import { createLockedDashboardHarness, OPERATOR_AUTH } from './support/dashboard-harness.js';
 import { parseExposition } from './support/prometheus-text.js';
 
-let harness: DashboardHarness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
-const AUTH = { authorization: basicAuthHeader(DASHBOARD_USER, DASHBOARD_PASSWORD) };
+const defer = cleanupsAfterEach();
 
 /** The big number of the report's figure `id`. */
 const figureValue = (html: string, id: string) =>
@@ -42,7 +31,7 @@ function outcome(name: string, status: BuildOutcome['status'], extra: Partial<Bu
 
 describe('report pages', () => {
   test('/report and /api/report show outcomes; /why tells a release story; /metrics counts outcomes', async () => {
-    harness = await createDashboardHarness({ env: { DASHBOARD_USER, DASHBOARD_PASSWORD } });
+    const harness = await createLockedDashboardHarness({ defer });
     const { runtime } = harness;
     const { results, metrics, decisions } = runtime.stores;
     const seeded = [
@@ -68,7 +57,7 @@ describe('report pages', () => {
     const url = harness.dashboard.url;
 
     expect((await fetch(`${url}/report`)).status).toBe(401);
-    const api = (await (await fetch(`${url}/api/report?since=7d`, { headers: AUTH })).json()) as {
+    const api = (await (await fetch(`${url}/api/report?since=7d`, { headers: OPERATOR_AUTH })).json()) as {
       total: number;
       byStatus: Record<string, number>;
       successRate: number;
@@ -77,20 +66,20 @@ describe('report pages', () => {
     expect(api.byStatus).toMatchObject({ success: 2, failure: 2 });
     expect(api.successRate).toBe(0.5);
 
-    const html = await (await fetch(`${url}/report?since=7d`, { headers: AUTH })).text();
+    const html = await (await fetch(`${url}/report?since=7d`, { headers: OPERATOR_AUTH })).text();
     expect(figureValue(html, 'success-rate')).toBe('50.0%');
     expect(figureValue(html, 'builds')).toBe('4');
     expect(html).toMatch(/<ol class="bars" id="failure-kinds"><li class="c-bad" data-label="missing-dependency" data-value="1">/);
     expect(html).toContain('bad-&lt;script&gt;');
     expect(html).not.toContain('bad-<script>');
 
-    const why = await (await fetch(`${url}/why?name=${encodeURIComponent('bad-dep==1.0')}`, { headers: AUTH })).text();
+    const why = await (await fetch(`${url}/why?name=${encodeURIComponent('bad-dep==1.0')}`, { headers: OPERATOR_AUTH })).text();
     expect(why).toMatch(/queued by poll as 1 submit job\(s\) in submit-log-20261125-120000/);
     expect(why).toMatch(/build for os_arch=aarch64: failure \(missing-dependency\)/);
-    const filtered = await (await fetch(`${url}/why?name=Types_Foo`, { headers: AUTH })).text();
+    const filtered = await (await fetch(`${url}/why?name=Types_Foo`, { headers: OPERATOR_AUTH })).text();
     expect(filtered).toContain('not built: filtered by deny:^types-');
 
-    const exposition = parseExposition(await (await fetch(`${url}/metrics`, { headers: AUTH })).text());
+    const exposition = parseExposition(await (await fetch(`${url}/metrics`, { headers: OPERATOR_AUTH })).text());
     const value = (name: string, labels: Record<string, string>) =>
       exposition.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
     expect(value('pypi_watch_builds_total', { outcome: 'success' })).toBe(3);
@@ -99,7 +88,7 @@ describe('report pages', () => {
   });
 
   test('/why refuses NAME== (as `pypi-watch why` does); the report links an unversioned build by name alone', async () => {
-    harness = await createDashboardHarness({ env: { DASHBOARD_USER, DASHBOARD_PASSWORD } });
+    const harness = await createLockedDashboardHarness({ defer });
     const { runtime } = harness;
     const url = harness.dashboard.url;
     const { version: _version, ...unversioned } = outcome('whole-proj', 'failure', { kind: 'other' });
@@ -108,13 +97,13 @@ describe('report pages', () => {
       { subject: 'whole-proj', decision: { kind: 'queued', origin: 'enqueue', batchId: 'submit-log-20261125-120000', jobs: 1 } },
     ]);
 
-    const html = await (await fetch(`${url}/report?since=7d`, { headers: AUTH })).text();
+    const html = await (await fetch(`${url}/report?since=7d`, { headers: OPERATOR_AUTH })).text();
     expect(html).toContain('<a href="why?name=whole-proj">');
-    const story = await (await fetch(`${url}/why?name=whole-proj`, { headers: AUTH })).text();
+    const story = await (await fetch(`${url}/why?name=whole-proj`, { headers: OPERATOR_AUTH })).text();
     expect(story).toMatch(/queued by enqueue as 1 submit job\(s\)/);
 
     for (const spec of ['whole-proj==', '==1.0']) {
-      const refused = await fetch(`${url}/why?name=${encodeURIComponent(spec)}`, { headers: AUTH });
+      const refused = await fetch(`${url}/why?name=${encodeURIComponent(spec)}`, { headers: OPERATOR_AUTH });
       expect(refused.status).toBe(400);
       expect(await refused.text()).toMatch(/Expected NAME or NAME==VERSION \(empty (version|project name)\)/);
     }

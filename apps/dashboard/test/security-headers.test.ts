@@ -2,13 +2,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../src/security-headers.js';
-import {
-  basicAuthHeader,
-  createDashboardHarness,
-  DASHBOARD_PASSWORD,
-  DASHBOARD_USER,
-  type DashboardHarness,
-} from './support/dashboard-harness.js';
+import { createDashboardHarness, createLockedDashboardHarness, OPERATOR_AUTH, type DashboardHarness } from './support/dashboard-harness.js';
 import { rawRequest, type RawRequest } from './support/raw-request.js';
 
 let open: DashboardHarness;
@@ -18,7 +12,7 @@ let boardScript: string;
 
 beforeAll(async () => {
   open = await createDashboardHarness();
-  locked = await createDashboardHarness({ env: { DASHBOARD_PASSWORD, DASHBOARD_USER } });
+  locked = await createLockedDashboardHarness();
   const page = await rawRequest(open.dashboard.url, { path: '/ui/' });
   boardScript = `/ui/${/src="(static\/js\/[^"]+\.js)"/.exec(page.body)?.[1] ?? 'no-script-in-the-board-page'}`;
 }, 60_000);
@@ -28,7 +22,7 @@ afterAll(async () => {
   await locked?.close();
 });
 
-const authorization = basicAuthHeader(DASHBOARD_USER, DASHBOARD_PASSWORD);
+const authorization = OPERATOR_AUTH.authorization;
 
 describe('security headers', () => {
   test('the policy: scripts from self only, no framing, no plugins, no base or form targets elsewhere', () => {

@@ -18,12 +18,15 @@ import {
   connectTestRedis,
   deleteKeysWithPrefix,
   waitFor,
+  type Defer,
 } from '@pypi-watch/test-utils';
 
 export { waitFor };
 
 export const DASHBOARD_USER = 'operator';
 export const DASHBOARD_PASSWORD = 'correct horse battery staple';
+/** Request headers that log in as the operator on a dashboard from `createLockedDashboardHarness`. */
+export const OPERATOR_AUTH = { authorization: basicAuthHeader(DASHBOARD_USER, DASHBOARD_PASSWORD) };
 
 export interface DashboardHarness {
   readonly setup: TestSetup;
@@ -45,6 +48,8 @@ export interface HarnessOptions {
   /** Environment the config is loaded with (DASHBOARD_PASSWORD, DASHBOARD_USER). */
   readonly env?: NodeJS.ProcessEnv;
   readonly dashboard?: DashboardAppOptions;
+  /** Given (cleanupsAfterEach), the harness is closed after the test. */
+  readonly defer?: Defer;
 }
 
 export async function createDashboardHarness(options: HarnessOptions = {}): Promise<DashboardHarness> {
@@ -71,7 +76,7 @@ export async function createDashboardHarness(options: HarnessOptions = {}): Prom
     throw error;
   }
   let workers: WorkerSet | undefined;
-  return {
+  const harness: DashboardHarness = {
     setup,
     runtime,
     logs,
@@ -105,6 +110,13 @@ export async function createDashboardHarness(options: HarnessOptions = {}): Prom
       await setup.remove();
     },
   };
+  options.defer?.(() => harness.close());
+  return harness;
+}
+
+/** A dashboard behind basic auth with the operator's login (OPERATOR_AUTH), as most route tests want it. */
+export function createLockedDashboardHarness(options: HarnessOptions = {}): Promise<DashboardHarness> {
+  return createDashboardHarness({ ...options, env: { DASHBOARD_USER, DASHBOARD_PASSWORD, ...options.env } });
 }
 
 /** `Authorization` header value for basic auth. */
