@@ -252,7 +252,13 @@ export async function runPoll(deps: PollDeps, request: PollRequest = {}): Promis
       onProgress: request.onProgress,
     },
     // Release→submit latency counts from the sdist's event when the gate waits for one, else from the release.
-    buildable.map((c) => ({ ...c, releasedAt: (deps.gate.requiresSdist && events.releases.get(c.key)?.sdistAt) || c.since })),
+    // Only what a job needs: a copy of every candidate with all its fields cost 100,000 spreads a big poll.
+    buildable.map((c) => ({
+      name: c.name,
+      normalized: c.normalized,
+      version: c.version,
+      releasedAt: (deps.gate.requiresSdist && events.releases.get(c.key)?.sdistAt) || c.since,
+    })),
   );
   appendAll(decisions, queued.decisions);
   const decided = [...buildable.map((release) => release.key), ...noSdist];
