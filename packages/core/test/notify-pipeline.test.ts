@@ -3,9 +3,6 @@
 // real notify worker delivering to a local receiver. Each event arrives once per event (or digest),
 // however often the detector runs, and across a worker restart.
 
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { batchIdFor } from '../src/batch/batch-log.js';
 import { enqueueSubmits } from '../src/enqueue/enqueue-submits.js';
@@ -16,9 +13,11 @@ import type { Runtime } from '../src/runtime.js';
 import { startWorkers, type WorkerSet } from '../src/workers/start-workers.js';
 import {
   cleanupsAfterEach,
+  createFarmDir,
   createPollHarness,
   createWorkerHarness,
   FakePypi,
+  playFarm,
   startWebhookReceiver,
   waitFor,
   type PollHarness,
@@ -70,36 +69,10 @@ async function workers(
   return { workers: set.workers, close: async (ms) => ((closed = true), set.close(ms)) };
 }
 
-/** Plays the farm: a result folder for every `result_root` the batch lists, as `scenario` says. */
-async function playFarm(
-  runtime: Runtime,
-  batchId: string,
-  srv: string,
-  expected: number,
-  scenario: (name: string) => Record<string, string>,
-) {
-  const done = new Set<string>();
-  await waitFor(
-    async () => {
-      const list = await readFile(join(runtime.config.paths.logDir, batchId, 'result_root_list'), 'utf8').catch(() => '');
-      for (const root of list.split('\n').filter(Boolean)) {
-        if (done.has(root)) continue;
-        done.add(root);
-        const local = join(srv, root.slice('/srv'.length));
-        await mkdir(local, { recursive: true });
-        for (const [file, text] of Object.entries(scenario(root.split('/').at(-2) ?? ''))) await writeFile(join(local, file), text);
-      }
-      return done.size >= expected;
-    },
-    { what: `${expected} result roots`, timeoutMs: 20_000 },
-  );
-}
-
 describe('notifications from the real pipeline', () => {
   test('built, then yanked upstream, and the build-failure digest: once each, across detector runs and a notify worker restart', async () => {
     const r = await receiver();
-    const srv = await mkdtemp(join(tmpdir(), 'pypi-watch-farm-'));
-    defer(() => rm(srv, { recursive: true, force: true }));
+    const srv = await createFarmDir(defer);
     const h: PollHarness = await createPollHarness('changelog', {
       results: { every: '100ms', giveUpAfter: '30s', buildMissingDependencies: false, pathMap: { '/srv': srv } },
       ...notifyConfig(r, { digestEvery: '1m' }),

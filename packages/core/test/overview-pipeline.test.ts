@@ -2,10 +2,9 @@
 // result workers, the stand-in `submit` and result folders laid out as the farm would. The series and
 // readOverview must count what the poll, the stand-in's calls and the outcomes say.
 
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { batchIdFor } from '../src/batch/batch-log.js';
 import { LATENCY_BOUNDS, LATENCY_FIELDS, latencyCell, lastBuckets, mergeLatency, readBuckets } from '../src/metrics/time-series.js';
 import { readOverview, type Overview } from '../src/overview/read-overview.js';
@@ -13,49 +12,25 @@ import { redisKeys } from '../src/redis/redis-keys.js';
 import { RESULT_JOB_NAME } from '../src/results/result-job.js';
 import { SUBMIT_JOB_NAME } from '../src/submit/submit-job.js';
 import { SubmitTargets } from '../src/submit/submit-targets.js';
-import type { Runtime } from '../src/runtime.js';
 import { startWorkers } from '../src/workers/start-workers.js';
-import { createPollHarness, createWorkerHarness, readSubmitCalls, waitFor, type PollHarness } from '@pypi-watch/test-utils';
+import {
+  cleanupsAfterEach,
+  createFarmDir,
+  createPollHarness,
+  createWorkerHarness,
+  playFarm,
+  readSubmitCalls,
+  waitFor,
+  type PollHarness,
+} from '@pypi-watch/test-utils';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupsAfterEach();
+const farmDir = () => createFarmDir(defer);
 
-async function farmDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'pypi-watch-farm-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-const BUILD_OK = { output: 'rpmbuild success\n' };
-const BUILD_MISSING = { output: 'error\n', 'build.log': "ModuleNotFoundError: No module named 'flit_core'\n" };
-
-/** Plays the farm: lays out a result folder for every `result_root` the batch lists, as `scenario` says. */
-async function playFarm(
-  runtime: Runtime,
-  batchId: string,
-  srv: string,
-  expected: number,
-  scenario: (name: string) => Record<string, string>,
-): Promise<void> {
-  const done = new Set<string>();
-  await waitFor(
-    async () => {
-      const list = await readFile(join(runtime.config.paths.logDir, batchId, 'result_root_list'), 'utf8').catch(() => '');
-      for (const root of list.split('\n').filter(Boolean)) {
-        if (done.has(root)) continue;
-        done.add(root);
-        const local = join(srv, root.slice('/srv'.length));
-        await mkdir(local, { recursive: true });
-        await writeFile(join(local, 'job.yaml'), 'suite: rpmbuild\n');
-        for (const [file, text] of Object.entries(scenario(root.split('/').at(-2) ?? ''))) await writeFile(join(local, file), text);
-      }
-      return done.size >= expected;
-    },
-    { what: `${expected} result roots`, timeoutMs: 20_000 },
-  );
-}
+/** What the farm writes in every result folder before the build's own files. */
+const JOB_YAML = { 'job.yaml': 'suite: rpmbuild\n' };
+const BUILD_OK = { ...JOB_YAML, output: 'rpmbuild success\n' };
+const BUILD_MISSING = { ...JOB_YAML, output: 'error\n', 'build.log': "ModuleNotFoundError: No module named 'flit_core'\n" };
 
 const total = (buckets: readonly object[], field: string): number =>
   buckets.reduce((sum, bucket) => sum + ((bucket as Record<string, number>)[field] ?? 0), 0);
@@ -79,10 +54,10 @@ describe('the overview of a real pipeline', () => {
       filters: { deny: ['^denied-'] },
       results: { every: '100ms', giveUpAfter: '30s', buildMissingDependencies: false, pathMap: { '/srv': srv } },
     });
-    cleanups.push(() => h.close());
+    defer(() => h.close());
     const recordFile = join(h.setup.dir, 'calls.jsonl');
     const workers = await startWorkers(h.runtime, { queues: ['submit', 'result'], submitEnv: { STANDIN_SUBMIT_RECORD: recordFile } });
-    cleanups.push(() => workers.close(5000));
+    defer(() => workers.close(5000));
     await h.poller.run(); // the cursor starts at PyPI's head
 
     // Release times chosen mid-cell (see LATENCY_BOUNDS), so the seconds the test itself takes cannot move a sample to the next cell.
@@ -161,9 +136,9 @@ describe('the overview of a real pipeline', () => {
 
   test('the farm refusing every submit, then a failing poll: both errors lead the attention list, with the failed jobs', async () => {
     const h = await createPollHarness('changelog', { submit: { attempts: 1 }, source: { retries: 0 } });
-    cleanups.push(() => h.close());
+    defer(() => h.close());
     const workers = await startWorkers(h.runtime, { queues: ['submit', 'poll'], submitEnv: { STANDIN_SUBMIT_MODE: 'refuse' } });
-    cleanups.push(() => workers.close(5000));
+    defer(() => workers.close(5000));
     await h.poller.run();
     h.pypi.publish([
       { name: 'alpha', version: '1.0' },
@@ -205,7 +180,7 @@ describe('the overview of a real pipeline', () => {
         queues: ['submit', 'result'],
       },
     );
-    cleanups.push(() => w.close());
+    defer(() => w.close());
     const { runtime } = w;
     const target = new SubmitTargets(runtime.config.submit.targets).all[0]!.id;
     const batchId = batchIdFor(new Date());

@@ -11,8 +11,8 @@ import type { Redis } from 'ioredis';
 import { test as base } from 'vitest';
 import { createCliSetup, type CliSetup } from './cli-setup.js';
 import { FakePypi } from './fake-pypi.js';
-import { createTestSetup, type TestSetup } from './test-config.js';
-import { connectTestRedis, deleteKeysWithPrefix } from './test-redis.js';
+import { createTestSetup, removeTestSetup, type TestSetup } from './test-config.js';
+import { connectTestRedis } from './test-redis.js';
 
 export interface TestFixtures {
   /** A connection to the run's redis-server; disconnected after the test. */
@@ -29,17 +29,6 @@ export interface TestFixtures {
   readonly makeCli: (...args: Parameters<typeof createCliSetup>) => Promise<CliSetup>;
   /** Runs `cleanup` after the test, after those deferred later (last in, first out). */
   readonly defer: (cleanup: () => unknown) => void;
-}
-
-/** Removes a TestSetup's keys (createTestSetup's remove() takes only its dir). */
-async function removeSetup(setup: TestSetup): Promise<void> {
-  const redis = connectTestRedis();
-  try {
-    await deleteKeysWithPrefix(redis, setup.prefix);
-  } finally {
-    redis.disconnect();
-  }
-  await setup.remove();
 }
 
 export const test = base.extend<TestFixtures>({
@@ -63,7 +52,7 @@ export const test = base.extend<TestFixtures>({
   makeSetup: async ({ defer }, use) => {
     await use(async (...args) => {
       const setup = await createTestSetup(...args);
-      defer(() => removeSetup(setup));
+      defer(() => removeTestSetup(setup));
       return setup;
     });
   },

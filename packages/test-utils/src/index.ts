@@ -17,3 +17,4 @@ export * from './webhook-receiver.js';
 export * from './redis-dump.js';
 export * from './cleanups-after-each.js';
 export * from './test-runtime.js';
+export * from './play-farm.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig, type Config } from '@pypi-watch/core';
 import { JOB_YAML, STANDIN_SUBMIT } from './paths.js';
-import { testRedisUrl, uniquePrefix } from './test-redis.js';
+import { connectTestRedis, deleteKeysWithPrefix, testRedisUrl, uniquePrefix } from './test-redis.js';
 
 export interface TestSetup {
   readonly dir: string;
@@ -36,6 +36,17 @@ export async function createTestSetup(
   await writeFile(configFile, stringify(raw));
   const config = loadConfig({ file: configFile, env, cwd: dir });
   return { dir, configFile, config, prefix, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Deletes a TestSetup's keys, then its dir (the setup's own remove() takes only its dir). */
+export async function removeTestSetup(setup: TestSetup): Promise<void> {
+  const redis = connectTestRedis();
+  try {
+    await deleteKeysWithPrefix(redis, setup.prefix);
+  } finally {
+    redis.disconnect();
+  }
+  await setup.remove();
 }
 
 function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {

@@ -1,12 +1,11 @@
 // A runtime on a fresh test setup, for tests that read or plant Redis state without workers: the
-// returned opener gives one out, and the afterEach it registers deletes its keys, closes it and
+// returned opener gives one out, and the afterEach it registers closes it, deletes its keys and
 // removes its temp dir.
 
 import { afterEach } from 'vitest';
 import { openRuntime, type Runtime } from '@pypi-watch/core';
 import { captureLogs, type CapturedLogs } from './log-capture.js';
-import { createTestSetup, type TestSetup } from './test-config.js';
-import { connectTestRedis, deleteKeysWithPrefix } from './test-redis.js';
+import { createTestSetup, removeTestSetup, type TestSetup } from './test-config.js';
 
 export interface TestRuntime {
   readonly setup: TestSetup;
@@ -26,14 +25,8 @@ export function runtimeAfterEach(): OpenTestRuntime {
   const opened: TestRuntime[] = [];
   afterEach(async () => {
     for (const { setup, runtime } of opened.splice(0).reverse()) {
-      const redis = connectTestRedis();
-      try {
-        await deleteKeysWithPrefix(redis, setup.prefix);
-      } finally {
-        redis.disconnect();
-      }
       await runtime.close();
-      await setup.remove();
+      await removeTestSetup(setup);
     }
   });
   return async (...args) => {
