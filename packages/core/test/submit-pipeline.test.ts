@@ -191,7 +191,7 @@ describe('submit pipeline', () => {
     await enqueue(h, releases('a-pkg==1', 'b-pkg==1', 'fail-c==1'));
     await settled(h, 3);
     const status = await readStatus(h.runtime);
-    expect(Object.keys(status.queues).sort()).toEqual(['cleanup', 'poll', 'result', 'submit']);
+    expect(Object.keys(status.queues).sort()).toEqual(['cleanup', 'notify', 'poll', 'result', 'submit']);
     expect(status.queues.submit).toMatchObject({ waiting: 0, active: 0, delayed: 0, failed: 1, completed: 2 });
     expect(JSON.parse(JSON.stringify(status))).toHaveProperty('queues.poll.waiting', 0);
   });
