@@ -261,6 +261,22 @@ describe('decision stories: bounds, versions and time', () => {
     expect(raw!.split('\x1e')).toHaveLength(101);
   });
 
+  test('a poll with 160,000 versions of one project records its newest 100 and does not overflow the stack', async () => {
+    const decisions = log();
+    const many: DecisionRecord[] = Array.from({ length: 160_000 }, (_, index) => ({
+      subject: 'flood',
+      version: `1.${index}`,
+      decision: { kind: 'filtered', rule: 'prereleases' },
+    }));
+    many.push({ subject: 'other', version: '2.0', decision: { kind: 'filtered', rule: 'deny:^other$' } });
+    await decisions.record(many);
+    const story = await decisions.story('flood');
+    expect(story).toHaveLength(100);
+    expect(story[0]?.version).toBe('1.159900');
+    expect(story.at(-1)?.version).toBe('1.159999');
+    expect(await decisions.story('other')).toHaveLength(1);
+  });
+
   test('project-wide entries have no version; asking for a version tells them too', async () => {
     const decisions = log();
     await decisions.record([

@@ -87,6 +87,12 @@ export class DecisionLog {
       if (group) group.push(record);
       else bySubject.set(record.subject, [record]);
     }
+    // A story keeps its newest KEEP_PER_PROJECT entries, so older records of one batch would be dropped
+    // by the script anyway; sending them all (a feed with 160,000 versions of one project) would make
+    // one call of that many arguments, which overflows the stack and fails every poll after it.
+    for (const [subject, group] of bySubject) {
+      if (group.length > KEEP_PER_PROJECT) bySubject.set(subject, group.slice(-KEEP_PER_PROJECT));
+    }
     const sends: Array<Promise<unknown>> = [];
     let call = new AppendCall(this.#keys.whyStrings);
     for (const [subject, group] of bySubject) {
