@@ -8,13 +8,12 @@
 
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
-import { FakePypi, readSubmitCalls } from '@pypi-watch/test-utils';
+import { exponential, FakePypi, logUniform, readSubmitCalls, seededRandom } from '@pypi-watch/test-utils';
 import { openRuntime, parseDuration, QUEUE_NAMES, registerSchedules } from '../packages/core/src/index.js';
 import { flushRedis } from './support/bench-context.js';
 import { writeBenchConfig } from './support/bench-config.js';
 import { percentiles, type Percentiles } from './support/percentiles.js';
 import { atLeast, atMost, count, millis, type Benchmark, type BenchRow } from './support/results.js';
-import { exponential, logUniform, seededRandom } from './support/seeded-random.js';
 import { BASH_STANDIN } from './support/standins.js';
 import { spawnTimes } from './support/submit-log.js';
 import { spawnSubmitWorker } from './support/worker-processes.js';

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { batchIdFor } from '../../packages/core/src/index.js';
 import type { Decision, DecisionEntry, DecisionRecord } from '../../packages/core/src/decisions/decision-log.js';
-import { logUniform, seededRandom } from './seeded-random.js';
+import { logUniform, seededRandom } from '@pypi-watch/test-utils';
 
 const NAMES_FILE = fileURLToPath(new URL('../../../shared/data/pypi-top-100k.txt', import.meta.url));
 const SUFFIXES = ['sdk', 'client', 'utils', 'tools', 'api', 'cli', 'core', 'mcp', 'plugin', 'lib', 'server', 'async', 'ext', 'helpers'];

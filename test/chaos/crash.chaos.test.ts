@@ -18,7 +18,16 @@ import {
   startEmbeddedRedis,
   type EmbeddedRedis,
 } from '../../packages/core/src/index.js';
-import { FakePypi, type FakeRelease, readSubmitCalls, type SubmitCall, JOB_YAML, STANDIN_SUBMIT, waitFor } from '@pypi-watch/test-utils';
+import {
+  FakePypi,
+  type FakeRelease,
+  readSubmitCalls,
+  seededRandom,
+  type SubmitCall,
+  JOB_YAML,
+  STANDIN_SUBMIT,
+  waitFor,
+} from '@pypi-watch/test-utils';
 import { WorkerFleet, type FleetWorker } from './support/worker-fleet.js';
 
 const RELEASES = 2000;
@@ -37,18 +46,6 @@ const TARGET = { os_arch: 'aarch64', testbox: 'vm-2p8g' } as const;
 const PREFIX = 'chaos';
 
 type RecordedCall = SubmitCall & { readonly jobId?: string; readonly mode?: string };
-
-/** mulberry32: a seeded PRNG, so a failing run can be replayed with CHAOS_SEED. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -102,7 +99,8 @@ describe('crash suite', () => {
   test('2,000 releases through SIGKILLed workers and a redis-server restart: nothing lost', async () => {
     const wallStart = Date.now();
     const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
-    const random = prng(seed);
+    // mulberry32, so a failing run can be replayed with CHAOS_SEED.
+    const random = seededRandom(seed);
 
     const dir = await mkdtemp(join(tmpdir(), 'pypi-watch-chaos-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));

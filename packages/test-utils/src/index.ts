@@ -18,3 +18,4 @@ export * from './redis-dump.js';
 export * from './cleanups-after-each.js';
 export * from './test-runtime.js';
 export * from './play-farm.js';
+export * from './seeded-random.js';

@@ -1,4 +1,4 @@
-// A seeded pseudo-random source, so a benchmark's random timeline is the same in every run of a seed.
+// A seeded pseudo-random source, so a random timeline (a benchmark's, the crash suite's) is the same in every run of a seed.
 
 /** Uniform numbers in [0, 1) from a 32-bit seed (mulberry32: small, fast, good enough for timelines). */
 export function seededRandom(seed: number): () => number {
