@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { DecisionLog, describeDecision, type Decision, type DecisionEntry, type DecisionRecord } from '../src/decisions/decision-log.js';
 import { runCleanup } from '../src/cleanup/cleanup.js';
+import { DEPENDENCY_STEPS } from '../src/results/dependency-story.js';
 import { redisKeys } from '../src/redis/redis-keys.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '@pypi-watch/test-utils';
 
@@ -40,21 +41,6 @@ function log(connection: Redis = redis): DecisionLog {
 function asStored(entry: DecisionEntry): DecisionEntry {
   return JSON.parse(JSON.stringify(entry)) as DecisionEntry;
 }
-
-const DEPENDENCY_STEPS = [
-  'building',
-  'in-flight',
-  'built-already',
-  'failed-already',
-  'denied',
-  'unmapped',
-  'cycle',
-  'round-limit',
-  'resubmitted',
-  'dependency-failed',
-  'needed-by',
-  'unblocked',
-] as const;
 
 /** One of each kind, optional fields present and absent, values shaped like the real ones. */
 function everyKind(at: number): Decision[] {

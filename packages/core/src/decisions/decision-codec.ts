@@ -5,6 +5,7 @@
 // fractional number, an unexpected key) is kept as JSON, so a story never loses a field.
 
 import { normalizeProjectName } from '../release/project-name.js';
+import { DEPENDENCY_STEPS } from '../results/dependency-story.js';
 import type { Decision } from './decision-types.js';
 import {
   BATCH,
@@ -38,21 +39,6 @@ interface KindSpec {
   readonly code: string;
   readonly fields: readonly FieldSpec[];
 }
-
-const DEPENDENCY_STEPS = [
-  'building',
-  'in-flight',
-  'built-already',
-  'failed-already',
-  'denied',
-  'unmapped',
-  'cycle',
-  'round-limit',
-  'resubmitted',
-  'dependency-failed',
-  'needed-by',
-  'unblocked',
-] as const;
 
 // Codes and field orders are stored data: never change one, only add. Fields most often absent go last
 // (an entry's trailing empty fields are not written).

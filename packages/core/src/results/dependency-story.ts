@@ -1,19 +1,24 @@
 // The decisions the missing-dependency loop records, and how `pypi-watch why` tells them.
 
-/** What happened about one missing module, on the dependent's story (or, for `needed-by`/`unblocked`, the dependency's). */
-export type DependencyStep =
-  | 'building'
-  | 'in-flight'
-  | 'built-already'
-  | 'failed-already'
-  | 'denied'
-  | 'unmapped'
-  | 'cycle'
-  | 'round-limit'
-  | 'resubmitted'
-  | 'dependency-failed'
-  | 'needed-by'
-  | 'unblocked';
+/**
+ * What happened about one missing module, on the dependent's story (or, for `needed-by`/`unblocked`, the dependency's).
+ * The decision log stores a step as its index here: only add at the end, never reorder or remove.
+ */
+export const DEPENDENCY_STEPS = [
+  'building',
+  'in-flight',
+  'built-already',
+  'failed-already',
+  'denied',
+  'unmapped',
+  'cycle',
+  'round-limit',
+  'resubmitted',
+  'dependency-failed',
+  'needed-by',
+  'unblocked',
+] as const;
+export type DependencyStep = (typeof DEPENDENCY_STEPS)[number];
 
 export interface DependencyDecision {
   readonly kind: 'dependency';
