@@ -177,6 +177,22 @@ describe('BatchLog', () => {
   });
 });
 
+describe('a batch folder that is gone', () => {
+  test('a record for a batch whose folder was removed while it was written creates the folder again (0700)', async () => {
+    const logDir = join(await tempDir(), 'log');
+    const log = new BatchLog({ logDir });
+    await log.appendSuccess(BATCH, 'requests', 'z9.1');
+    // cleanup (or an operator) removed it, and the rest of the batch is still being submitted.
+    await rm(join(logDir, BATCH), { recursive: true });
+    await log.appendSuccess(BATCH, 'numpy', 'z9.2');
+    expect(await readFile(join(logDir, BATCH, 'submit-succ-list'), 'utf8')).toBe('numpy  z9.2\n');
+    expect((await stat(join(logDir, BATCH))).mode & 0o777).toBe(0o700);
+    await rm(logDir, { recursive: true });
+    await log.appendFailure(BATCH, 'six', 'the farm refused the job');
+    expect(await readFile(join(logDir, BATCH, 'submit-fail-list'), 'utf8')).toBe('six  the farm refused the job\n');
+  });
+});
+
 describe('who may read what is written', () => {
   const mode = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
 

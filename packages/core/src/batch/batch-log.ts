@@ -1,6 +1,7 @@
 // The batch log folder operators' scripts read: submit-log, submit-succ-list, submit-fail-list, result_root_list.
 
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkProjectName } from '../release/project-name.js';
 import { formatCommandForLog } from '../submit/submit-command.js';
@@ -100,7 +101,24 @@ export class BatchLog {
   }
 
   /** One block in `submit-log`: a header line, the command as typed in a shell, its output, a blank line. */
-  async appendCommand(batchId: string, record: CommandRecord): Promise<void> {
+  appendCommand(batchId: string, record: CommandRecord): Promise<void> {
+    return settled(() => this.writeCommand(batchId, record));
+  }
+
+  /** `NAME  JOB_ID` in submit-succ-list, and the result root (when known) in result_root_list. */
+  appendSuccess(batchId: string, name: string, jobId: string, resultRoot?: string): Promise<void> {
+    return settled(() => this.writeSuccess(batchId, name, jobId, resultRoot));
+  }
+
+  /** `NAME  REASON` in submit-fail-list (created by the first failure); the reason is flattened to one line. */
+  appendFailure(batchId: string, name: string, reason: string): Promise<void> {
+    return settled(() => {
+      checkName(name);
+      this.append(batchId, FAILURE_LIST_FILE, `${name}  ${flattenReason(reason)}\n`);
+    });
+  }
+
+  private writeCommand(batchId: string, record: CommandRecord): void {
     const name = checkName(record.name);
     const [command = '', ...args] = record.command;
     const output = cleanOutput(keepTail(record.output, MAX_RECORD_OUTPUT_CHARS));
@@ -109,32 +127,48 @@ export class BatchLog {
       `$ ${formatCommandForLog(command, args)}\n` +
       (output === '' ? '' : output.endsWith('\n') ? output : `${output}\n`) +
       '\n';
-    await this.append(batchId, SUBMIT_LOG_FILE, block);
+    this.append(batchId, SUBMIT_LOG_FILE, block);
   }
 
-  /** `NAME  JOB_ID` in submit-succ-list, and the result root (when known) in result_root_list. */
-  async appendSuccess(batchId: string, name: string, jobId: string, resultRoot?: string): Promise<void> {
+  private writeSuccess(batchId: string, name: string, jobId: string, resultRoot: string | undefined): void {
     checkName(name);
     if (!JOB_ID.test(jobId)) throw new InvalidBatchRecordError(`job id ${JSON.stringify(jobId.slice(0, 80))} is not one word`);
     if (resultRoot !== undefined && !RESULT_ROOT.test(resultRoot)) {
       throw new InvalidBatchRecordError(`result root ${JSON.stringify(resultRoot.slice(0, 80))} is not one word`);
     }
-    await this.append(batchId, SUCCESS_LIST_FILE, `${name}  ${jobId}\n`);
-    if (resultRoot !== undefined) await this.append(batchId, RESULT_ROOT_LIST_FILE, `${resultRoot}\n`);
+    this.append(batchId, SUCCESS_LIST_FILE, `${name}  ${jobId}\n`);
+    if (resultRoot !== undefined) this.append(batchId, RESULT_ROOT_LIST_FILE, `${resultRoot}\n`);
   }
 
-  /** `NAME  REASON` in submit-fail-list (created by the first failure); the reason is flattened to one line. */
-  async appendFailure(batchId: string, name: string, reason: string): Promise<void> {
-    checkName(name);
-    await this.append(batchId, FAILURE_LIST_FILE, `${name}  ${flattenReason(reason)}\n`);
-  }
-
-  private async append(batchId: string, file: string, text: string): Promise<void> {
+  /**
+   * One O_APPEND write of a small record, done synchronously as pino writes its log lines: on a local
+   * file system open, write and close take microseconds, where three thread-pool round trips and a
+   * `mkdir -p` before every record were the largest share of a submit's own work (bench/README).
+   * The folder is created only when the append finds it missing: another host's worker may be the
+   * first to write this batch, and cleanup may have removed an old batch that is still being written.
+   */
+  private append(batchId: string, file: string, text: string): void {
     const dir = this.dirFor(batchId);
-    // Another host's worker may be the first to write this batch; mkdir -p is cheap and idempotent.
-    await mkdir(dir, { recursive: true, mode: BATCH_DIR_MODE });
+    const path = join(dir, file);
     // The mode applies when the append creates the file; the umask can only remove bits from it.
-    await appendFile(join(dir, file), text, { encoding: 'utf8', flag: 'a', mode: BATCH_FILE_MODE });
+    const options = { encoding: 'utf8', flag: 'a', mode: BATCH_FILE_MODE } as const;
+    try {
+      appendFileSync(path, text, options);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      mkdirSync(dir, { recursive: true, mode: BATCH_DIR_MODE });
+      appendFileSync(path, text, options);
+    }
+  }
+}
+
+/** A synchronous write as a promise, so a refused record rejects as it did when the writes were async. */
+function settled(write: () => void): Promise<void> {
+  try {
+    write();
+    return Promise.resolve();
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }
 
