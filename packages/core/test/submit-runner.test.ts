@@ -265,6 +265,37 @@ describe('SubmitRunner', () => {
     expect(error.output).not.toContain('tok-from-account-file-42');
   });
 
+  test('a token renewed between two submits of one runner is redacted from the next one', async () => {
+    const s = await setup();
+    // submit prints the token it read from the account file, with no key to find it by.
+    const runner = s.runner({
+      env: { STANDIN_SUBMIT_MODE: 'account', STANDIN_SUBMIT_TOKEN: '@account', STANDIN_SUBMIT_TOKEN_FORMAT: 'inline' },
+    });
+    const first = await failure(runner.run([s.jobYaml, 'repo_addr=requests']));
+    expect(first.output).toContain('debug: sent token [REDACTED] for account stand-in');
+    // Same size, and most likely the same mtime: only the content, ctime or inode tell the files apart.
+    await writeFile(
+      join(s.realHome, '.config/compass-ci/defaults/account.yaml'),
+      'my_email: a@example.org\nmy_token: tok-renewed-file-0043\n',
+    );
+    const second = await failure(runner.run([s.jobYaml, 'repo_addr=requests']));
+    expect(second.output).toContain('debug: sent token [REDACTED] for account stand-in');
+    expect(second.output).not.toContain('tok-renewed-file-0043');
+  });
+
+  test('onSpawned gets the time the process began, once, and not for a command that never started', async () => {
+    const s = await setup();
+    const spawned: number[] = [];
+    const before = performance.now();
+    await s.runner().run([s.jobYaml, 'repo_addr=requests'], { onSpawned: (at) => spawned.push(at) });
+    expect(spawned).toHaveLength(1);
+    expect(spawned[0]).toBeGreaterThan(before);
+    expect(spawned[0]).toBeLessThan(performance.now());
+    const missing = s.runner({ command: join(s.dir, 'no-such-submit') });
+    await failure(missing.run([s.jobYaml, 'repo_addr=requests'], { onSpawned: (at) => spawned.push(at) }));
+    expect(spawned).toHaveLength(1);
+  });
+
   test('an account token of 0: the refusal stays a refusal, and the printed token is still redacted', async () => {
     const s = await setup();
     await writeFile(join(s.realHome, '.config/compass-ci/defaults/account.yaml'), 'my_email: a@example.org\nmy_token: 0\n');

@@ -1,6 +1,6 @@
 // The account values submit reads from ~/.config/compass-ci/defaults, so the runner can redact them by value.
 
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
@@ -18,26 +18,56 @@ const SECRET_KEY = /(token|secret|password|passwd|api_key)/i;
  * Redacting by value catches the token however submit prints it, even in a Ruby backtrace
  * that dumps the job; short values are returned too, and SecretRedactor decides what to hunt.
  * Unreadable or unparsable files are skipped: this only adds protection.
+ *
+ * Every submit asks; the files are parsed again only when one changed (a file added or removed, or
+ * its inode, size, mtime or ctime), so a renewed token is redacted from the next submit on, and an
+ * unchanged account costs a readdir and a stat per file (synchronous: a few µs on a local disk,
+ * where the thread pool's round trips cost more than the calls).
  */
-export async function loadAccountSecrets(home: string): Promise<string[]> {
-  const dir = join(home, '.config', 'compass-ci', 'defaults');
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
+export class AccountSecrets {
+  readonly #dir: string;
+  #signature: string | undefined;
+  #secrets: readonly string[] = [];
+
+  constructor(home: string) {
+    this.#dir = join(home, '.config', 'compass-ci', 'defaults');
   }
-  const found = new Set<string>();
-  for (const name of names.filter((entry) => /\.ya?ml$/.test(entry)).sort()) {
-    let value: unknown;
+
+  current(): readonly string[] {
+    let names: string[];
     try {
-      value = parse(await readFile(join(dir, name), 'utf8'), { schema: 'failsafe' });
+      names = readdirSync(this.#dir)
+        .filter((entry) => /\.ya?ml$/.test(entry))
+        .sort();
     } catch {
-      continue;
+      return this.#keep('', []);
     }
-    collectSecrets(value, found, 0);
+    const paths = names.map((name) => join(this.#dir, name));
+    const signature = paths
+      .map((path) => {
+        const stat = statSync(path, { throwIfNoEntry: false });
+        return stat === undefined ? `${path}:-` : `${path}:${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
+      })
+      .join('\n');
+    if (signature === this.#signature) return this.#secrets;
+    const found = new Set<string>();
+    for (const path of paths) {
+      let value: unknown;
+      try {
+        value = parse(readFileSync(path, 'utf8'), { schema: 'failsafe' });
+      } catch {
+        continue;
+      }
+      collectSecrets(value, found, 0);
+    }
+    return this.#keep(signature, [...found]);
   }
-  return [...found];
+
+  #keep(signature: string, secrets: readonly string[]): readonly string[] {
+    this.#signature = signature;
+    this.#secrets = secrets;
+    return secrets;
+  }
 }
 
 function collectSecrets(value: unknown, found: Set<string>, depth: number): void {

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, SubmitFailedError, SubmitRunnerClosedError, type SubmitFailureKind } from '../errors.js';
-import { loadAccountSecrets } from './account-secrets.js';
+import { AccountSecrets } from './account-secrets.js';
 import { GroupTimeout } from './group-timeout.js';
 import { SubmitHomePool } from './submit-homes.js';
 import { SecretRedactor } from '../logging/secret-redaction.js';
@@ -22,7 +22,7 @@ export interface SubmitRunnerOptions {
   readonly homeRoot: string;
   /** The HOME whose `.config` (the compass-ci account) every slot links to. @defaultValue `os.homedir()` */
   readonly realHome?: string;
-  /** Variables added to this process's environment for submit, e.g. `SCHED_HOST`, `LKP_SRC`. @defaultValue `{}` */
+  /** Variables added to this process's environment (as it is when the runner is made) for submit, e.g. `SCHED_HOST`, `LKP_SRC`. @defaultValue `{}` */
   readonly env?: Readonly<Record<string, string>>;
   /**
    * Variables of this process that `submit` must not inherit: pypi-watch's own secrets reach the
@@ -61,6 +61,8 @@ export interface RunOptions {
   readonly startAt?: number;
   /** Awaited right before the spawn, after `startAt`: the rate limit's pacer (`StartPacer.waitForStart`). */
   readonly waitForStart?: () => Promise<void>;
+  /** Called with `performance.now()` right after the process started (after exec), when it did. */
+  readonly onSpawned?: (at: number) => void;
 }
 
 /** Bytes of raw output held while submit runs; the kept, redacted output is smaller still. */
@@ -87,6 +89,9 @@ export class SubmitRunner {
   private readonly withheldEnv: ReadonlySet<string>;
   private readonly secrets: readonly string[];
   private readonly homes: SubmitHomePool;
+  private readonly account: AccountSecrets;
+  /** This process's environment without the withheld variables, plus `env`; HOME is set per slot. */
+  private readonly baseEnv: Readonly<Record<string, string>>;
   private readonly active = new Set<Promise<unknown>>();
   private closing: Promise<void> | undefined;
 
@@ -100,6 +105,9 @@ export class SubmitRunner {
     this.secrets = options.secrets;
     validateOptions(this.command, this.timeoutMs, this.killGraceMs, options);
     this.homes = new SubmitHomePool({ homeRoot: options.homeRoot, realHome: this.realHome, size: options.concurrency });
+    this.account = new AccountSecrets(this.realHome);
+    // Once, not per submit: copying a few hundred variables per spawn was a measurable share of a submit's own work.
+    this.baseEnv = { ...this.inheritedEnv(), ...this.env };
   }
 
   /** Runs `submit ...args`; resolves with the job id or throws `SubmitFailedError`. */
@@ -142,8 +150,8 @@ export class SubmitRunner {
 
   private async spawn(args: readonly string[], home: string, options: RunOptions): Promise<SubmitOutcome> {
     const argv = [this.command, ...args];
-    const redactor = new SecretRedactor([...this.secrets, ...(await loadAccountSecrets(this.realHome))]);
-    const env = { ...this.inheritedEnv(), ...this.env, HOME: home };
+    const redactor = new SecretRedactor([...this.secrets, ...this.account.current()]);
+    const env = { ...this.baseEnv, HOME: home };
     const wait = (options.startAt ?? 0) - performance.now();
     if (wait >= 1) await sleep(wait);
     if (options.waitForStart) await options.waitForStart();
@@ -160,6 +168,8 @@ export class SubmitRunner {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // spawn() returns once the child has exec'd (or failed to): this is when submit really began.
+    if (subprocess.pid !== undefined) options.onSpawned?.(performance.now());
     const finished = exitOf(subprocess);
     subprocess.stdout?.on('data', (chunk: Buffer) => raw.push(chunk));
     subprocess.stderr?.on('data', (chunk: Buffer) => raw.push(chunk));
