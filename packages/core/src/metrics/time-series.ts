@@ -1,6 +1,6 @@
 // The overview's time series in Redis: one small hash per minute (kept 48 h) and per hour (kept 90
 // days), shared by every process. Writers add HINCRBYs and one PEXPIREAT per bucket to a pipeline
-// they send anyway; readers fetch the buckets of a window in one pipeline and merge them.
+// (or a submit's one script call) they send anyway; readers fetch the buckets of a window in one pipeline and merge them.
 //
 // A bucket's key names its start (minutes or hours since the epoch, UTC), and expires at its end plus
 // the retention, so the series stays bounded without a cleanup job: nothing older is ever read, and
@@ -9,6 +9,7 @@
 
 import type { ChainableCommander } from 'ioredis';
 import type { RedisKeys } from '../redis/redis-keys.js';
+import type { HashCounterWriter } from '../redis/hash-increments.js';
 import { FAILURE_KINDS } from '../results/result-classifier.js';
 
 const MINUTE = 60_000;
@@ -108,11 +109,11 @@ export interface SeriesSample {
 type SeriesKeys = Pick<RedisKeys, 'seriesBucket'>;
 
 /**
- * Adds `sample` at `at` (ms) to `pipeline`: counters to the minute and hour buckets, latency cells to
+ * Adds `sample` at `at` (ms) to `pipeline` (a pipeline, or HashIncrements): counters to the minute and hour buckets, latency cells to
  * the hour bucket only (percentiles are read over a day). Each touched bucket gets its expiry again
  * (absolute, so repeating it changes nothing); a bucket already past its retention is deleted at once.
  */
-export function addToSeries(pipeline: ChainableCommander, keys: SeriesKeys, at: number, sample: SeriesSample): void {
+export function addToSeries(pipeline: HashCounterWriter, keys: SeriesKeys, at: number, sample: SeriesSample): void {
   const fields: Array<[string, number]> = [];
   for (const name of Object.keys(sample.counts ?? {}) as SeriesCounter[]) {
     const count = sample.counts?.[name] ?? 0;
@@ -130,7 +131,7 @@ export function addToSeries(pipeline: ChainableCommander, keys: SeriesKeys, at: 
 }
 
 function write(
-  pipeline: ChainableCommander,
+  pipeline: HashCounterWriter,
   keys: SeriesKeys,
   resolution: SeriesResolution,
   at: number,
