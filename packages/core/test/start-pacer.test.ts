@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, test } from 'vitest';
-import { defaultJitterAllowanceMs, StartPacer, type StartPacerOptions } from '../src/submit/start-pacer.js';
-import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '@pypi-watch/test-utils';
+import { defaultJitterAllowanceMs, StartPacer, type ReservedStart, type StartPacerOptions } from '../src/submit/start-pacer.js';
+import { connectTestRedis, deleteKeysWithPrefix, seededRandom, uniquePrefix } from '@pypi-watch/test-utils';
 
 const clients: ReturnType<typeof connectTestRedis>[] = [];
 const prefixes: string[] = [];
@@ -12,14 +12,34 @@ afterEach(async () => {
   for (const client of clients.splice(0)) client.disconnect();
 });
 
-function pacers(count: number, options: Omit<StartPacerOptions, 'redis' | 'key'>): StartPacer[] {
+function pacers(count: number, options: Omit<StartPacerOptions, 'redis' | 'key'>, { log = false } = {}): StartPacer[] {
   const prefix = uniquePrefix();
   prefixes.push(prefix);
   return Array.from({ length: count }, () => {
     const redis = connectTestRedis();
     clients.push(redis);
-    return new StartPacer({ redis, key: `{${prefix}}:next-start`, ...options });
+    return new StartPacer({ redis, key: `{${prefix}}:next-start`, ...(log ? { logKey: `{${prefix}}:start-log` } : {}), ...options });
   });
+}
+
+/** The next start, asking again when it is further ahead than maxAheadMs. */
+async function reserved(pacer: StartPacer): Promise<ReservedStart> {
+  for (;;) {
+    const start = await pacer.reserve();
+    if (start.reserved) return start;
+    await sleep(start.retryInMs);
+  }
+}
+
+/** Most of `times` (ms) in any window of `windowMs` that starts at one of them. */
+function mostInWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[j]! <= sorted[i]! - windowMs) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
 }
 
 describe('StartPacer', () => {
@@ -126,6 +146,87 @@ describe('StartPacer', () => {
     expect(third - second.slotUs).toBe(100_000);
     // It waited for the new slot: ~60 ms after the block, never at once.
     expect(performance.now() - blockedUntil).toBeGreaterThan(40);
+  });
+
+  test('a start that began late holds back the start a window after it, so the window still holds max', async () => {
+    // One start every ~106.7 ms; 20 ms of allowance, so a start may be 10 ms late before it says so.
+    const [pacer] = pacers(1, { max: 3, durationMs: 300, jitterAllowanceMs: 20 }, { log: true });
+    const first = await reserved(pacer!);
+    // Its process began 100 ms after its slot (fork and exec waiting for a core).
+    pacer!.started(first, first.slotAt + 100);
+    const second = await reserved(pacer!);
+    await pacer!.waitForStart(second);
+    const third = await reserved(pacer!);
+    await pacer!.waitForStart(third);
+    const fourth = await reserved(pacer!);
+    // Spacing alone puts the 4th at first + 320 ms, 20 ms inside the late start's window.
+    expect(second.slotUs - first.slotUs).toBe(106_667);
+    expect(fourth.slotUs - first.slotUs).toBeGreaterThanOrEqual(100_000 + 300_000 + 10_000);
+    expect(fourth.slotUs - first.slotUs).toBeLessThan(100_000 + 300_000 + 10_000 + 1000);
+  });
+
+  test('a start late by less than half the allowance leaves the pace alone', async () => {
+    const [pacer] = pacers(1, { max: 3, durationMs: 300, jitterAllowanceMs: 20 }, { log: true });
+    const first = await reserved(pacer!);
+    pacer!.started(first, first.slotAt + 9);
+    const second = await reserved(pacer!);
+    await pacer!.waitForStart(second);
+    const third = await reserved(pacer!);
+    await pacer!.waitForStart(third);
+    const fourth = await reserved(pacer!);
+    expect(fourth.slotUs - first.slotUs).toBe(3 * 106_667);
+  });
+
+  test('with processes beginning up to 80 ms after their slots, no window of their real starts holds more than max', async () => {
+    const max = 20;
+    const durationMs = 500;
+    const random = seededRandom(16);
+    const run = async (log: boolean): Promise<number[]> => {
+      const all = pacers(3, { max, durationMs }, { log });
+      const began: number[] = [];
+      const until = performance.now() + 1500;
+      await Promise.all(
+        all.flatMap((pacer) =>
+          [1, 2, 3, 4].map(async () => {
+            while (performance.now() < until) {
+              const start = await pacer.reserve();
+              if (!start.reserved) {
+                await sleep(Math.min(start.retryInMs, 20));
+                continue;
+              }
+              const taken = await pacer.waitForStart(start);
+              // The process begins this long after its spawn was due: most at once, some much later.
+              const late = random() < 0.5 ? 30 + random() * 50 : random() * 5;
+              const at = performance.now() + late;
+              pacer.started(taken, at);
+              began.push(at);
+              await sleep(late);
+            }
+          }),
+        ),
+      );
+      return began;
+    };
+    const withLog = await run(true);
+    expect(withLog.length).toBeGreaterThan(40);
+    expect(mostInWindow(withLog, durationMs)).toBeLessThanOrEqual(max);
+    // The same lateness with even spacing alone lets more than max into a window: what the log is for.
+    expect(mostInWindow(await run(false), durationMs)).toBeGreaterThan(max);
+  });
+
+  test('a slot given up for being reached late leaves the log, so it holds nobody back', async () => {
+    const prefix = uniquePrefix();
+    prefixes.push(prefix);
+    const redis = connectTestRedis();
+    clients.push(redis);
+    const logKey = `{${prefix}}:start-log`;
+    const pacer = new StartPacer({ redis, key: `{${prefix}}:next-start`, logKey, max: 10, durationMs: 990, jitterAllowanceMs: 10 });
+    const first = await reserved(pacer);
+    const blockedUntil = first.startAt + 40;
+    while (performance.now() < blockedUntil);
+    const taken = await pacer.waitForStart(first);
+    expect(taken.slotUs).toBeGreaterThan(first.slotUs);
+    expect(await redis.zrange(logKey, 0, -1)).toEqual([String(taken.slotUs)]);
   });
 
   test('the jitter allowance is 25 ms a window, at most 5 % of it', () => {

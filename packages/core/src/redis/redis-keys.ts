@@ -62,6 +62,8 @@ export interface RedisKeys {
   readonly latestClaimedPrefix: string;
   /** String with a TTL: the last reserved submit start (µs, Redis' clock), pacing `submit.rateLimit` across hosts. */
   readonly submitNextStart: string;
+  /** Sorted set with a TTL: the rate limit's window of submit starts, member its slot, score when it began (µs, Redis' clock). */
+  readonly submitStartLog: string;
 
   // Numbers and outcomes (metrics/metrics-store.ts, results/result-store.ts).
   /**
@@ -126,6 +128,7 @@ export function redisKeys(prefix: string): RedisKeys {
     latest: `${base}:latest`,
     latestClaimedPrefix: `${base}:latest:claimed:`,
     submitNextStart: `${base}:submit-next-start`,
+    submitStartLog: `${base}:submit-start-log`,
     metricsCounters: `${base}:metrics:counters`,
     metricsSubmitDuration: `${base}:metrics:submit-duration`,
     results: `${base}:results`,

@@ -16,7 +16,7 @@ import type { StartPacer } from './start-pacer.js';
 import { SubmitArgumentError, SubmitFailedError } from '../errors.js';
 import { submitJobDataSchema, type SubmitJobData } from './submit-job.js';
 import type { SubmitTargets } from './submit-targets.js';
-import type { SubmitOutcome, SubmitRunner } from './submit-runner.js';
+import type { RunOptions, SubmitOutcome, SubmitRunner } from './submit-runner.js';
 
 export interface SubmitProcessorOptions {
   readonly runner: SubmitRunner;
@@ -89,8 +89,9 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       return { dryRun: true, command };
     }
 
-    // The rate limit's start, reserved now; the runner waits for it once the submit is ready to spawn.
-    let waitForStart: (() => Promise<void>) | undefined;
+    // The rate limit's start, reserved now; the runner waits for it once the submit is ready to spawn,
+    // and says when the process began, so a start that began late holds the next ones back.
+    let pacing: Pick<RunOptions, 'waitForStart' | 'onSpawned'> = {};
     if (options.rateLimit) {
       const start = await options.rateLimit.pacer.reserve();
       if (!start.reserved) {
@@ -98,7 +99,13 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
         throw Worker.RateLimitError();
       }
       const { pacer } = options.rateLimit;
-      waitForStart = () => pacer.waitForStart(start);
+      let taken = start;
+      pacing = {
+        waitForStart: async () => {
+          taken = await pacer.waitForStart(start);
+        },
+        onSpawned: (at) => pacer.started(taken, at),
+      };
     }
     // After the start is reserved: a job sent back by the rate limit must still take later releases.
     if (options.pending) data = await claimLatest(options.pending, job, data, target.id, options.decisions, log);
@@ -106,7 +113,7 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
 
     let outcome: SubmitOutcome;
     try {
-      outcome = await options.runner.run(args, waitForStart === undefined ? {} : { waitForStart });
+      outcome = await options.runner.run(args, pacing);
     } catch (error) {
       if (!(error instanceof SubmitFailedError)) throw error;
       const attempt = job.attemptsMade + 1;

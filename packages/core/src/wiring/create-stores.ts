@@ -67,6 +67,7 @@ export function createStores(config: Config, redis: Redis, queues: Pick<Queues, 
     submitPacer: new StartPacer({
       redis,
       key: keys.submitNextStart,
+      logKey: keys.submitStartLog,
       max: config.submit.rateLimit.max,
       durationMs: config.submit.rateLimit.duration,
     }),
