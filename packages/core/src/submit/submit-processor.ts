@@ -151,7 +151,14 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
         at,
       });
       await options.batchLog.appendSuccess(data.batchId, data.name, outcome.jobId, outcome.resultRoot);
-      // Two independent writes: one round trip for both on every submit's path, not two in a row.
+      // Independent writes: one round trip for all of them on every submit's path, not three in a row.
+      const followUp =
+        options.followResults && outcome.resultRoot && job.id
+          ? options.followResults.queue.add(RESULT_JOB_NAME, resultJobData(data, target.id, outcome.jobId, outcome.resultRoot), {
+              jobId: resultJobId(job.id),
+              delay: options.followResults.firstCheckAfterMs,
+            })
+          : undefined;
       await Promise.all([
         options.metrics.recordSubmit('succeeded', outcome.durationMs, {
           releaseToStartSeconds: releaseToStartSeconds(data.releasedAt, outcome.startedAt.getTime(), job.attemptsMade),
@@ -167,24 +174,8 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
             },
           },
         ]),
+        followUp,
       ]);
-      if (options.followResults && outcome.resultRoot && job.id) {
-        const resultData: ResultJobData = {
-          name: data.name,
-          normalized: normalizeProjectName(data.name),
-          ...(data.version === undefined ? {} : { version: data.version }),
-          target: target.id,
-          batchId: data.batchId,
-          farmJobId: outcome.jobId,
-          resultRoot: outcome.resultRoot,
-          submittedAt: Date.now(),
-          resubmit: data.resubmit ?? 0,
-        };
-        await options.followResults.queue.add(RESULT_JOB_NAME, resultData, {
-          jobId: resultJobId(job.id),
-          delay: options.followResults.firstCheckAfterMs,
-        });
-      }
     } catch (error) {
       log.error(
         { err: error, farmJobId: outcome.jobId },
@@ -208,6 +199,20 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
       durationMs: outcome.durationMs,
       ...(outcome.resultRoot ? { resultRoot: outcome.resultRoot } : {}),
     };
+  };
+}
+
+function resultJobData(data: SubmitJobData, target: string, farmJobId: string, resultRoot: string): ResultJobData {
+  return {
+    name: data.name,
+    normalized: normalizeProjectName(data.name),
+    ...(data.version === undefined ? {} : { version: data.version }),
+    target,
+    batchId: data.batchId,
+    farmJobId,
+    resultRoot,
+    submittedAt: Date.now(),
+    resubmit: data.resubmit ?? 0,
   };
 }
 
