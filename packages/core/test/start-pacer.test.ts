@@ -229,6 +229,16 @@ describe('StartPacer', () => {
     expect(await redis.zrange(logKey, 0, -1)).toEqual([String(taken.slotUs)]);
   });
 
+  test('a start less than 1 ms ahead still waits for its slot (a 2 ms window reserves at most 1 ms ahead)', async () => {
+    const [pacer] = pacers(1, { max: 1, durationMs: 2 });
+    let early = 0;
+    for (let i = 0; i < 40; i++) {
+      const taken = await pacer!.waitForStart(await reserved(pacer!));
+      if (performance.now() < taken.startAt) early++;
+    }
+    expect(early).toBe(0);
+  });
+
   test('the jitter allowance is 25 ms a window, at most 5 % of it', () => {
     expect(defaultJitterAllowanceMs(1000)).toBe(25);
     expect(defaultJitterAllowanceMs(60_000)).toBe(25);
