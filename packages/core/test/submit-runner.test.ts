@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readFile, readlink, readdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readlink, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -281,6 +281,18 @@ describe('SubmitRunner', () => {
     const second = await failure(runner.run([s.jobYaml, 'repo_addr=requests']));
     expect(second.output).toContain('debug: sent token [REDACTED] for account stand-in');
     expect(second.output).not.toContain('tok-renewed-file-0043');
+  });
+
+  test('a FIFO, a symlink loop and a folder among the account files are skipped: the submit runs, the real token is still redacted', async () => {
+    const s = await setup();
+    const defaults = join(s.realHome, '.config/compass-ci/defaults');
+    // Opening a FIFO blocks until a writer comes; read on the worker's thread, it would stop the worker.
+    await execa('mkfifo', [join(defaults, 'fifo.yaml')]);
+    await symlink('loop.yaml', join(defaults, 'loop.yaml'));
+    await mkdir(join(defaults, 'folder.yaml'));
+    const runner = s.runner({ env: { STANDIN_SUBMIT_ERROR: 'bad account tok-from-account-file-42' } });
+    const error = await failure(runner.run([s.jobYaml, 'repo_addr=fail-x']));
+    expect(error.reason).toBe('the farm refused the job: bad account [REDACTED]');
   });
 
   test('onSpawned gets the time the process began, once, and not for a command that never started', async () => {

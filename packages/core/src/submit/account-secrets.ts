@@ -1,6 +1,6 @@
 // The account values submit reads from ~/.config/compass-ci/defaults, so the runner can redact them by value.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
@@ -42,16 +42,25 @@ export class AccountSecrets {
     } catch {
       return this.#keep('', []);
     }
-    const paths = names.map((name) => join(this.#dir, name));
-    const signature = paths
-      .map((path) => {
-        const stat = statSync(path, { throwIfNoEntry: false });
-        return stat === undefined ? `${path}:-` : `${path}:${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
-      })
-      .join('\n');
+    // Regular files only: a FIFO named like an account file would block the read (and this worker) for good.
+    const files: string[] = [];
+    const parts: string[] = [];
+    for (const name of names) {
+      const path = join(this.#dir, name);
+      let stat: Stats | undefined;
+      try {
+        stat = statSync(path);
+      } catch {
+        // Gone, a symlink loop, no permission: not readable, so nothing to redact from it.
+      }
+      if (stat === undefined || !stat.isFile()) continue;
+      files.push(path);
+      parts.push(`${path}:${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`);
+    }
+    const signature = parts.join('\n');
     if (signature === this.#signature) return this.#secrets;
     const found = new Set<string>();
-    for (const path of paths) {
+    for (const path of files) {
       let value: unknown;
       try {
         value = parse(readFileSync(path, 'utf8'), { schema: 'failsafe' });
