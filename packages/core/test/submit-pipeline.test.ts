@@ -133,6 +133,21 @@ describe('submit pipeline', () => {
     expect(failList).toMatch(/^hang-pkg {2}submit did not finish within 400 ?ms/);
   });
 
+  test('planted metrics that Redis cannot add to do not change what a refused account does: it fails at once, for its reason', async () => {
+    const h = await harness({ submit: { attempts: 5 } }, {}, { STANDIN_SUBMIT_MODE: 'account' });
+    // Anyone who can write to Redis can make the counters a string: HINCRBY then fails (WRONGTYPE).
+    await h.runtime.redis.set(h.runtime.stores.keys.metricsCounters, 'planted');
+    const { batchId } = await enqueue(h, releases('planted-pkg==1.0'));
+    await settled(h, 1);
+    expect(await readSubmitCalls(h.recordFile)).toHaveLength(1);
+    const [failed] = await h.runtime.queues.submit.getFailed();
+    expect(failed?.failedReason).toMatch(/^the farm refused the job: Failed to verify the account/);
+    expect(failed?.attemptsMade).toBe(1);
+    const failList = await readFile(join(h.setup.config.paths.logDir, batchId, 'submit-fail-list'), 'utf8');
+    expect(failList).toMatch(/^planted-pkg {2}the farm refused the job: Failed to verify the account/);
+    expect(h.logs.text()).toContain('submit failed, and could not record it');
+  });
+
   test('AI secrets reach submit only through the 0600 rendered yaml; a refused account fails at once, its token redacted', async () => {
     const h = await harness(
       { submit: { attempts: 5 } },

@@ -127,12 +127,19 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
         at,
       });
       if (finalAttempt) await options.batchLog.appendFailure(data.batchId, data.name, error.reason);
-      await options.metrics.recordSubmit(finalAttempt ? 'failed' : 'retried', error.durationMs, {
-        releaseToStartSeconds: releaseToStartSeconds(data.releasedAt, Date.now() - error.durationMs, job.attemptsMade),
-      });
-      await options.decisions.record([
-        { ...subjectOf(data), decision: { kind: 'submit-failed', target: target.id, reason: error.reason, final: finalAttempt } },
-      ]);
+      try {
+        // One round trip for both; what Redis holds must not turn the farm's answer into another error.
+        await Promise.all([
+          options.metrics.recordSubmit(finalAttempt ? 'failed' : 'retried', error.durationMs, {
+            releaseToStartSeconds: releaseToStartSeconds(data.releasedAt, Date.now() - error.durationMs, job.attemptsMade),
+          }),
+          options.decisions.record([
+            { ...subjectOf(data), decision: { kind: 'submit-failed', target: target.id, reason: error.reason, final: finalAttempt } },
+          ]),
+        ]);
+      } catch (bookkeeping) {
+        log.error({ err: bookkeeping }, 'submit failed, and could not record it (metrics or decision log)');
+      }
       log.warn(
         { release: { name: data.name, version: data.version }, target: target.id, kind: error.kind, reason: error.reason, finalAttempt },
         finalAttempt ? 'submit failed for good' : 'submit failed, will retry',
