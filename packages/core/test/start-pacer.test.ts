@@ -148,33 +148,32 @@ describe('StartPacer', () => {
     expect(performance.now() - blockedUntil).toBeGreaterThan(40);
   });
 
-  test('a start that began late holds back the start a window after it, so the window still holds max', async () => {
-    // One start every ~106.7 ms; 20 ms of allowance, so a start may be 10 ms late before it says so.
+  /**
+   * One start every ~106.7 ms with 20 ms of allowance (a start may be 10 ms late before it says so):
+   * the first start's process begins `lateMs` after its slot, the next two on time; the 4th slot's distance from the first.
+   */
+  async function fourthAfterLateFirst(lateMs: number): Promise<{ spacing: number; fourth: number }> {
     const [pacer] = pacers(1, { max: 3, durationMs: 300, jitterAllowanceMs: 20 }, { log: true });
     const first = await reserved(pacer!);
-    // Its process began 100 ms after its slot (fork and exec waiting for a core).
-    pacer!.started(first, first.slotAt + 100);
+    pacer!.started(first, first.slotAt + lateMs);
     const second = await reserved(pacer!);
     await pacer!.waitForStart(second);
-    const third = await reserved(pacer!);
-    await pacer!.waitForStart(third);
+    await pacer!.waitForStart(await reserved(pacer!));
     const fourth = await reserved(pacer!);
+    return { spacing: second.slotUs - first.slotUs, fourth: fourth.slotUs - first.slotUs };
+  }
+
+  test('a start that began late holds back the start a window after it, so the window still holds max', async () => {
+    // Its process began 100 ms after its slot (fork and exec waiting for a core).
+    const { spacing, fourth } = await fourthAfterLateFirst(100);
     // Spacing alone puts the 4th at first + 320 ms, 20 ms inside the late start's window.
-    expect(second.slotUs - first.slotUs).toBe(106_667);
-    expect(fourth.slotUs - first.slotUs).toBeGreaterThanOrEqual(100_000 + 300_000 + 10_000);
-    expect(fourth.slotUs - first.slotUs).toBeLessThan(100_000 + 300_000 + 10_000 + 1000);
+    expect(spacing).toBe(106_667);
+    expect(fourth).toBeGreaterThanOrEqual(100_000 + 300_000 + 10_000);
+    expect(fourth).toBeLessThan(100_000 + 300_000 + 10_000 + 1000);
   });
 
   test('a start late by less than half the allowance leaves the pace alone', async () => {
-    const [pacer] = pacers(1, { max: 3, durationMs: 300, jitterAllowanceMs: 20 }, { log: true });
-    const first = await reserved(pacer!);
-    pacer!.started(first, first.slotAt + 9);
-    const second = await reserved(pacer!);
-    await pacer!.waitForStart(second);
-    const third = await reserved(pacer!);
-    await pacer!.waitForStart(third);
-    const fourth = await reserved(pacer!);
-    expect(fourth.slotUs - first.slotUs).toBe(3 * 106_667);
+    expect((await fourthAfterLateFirst(9)).fourth).toBe(3 * 106_667);
   });
 
   test('with processes beginning up to 80 ms after their slots, no window of their real starts holds more than max', async () => {

@@ -99,8 +99,6 @@ export interface ReservedStart {
   readonly slotAt: number;
   /** `performance.now()` from which the slot has surely come (the reply's arrival + the delay). */
   readonly startAt: number;
-  /** `performance.now()` after which the start is too late (the request's send + delay + the allowance). */
-  readonly latestStartAt: number;
 }
 
 /** Late slots given up in a row before `waitForStart` starts anyway: a machine that late cannot pace. */
@@ -115,7 +113,11 @@ export class StartPacer {
   readonly #options: StartPacerOptions;
   readonly #intervalUs: number;
   readonly #allowanceMs: number;
-  readonly #maxAheadMs: number;
+  /** Half the allowance, in µs: what the log adds after the window, and how late a start may be before it says so. */
+  readonly #marginUs: number;
+  readonly #keys: readonly string[];
+  /** The reserve script's ARGV: the same for every call. */
+  readonly #reserveArgs: readonly string[];
 
   /** The spacing between starts, in µs. */
   get intervalUs(): number {
@@ -126,31 +128,26 @@ export class StartPacer {
     this.#options = options;
     const allowanceMs = options.jitterAllowanceMs ?? defaultJitterAllowanceMs(options.durationMs);
     this.#allowanceMs = allowanceMs;
-    this.#maxAheadMs = options.maxAheadMs ?? Math.min(1000, options.durationMs / 2);
+    this.#marginUs = Math.round((allowanceMs * 1000) / 2);
     // Rounded up: a spacing a fraction of a µs too short would let max + 1 starts into a window.
     this.#intervalUs = Math.ceil(((options.durationMs + allowanceMs) * 1000) / options.max);
+    const maxAheadMs = options.maxAheadMs ?? Math.min(1000, options.durationMs / 2);
+    const { key, logKey, max, durationMs } = options;
+    this.#keys = logKey === undefined ? [key] : [key, logKey];
+    const pace = [String(this.#intervalUs), String(Math.round(maxAheadMs * 1000))];
+    this.#reserveArgs = logKey === undefined ? pace : [...pace, String(durationMs * 1000), String(this.#marginUs), String(max)];
   }
 
   async reserve(): Promise<StartReservation> {
-    const { redis, key, logKey, max, durationMs } = this.#options;
-    const args = [String(this.#intervalUs), String(Math.round(this.#maxAheadMs * 1000))];
-    if (logKey !== undefined) args.push(String(durationMs * 1000), String(this.#marginUs()), String(max));
     const sentAt = performance.now();
-    const [reserved, delayUs, slotUs] = (await evalScript(redis, RESERVE, logKey === undefined ? [key] : [key, logKey], args)) as [
+    const [reserved, delayUs, slotUs] = (await evalScript(this.#options.redis, RESERVE, this.#keys, this.#reserveArgs)) as [
       number,
       number,
       number,
     ];
     const receivedAt = performance.now();
     return reserved === 1
-      ? {
-          reserved: true,
-          startInMs: delayUs / 1000,
-          slotUs,
-          slotAt: sentAt + delayUs / 1000,
-          startAt: receivedAt + delayUs / 1000,
-          latestStartAt: sentAt + delayUs / 1000 + this.#allowanceMs,
-        }
+      ? { reserved: true, startInMs: delayUs / 1000, slotUs, slotAt: sentAt + delayUs / 1000, startAt: receivedAt + delayUs / 1000 }
       : { reserved: false, retryInMs: Math.max(1, Math.ceil(delayUs / 1000)) };
   }
 
@@ -163,15 +160,10 @@ export class StartPacer {
   started(start: ReservedStart, at: number): void {
     const { redis, logKey } = this.#options;
     const lateMs = at - start.slotAt;
-    if (logKey === undefined || lateMs * 1000 <= this.#marginUs()) return;
+    if (logKey === undefined || lateMs * 1000 <= this.#marginUs) return;
     const member = String(start.slotUs);
     const began = String(Math.ceil(start.slotUs + lateMs * 1000));
     evalScript(redis, STARTED, [logKey], [member, began]).catch(() => {});
-  }
-
-  /** Half the allowance: what the log adds after the window, and how late a start may be before it says so. */
-  #marginUs(): number {
-    return Math.round((this.#allowanceMs * 1000) / 2);
   }
 
   /**
@@ -189,7 +181,8 @@ export class StartPacer {
       // Timers take whole ms and may wake a fraction early: the last part of the wait, as short as
       // it is, in turns of the event loop. A start never begins before its slot.
       while (performance.now() < current.startAt) await new Promise<void>((resolve) => setImmediate(resolve));
-      if (performance.now() <= current.latestStartAt || late >= MAX_LATE_SLOTS) return current;
+      // Too late once past the slot by more than the allowance (the slot measured from the request's send).
+      if (performance.now() <= current.slotAt + this.#allowanceMs || late >= MAX_LATE_SLOTS) return current;
       this.#giveUp(current);
       for (;;) {
         const next = await this.reserve();
@@ -200,6 +193,20 @@ export class StartPacer {
         await sleep(next.retryInMs);
       }
     }
+  }
+
+  /**
+   * The two calls a spawner makes for `start`: wait for it right before the spawn, then say when the
+   * process began (the start it took, which may be a later one than `start`, is remembered here).
+   */
+  startGate(start: ReservedStart): { waitForStart(): Promise<void>; onSpawned(at: number): void } {
+    let taken = start;
+    return {
+      waitForStart: async () => {
+        taken = await this.waitForStart(start);
+      },
+      onSpawned: (at) => this.started(taken, at),
+    };
   }
 
   /** A slot given up is no start: out of the log, so it holds nobody back (not awaited, like `started`). */

@@ -98,14 +98,7 @@ export function createSubmitProcessor(options: SubmitProcessorOptions) {
         await options.rateLimit.queue.rateLimit(start.retryInMs);
         throw Worker.RateLimitError();
       }
-      const { pacer } = options.rateLimit;
-      let taken = start;
-      pacing = {
-        waitForStart: async () => {
-          taken = await pacer.waitForStart(start);
-        },
-        onSpawned: (at) => pacer.started(taken, at),
-      };
+      pacing = options.rateLimit.pacer.startGate(start);
     }
     // After the start is reserved: a job sent back by the rate limit must still take later releases.
     if (options.pending) data = await claimLatest(options.pending, job, data, target.id, options.decisions, log);
