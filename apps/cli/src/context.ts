@@ -1,10 +1,12 @@
 // Config, logger and runtime for a CLI command, opened the same way by every command.
 
 // Narrow entry points, not the index: every command starts here, and `status` or a submit-only
-// worker must not pay for loading the feed clients (got, fast-xml-parser) or execa.
+// worker must not pay for loading the feed clients (got, fast-xml-parser) or execa. The runtime
+// (BullMQ) is loaded only by the commands that open one: `status` reads over a plain connection.
 import { loadConfig, type Config } from '@pypi-watch/core/config';
+import { openConnection, type Connection } from '@pypi-watch/core/connection';
 import { configuredSecretValues, createLogger, type Logger } from '@pypi-watch/core/logger';
-import { openRuntime, type Runtime } from '@pypi-watch/core/runtime';
+import type { Runtime } from '@pypi-watch/core/runtime';
 
 export interface CommandContext {
   readonly config: Config;
@@ -27,12 +29,22 @@ export function commandContext(configFile: string | undefined, kind: 'service' |
   return { config, logger };
 }
 
-export function openCommandRuntime(context: CommandContext, app: string): Promise<Runtime> {
+function connectionOptions(context: CommandContext, app: string) {
   // `start` owns the embedded redis-server, so it may replace one whose endpoint file went stale; others refuse.
-  return openRuntime({
+  return {
     config: context.config,
     logger: context.logger,
     connectionName: `pypi-watch:${app}`,
     replaceStaleEmbeddedRedis: app === 'start',
-  });
+  };
+}
+
+export async function openCommandRuntime(context: CommandContext, app: string): Promise<Runtime> {
+  const { openRuntime } = await import('@pypi-watch/core/runtime');
+  return openRuntime(connectionOptions(context, app));
+}
+
+/** Redis and the stores without BullMQ's queues: for commands that only read. */
+export function openCommandConnection(context: CommandContext, app: string): Promise<Connection> {
+  return openConnection(connectionOptions(context, app));
 }

@@ -1,4 +1,4 @@
-// What a process loads is what it costs to start and to keep: `status` answers without the feed
+// What a process loads is what it costs to start and to keep: `status` answers without BullMQ, the feed
 // clients (got, fast-xml-parser) or execa, and a submit-only worker holds neither feed clients nor execa. Each
 // command reaches core through a narrow entry point (`@pypi-watch/core/status`, `/workers`, …),
 // not the index, which loads everything. Checked on the built bin, every loaded module recorded.
@@ -13,6 +13,7 @@ import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { REPO_ROOT, createCliSetup, runCli, spawnCli, stopCli, waitFor, type CliSetup } from '@pypi-watch/test-utils';
 
 const RECORD_LOADS = pathToFileURL(join(REPO_ROOT, 'apps/cli/test/support/record-loads.mjs')).href;
+const RECORD_REQUIRES = pathToFileURL(join(REPO_ROOT, 'apps/cli/test/support/record-requires.mjs')).href;
 const FEED_CLIENTS = ['got', 'fast-xml-parser'];
 
 const setups: CliSetup[] = [];
@@ -40,22 +41,29 @@ async function readLoads(file: string): Promise<string[]> {
 }
 
 describe('narrow entry points', () => {
-  test('status --json loads neither the feed clients nor execa', async () => {
+  test('status --json loads neither BullMQ, the feed clients, execa nor the text layout', async () => {
     const setup = await createCliSetup();
     setups.push(setup);
     const loadsFile = join(setup.dir, 'loads.txt');
+    const requiresFile = join(setup.dir, 'requires.txt');
     const result = await runCli(['status', '--json', '--config', setup.configFile], {
       from: 'bin',
-      nodeArgs: ['--import', RECORD_LOADS],
+      nodeArgs: ['--import', RECORD_LOADS, '--import', RECORD_REQUIRES],
       cwd: setup.dir,
-      env: { ...setup.env, RECORD_LOADS_FILE: loadsFile },
+      env: { ...setup.env, RECORD_LOADS_FILE: loadsFile, RECORD_REQUIRES_FILE: requiresFile },
     });
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toHaveProperty('queues.submit.waiting', 0);
     const loaded = packagesIn(await readLoads(loadsFile));
-    // What status does load (ES modules: the hook sees those), so the check cannot pass by recording nothing.
+    const requiredFiles = await readLoads(requiresFile);
+    const required = packagesIn(requiredFiles);
+    // What status does load, so the checks cannot pass by recording nothing.
     expect([...loaded]).toEqual(expect.arrayContaining(['commander', 'zod', 'pino', 'yaml']));
-    for (const name of [...FEED_CLIENTS, 'execa']) expect(loaded.has(name), name).toBe(false);
+    expect([...required]).toEqual(expect.arrayContaining(['ioredis']));
+    for (const name of [...FEED_CLIENTS, 'execa', 'string-width']) expect(loaded.has(name), name).toBe(false);
+    // Of BullMQ, only the file that holds its count script's Lua text.
+    const fromBullmq = requiredFiles.filter((file) => file.includes('/node_modules/bullmq/'));
+    expect(fromBullmq.map((file) => file.replace(/.*\/node_modules\/bullmq\//, ''))).toEqual(['dist/cjs/scripts/getCounts-1.js']);
   });
 
   test('a submit-only worker loads no feed client, and no execa (submit runs through node:child_process)', async () => {

@@ -1,7 +1,7 @@
 // Registers the repeatable jobs. Nothing else: it can run anywhere, any number of times.
 
 import type { Runtime } from '@pypi-watch/core/runtime';
-import { registerSchedules, type ScheduleInfo } from '@pypi-watch/core/scheduler';
+import { listSchedules, registerSchedules, type ScheduleInfo } from '@pypi-watch/core/scheduler';
 
 /** How often a running scheduler re-upserts, so a schedule lost with Redis data comes back. */
 const REFRESH_MS = 5 * 60_000;
@@ -12,7 +12,8 @@ export interface RunningScheduler {
 }
 
 export async function runScheduler(runtime: Runtime): Promise<RunningScheduler> {
-  const schedules = await registerSchedules(runtime.queues, runtime.config);
+  await registerSchedules(runtime.queues, runtime.config);
+  const schedules = await listSchedules(runtime.queueState);
   runtime.logger.info({ schedules }, 'job schedules registered');
   const timer = setInterval(() => {
     registerSchedules(runtime.queues, runtime.config).catch((err: unknown) =>

@@ -8,7 +8,7 @@ import { batchIdFor } from '../src/batch/batch-log.js';
 import { enqueueSubmits } from '../src/enqueue/enqueue-submits.js';
 import { notifyDetectorFor, runDetector, type DetectorRunResult } from '../src/notify/index.js';
 import { resolveWebhooks } from '../src/notify/notify-config.js';
-import { NOTIFY_SCHEDULER_ID, registerSchedules } from '../src/scheduler/register-schedules.js';
+import { listSchedules, NOTIFY_SCHEDULER_ID, registerSchedules } from '../src/scheduler/register-schedules.js';
 import type { Runtime } from '../src/runtime.js';
 import { startWorkers, type WorkerSet } from '../src/workers/start-workers.js';
 import {
@@ -203,8 +203,10 @@ describe('notifications from the real pipeline', () => {
     const h = await createPollHarness('rss', notifyConfig(r, { every: '1s' }));
     defer(() => h.close());
     await workers(h.runtime, ['notify']);
-    const schedules = await registerSchedules(h.runtime.queues, h.setup.config);
-    expect(schedules).toContainEqual(expect.objectContaining({ queue: 'notify', id: NOTIFY_SCHEDULER_ID, everyMs: 1000 }));
+    await registerSchedules(h.runtime.queues, h.setup.config);
+    expect(await listSchedules(h.runtime.queueState)).toContainEqual(
+      expect.objectContaining({ queue: 'notify', id: NOTIFY_SCHEDULER_ID, everyMs: 1000 }),
+    );
     const runs = async () => Number((await h.runtime.redis.hget(h.runtime.stores.keys.notifyState, 'version')) ?? 0);
     await waitFor(async () => (await runs()) >= 1, { what: 'the first scheduled detector run (baseline)', timeoutMs: 10_000 });
 

@@ -166,9 +166,12 @@ export class DedupeStore {
 
   /** Entries stored, including expired ones not yet trimmed. */
   async size(): Promise<number> {
-    let total = 0;
-    for (const shards of chunksOf(this.#allShards(), SHARDS_PER_CALL)) total += Number(await this.#eval(SIZE_SCRIPT, shards, []));
-    return total;
+    // Sent at once: Redis runs the calls one after another all the same, but the client waits for one
+    // round trip instead of 32 (16384 shards), and no call holds Redis longer than before.
+    const counts = await Promise.all(
+      [...chunksOf(this.#allShards(), SHARDS_PER_CALL)].map((shards) => this.#eval(SIZE_SCRIPT, shards, [])),
+    );
+    return counts.reduce<number>((total, count) => total + Number(count), 0);
   }
 
   /** Deletes expired entries; returns how many. */

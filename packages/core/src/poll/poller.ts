@@ -38,7 +38,7 @@ export interface CreatePollerOptions extends Pick<Runtime, 'config' | 'redis' | 
 }
 
 export async function createPoller({ config, redis, queues, logger, ...options }: CreatePollerOptions): Promise<Poller> {
-  const stores = options.stores ?? createStores(config, redis, queues);
+  const stores = options.stores ?? createStores(config, redis, queues.submit.toKey(''));
   const allowNames = config.filters.allowFile === undefined ? undefined : await loadAllowFile(config.filters.allowFile);
   const filter = new ReleaseFilter({
     prereleases: config.filters.prereleases,

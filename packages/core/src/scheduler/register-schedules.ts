@@ -2,6 +2,7 @@
 
 import type { Config } from '../config/load-config.js';
 import { DETECT_JOB_NAME } from '../notify/delivery-jobs.js';
+import type { QueueStateReader } from '../queues/queue-state-reader.js';
 import type { Queues } from '../queues/queues.js';
 
 export const POLL_SCHEDULER_ID = 'poll-pypi';
@@ -19,7 +20,7 @@ export interface ScheduleInfo {
  * Upserting by a fixed id is idempotent: any number of schedulers, or a restart with a new
  * interval, leaves exactly one schedule per job.
  */
-export async function registerSchedules(queues: Queues, config: Config): Promise<ScheduleInfo[]> {
+export async function registerSchedules(queues: Queues, config: Config): Promise<void> {
   await queues.poll.upsertJobScheduler(POLL_SCHEDULER_ID, { every: config.source.every }, { name: 'poll', data: {} });
   await queues.cleanup.upsertJobScheduler(CLEANUP_SCHEDULER_ID, { every: config.cleanup.every }, { name: 'cleanup', data: {} });
   if (config.notify.webhooks.length > 0) {
@@ -33,20 +34,11 @@ export async function registerSchedules(queues: Queues, config: Config): Promise
     // No webhooks (any more): no detector runs either.
     await queues.notify.removeJobScheduler(NOTIFY_SCHEDULER_ID);
   }
-  return listSchedules(queues);
 }
 
-export async function listSchedules(queues: Queues): Promise<ScheduleInfo[]> {
-  const result: ScheduleInfo[] = [];
-  for (const queue of [queues.poll, queues.cleanup, queues.notify]) {
-    for (const scheduler of await queue.getJobSchedulers()) {
-      result.push({
-        queue: queue.name,
-        id: scheduler.key,
-        everyMs: scheduler.every === undefined || scheduler.every === null ? undefined : Number(scheduler.every),
-        next: scheduler.next ?? undefined,
-      });
-    }
-  }
-  return result;
+/** The schedules registered now, read without BullMQ (`status` lists them too). */
+export async function listSchedules(queueState: QueueStateReader): Promise<ScheduleInfo[]> {
+  const queues = ['poll', 'cleanup', 'notify'] as const;
+  const lists = await Promise.all(queues.map((queue) => queueState.schedulers(queue)));
+  return queues.flatMap((queue, index) => lists[index]!.map((scheduler) => ({ queue, ...scheduler })));
 }

@@ -4,11 +4,12 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/load-config.js';
 import type { GateStore, GateState } from '../gate/gate-store.js';
 import { QUEUE_NAMES, type QueueName } from '../queues/queue-names.js';
-import type { Queues } from '../queues/queues.js';
-import type { Stores } from '../wiring/create-stores.js';
+import type { QueueStateReader } from '../queues/queue-state-reader.js';
+import type { StatusStores } from '../wiring/status-stores.js';
 import { listSchedules, type ScheduleInfo } from '../scheduler/register-schedules.js';
 import { readRecentActivity, type FailedBuild, type FailedSubmit, type PollFailure, type SubmitRate } from './recent-activity.js';
 
+export { createStatusStores } from '../wiring/status-stores.js';
 export type { FailedBuild, FailedSubmit, PollFailure, SubmitRate } from './recent-activity.js';
 
 const COUNTED_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
@@ -34,30 +35,30 @@ export interface Status {
   readonly lastPollFailure?: PollFailure;
 }
 
-/** A runtime's config, queues, Redis connection and stores. */
+/** A connection's config, queue state reader, Redis and stores (a Runtime is one too). */
 export interface ReadStatusOptions {
   readonly config: { readonly submit: Pick<Config['submit'], 'rateLimit'> };
-  readonly queues: Queues;
+  readonly queueState: QueueStateReader;
   readonly redis: Redis;
-  readonly stores: Pick<Stores, 'keys' | 'dedupe' | 'gate' | 'submitPacer'>;
+  readonly stores: StatusStores;
 }
 
-export async function readStatus({ config, queues, redis, stores }: ReadStatusOptions): Promise<Status> {
+export async function readStatus({ config, queueState, redis, stores }: ReadStatusOptions): Promise<Status> {
   const { keys, dedupe, gate: gateStore } = stores;
   // All at once: the replies share one connection, so the reads cost about one round trip each in a
   // row (dedupe's size, several scripts), not the sum of them all.
   const [counts, [cursor, lastPoll], oldest, schedules, dedupeSize, gate, activity] = await Promise.all([
-    Promise.all(QUEUE_NAMES.map((name) => queues[name].getJobCounts(...COUNTED_STATES))),
+    Promise.all(QUEUE_NAMES.map((name) => queueState.jobCounts(name, COUNTED_STATES))),
     // Read raw: a cursor or poll result written by another version is shown as null, not thrown on.
     redis.mget(keys.cursor, keys.lastPoll),
     oldestWaiting(redis, keys.gateDue.waiting, gateStore),
-    listSchedules(queues),
+    listSchedules(queueState),
     dedupe.size(),
     gateStore.counts(),
     readRecentActivity({
       redis,
-      submitJobKeyPrefix: queues.submit.toKey(''),
-      pollJobKeyPrefix: queues.poll.toKey(''),
+      submitJobKeyPrefix: queueState.key('submit', ''),
+      pollJobKeyPrefix: queueState.key('poll', ''),
       pacerKey: keys.submitNextStart,
       pacerIntervalUs: stores.submitPacer.intervalUs,
       resultsKey: keys.results,
@@ -65,7 +66,7 @@ export async function readStatus({ config, queues, redis, stores }: ReadStatusOp
     }),
   ]);
   return {
-    queues: Object.fromEntries(QUEUE_NAMES.map((name, i) => [name, normalizeCounts(counts[i] ?? {})])) as Record<QueueName, JobCounts>,
+    queues: Object.fromEntries(QUEUE_NAMES.map((name, i) => [name, counts[i]!])) as Record<QueueName, JobCounts>,
     schedules,
     cursor: parseJson(cursor),
     lastPoll: parseJson(lastPoll),
@@ -89,10 +90,6 @@ async function oldestWaiting(redis: Redis, dueKey: string, gate: GateStore): Pro
     return undefined;
   }
   return { name: entry.name, version: entry.version, since: since.toISOString() };
-}
-
-function normalizeCounts(raw: Record<string, number>): JobCounts {
-  return Object.fromEntries(COUNTED_STATES.map((state) => [state, raw[state] ?? 0])) as JobCounts;
 }
 
 function parseJson(value: string | null | undefined): unknown {

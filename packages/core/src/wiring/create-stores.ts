@@ -7,23 +7,15 @@ import { PendingLatest } from '../coalesce/pending-latest.js';
 import type { Config } from '../config/load-config.js';
 import { BuiltThenWithdrawn } from '../decisions/built-then-withdrawn.js';
 import { DecisionLog } from '../decisions/decision-log.js';
-import { DedupeStore } from '../dedupe/dedupe-store.js';
-import { GateStore } from '../gate/gate-store.js';
 import { MetricsStore } from '../metrics/metrics-store.js';
 import { PollState } from '../poll/poll-state.js';
-import type { Queues } from '../queues/queues.js';
-import { redisKeys, type RedisKeys } from '../redis/redis-keys.js';
 import { DependencyStore } from '../results/dependency-store.js';
 import { ResultStore } from '../results/result-store.js';
-import { StartPacer } from '../submit/start-pacer.js';
 import { SubmitTargets } from '../submit/submit-targets.js';
+import { createStatusStores, type StatusStores } from './status-stores.js';
 
 /** Building them costs no Redis round trip: each store talks to Redis only when called. */
-export interface Stores {
-  /** The key names, for the few readers that go to Redis directly (`status`). */
-  readonly keys: RedisKeys;
-  /** Releases already handled, for `dedupe.ttl`. */
-  readonly dedupe: DedupeStore;
+export interface Stores extends StatusStores {
   /** What was decided about each release, and why (`pypi-watch why`). */
   readonly decisions: DecisionLog;
   /** Counters and the submit-duration histogram behind /metrics and /healthz. */
@@ -32,8 +24,6 @@ export interface Stores {
   readonly results: ResultStore;
   /** Builds parked until the dependency they were missing is built, and those dependency builds. */
   readonly dependencies: DependencyStore;
-  /** Releases waiting for an sdist, held by `filters.minAge`, or withdrawn before a build. */
-  readonly gate: GateStore;
   /** Latest wins: the not-yet-started submit job of each project and target. */
   readonly pendingLatest: PendingLatest;
   /** Releases withdrawn upstream after their submit. */
@@ -44,32 +34,23 @@ export interface Stores {
   readonly batchLog: BatchLog;
   /** `submit.targets`, by id. */
   readonly targets: SubmitTargets;
-  /** `submit.rateLimit` as an even pace of submit starts, shared by every worker. */
-  readonly submitPacer: StartPacer;
 }
 
-export function createStores(config: Config, redis: Redis, queues: Pick<Queues, 'submit'>): Stores {
-  const keys = redisKeys(config.redis.prefix);
+/** `submitJobKeyPrefix`: BullMQ's key of a submit job less its id (`queues.submit.toKey('')`). */
+export function createStores(config: Config, redis: Redis, submitJobKeyPrefix: string): Stores {
+  const statusStores = createStatusStores(config, redis);
+  const { keys } = statusStores;
   return {
-    keys,
-    dedupe: new DedupeStore({ redis, keys, ttlMs: config.dedupe.ttl }),
+    ...statusStores,
     decisions: new DecisionLog({ redis, keys, ttlMs: config.dedupe.ttl }),
     metrics: new MetricsStore({ redis, keys }),
     results: new ResultStore({ redis, keys }),
     dependencies: new DependencyStore({ redis, keys, ttlMs: config.dedupe.ttl }),
-    gate: new GateStore(redis, keys),
     // BullMQ's key of a submit job less its id: the join script tells a live job from a gone one.
-    pendingLatest: new PendingLatest({ redis, keys, jobKeyPrefix: queues.submit.toKey('') }),
+    pendingLatest: new PendingLatest({ redis, keys, jobKeyPrefix: submitJobKeyPrefix }),
     builtThenWithdrawn: new BuiltThenWithdrawn(redis, keys),
     pollState: new PollState(redis, keys),
     batchLog: new BatchLog({ logDir: config.paths.logDir }),
     targets: new SubmitTargets(config.submit.targets),
-    submitPacer: new StartPacer({
-      redis,
-      key: keys.submitNextStart,
-      logKey: keys.submitStartLog,
-      max: config.submit.rateLimit.max,
-      durationMs: config.submit.rateLimit.duration,
-    }),
   };
 }
