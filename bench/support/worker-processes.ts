@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { REPO_ROOT } from '@pypi-watch/test-utils';
 
 /**
- * The production command: the bin runs the build in dist/ (`pnpm bench` runs `tsc -b` first), so
+ * The production command: the bin runs the build in dist/ (`pnpm bench` runs `pnpm build` first), so
  * the numbers are those of what operators run, not of a transpiler.
  */
 export const CLI = join(REPO_ROOT, 'apps/cli/bin/pypi-watch.js');

@@ -2,14 +2,11 @@
 // here (`tsc -b`, as `pnpm install` and `pnpm build` do), it loads no TypeScript transpiler and no
 // TypeScript source, never pino-pretty when its output is a pipe, and answers as the sources do.
 
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { REPO_ROOT, runCli, createCliSetup, type CliSetup } from '@pypi-watch/test-utils';
+import { REPO_ROOT, buildDist, runCli, createCliSetup, type CliSetup } from '@pypi-watch/test-utils';
 
 const RECORD_LOADS = pathToFileURL(join(REPO_ROOT, 'apps/cli/test/support/record-loads.mjs')).href;
 /** What must never load on a production path: transpilers, their loaders, and any .ts/.mts/.cts module. */
@@ -20,11 +17,8 @@ afterEach(async () => {
   for (const setup of setups.splice(0)) await setup.remove();
 });
 
-beforeAll(async () => {
-  // The build the bin runs, from the sources under test; an up-to-date build takes about a second.
-  const tsc = createRequire(join(REPO_ROOT, 'package.json')).resolve('typescript/bin/tsc');
-  await promisify(execFile)(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: REPO_ROOT });
-}, 180_000);
+// The build the bin runs, from the sources under test.
+beforeAll(() => buildDist(), 180_000);
 
 /** Runs the bin with every loaded module recorded; returns the result and the module URLs. */
 async function runBin(args: readonly string[], setup: CliSetup) {

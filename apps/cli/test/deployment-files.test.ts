@@ -9,7 +9,7 @@ import { loadConfig, parseDuration, QUEUE_NAMES } from '@pypi-watch/core';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { buildProgram } from '../src/program.js';
-import { REPO_ROOT } from '@pypi-watch/test-utils';
+import { BUILD_STEPS, REPO_ROOT } from '@pypi-watch/test-utils';
 
 const read = (file: string): string => readFileSync(join(REPO_ROOT, file), 'utf8');
 
@@ -458,9 +458,11 @@ describe('no production path starts a TypeScript transpiler', () => {
 
   test('the root `pypi-watch` script builds, then runs the bin with node', () => {
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-    expect(scripts['pypi-watch']).toBe('tsc -b tsconfig.build.json && node apps/cli/bin/pypi-watch.js');
+    // The build is what buildDist() runs before the tests of the bin: tsc, then the vendored bundles.
+    expect(scripts.build).toBe(BUILD_STEPS.join(' && '));
+    expect(scripts['pypi-watch']).toBe('pnpm -s build && node apps/cli/bin/pypi-watch.js');
     // A fresh clone's `pnpm install` builds dist/ (prepare), so the bin works right after it.
-    expect(scripts.prepare).toBe('tsc -b tsconfig.build.json');
+    expect(scripts.prepare).toBe('pnpm -s build');
   });
 
   test.each(APP_SERVICES)('compose %s: the image entrypoint with pypi-watch arguments only, no NODE_OPTIONS', (name) => {

@@ -2,6 +2,7 @@
 // vitest and tsx read these sources directly.
 
 export * from './paths.js';
+export * from './build-dist.js';
 export * from './test-redis.js';
 export * from './test-config.js';
 export * from './log-capture.js';

@@ -1,6 +1,6 @@
 // The one schema for pypi-watch's config file. Unknown keys are errors; every default lives here.
 
-import { z } from 'zod';
+import { z } from '#zod';
 import { webhookSchema } from '../notify/notify-config.js';
 import { checkProjectName } from '../release/project-name.js';
 import { SOURCE_TYPES } from '../sources/release-source.js';

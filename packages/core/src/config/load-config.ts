@@ -2,8 +2,8 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
-import type { z } from 'zod';
+import { parse as parseYaml, YAMLParseError } from '#yaml';
+import type { z } from '#zod';
 import { ConfigError } from '../errors.js';
 import { configValueMayBeShown } from '../notify/notify-config.js';
 import { configSchema, type ParsedConfig } from './config-schema.js';

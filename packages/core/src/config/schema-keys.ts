@@ -1,6 +1,6 @@
 // Reads the allowed keys at a path out of the zod schema, for "unknown key" messages.
 
-import type { z } from 'zod';
+import type { z } from '#zod';
 
 type AnySchema = z.core.$ZodType;
 

@@ -2,7 +2,7 @@
 // adding the same message twice (a detector run replayed) queues it once.
 
 import type { Queue } from 'bullmq';
-import { z } from 'zod';
+import { z } from '#zod';
 import type { ResolvedWebhook } from './notify-config.js';
 import { notificationSchema, type Notification } from './notify-events.js';
 

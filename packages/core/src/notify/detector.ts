@@ -11,7 +11,7 @@
 // history from before notifications were switched on is not replayed.
 
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { z } from '#zod';
 import { formatDuration } from '../config/duration.js';
 import type { BuiltThenWithdrawnEntry } from '../decisions/built-then-withdrawn.js';
 import type { BuildOutcome } from '../results/build-outcome.js';

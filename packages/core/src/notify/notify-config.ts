@@ -6,7 +6,7 @@
 // It is never logged whole, never put in Redis, never echoed in a config error.
 
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { z } from '#zod';
 import { ConfigError } from '../errors.js';
 import { NOTIFY_EVENTS, NOTIFY_FORMATS, type NotifyEvent, type NotifyFormat } from './notify-events.js';
 

@@ -1,7 +1,7 @@
 // What pypi-watch notifies about: the event names (public: they are written in config files), and
 // the one message shape every webhook format is rendered from.
 
-import { z } from 'zod';
+import { z } from '#zod';
 
 /**
  * The events a webhook can subscribe to (`notify.webhooks[].events`). Alarms (`submits-refused`,

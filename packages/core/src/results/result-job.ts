@@ -1,6 +1,6 @@
 // The `result` queue's job: follow one submitted build to its outcome.
 
-import { z } from 'zod';
+import { z } from '#zod';
 
 export const RESULT_JOB_NAME = 'result';
 

@@ -2,7 +2,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import { z } from '#zod';
 import { meaningOf } from './changelog-actions.js';
 import type { FetchOptions, FetchResult, RejectedEntry, ReleaseEvent, ReleaseSource } from './release-source.js';
 import { describeRaw } from './release-source.js';

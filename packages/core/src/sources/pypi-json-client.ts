@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Got } from 'got';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import { z } from '#zod';
 import { InvalidInputError, JsonApiFormatError } from '../errors.js';
 import { requestResponse } from './http-client.js';
 import type { ReleaseFiles, ReleaseFilesLookup } from './release-files.js';

@@ -4,7 +4,7 @@
 
 import type { Got } from 'got';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import { z } from '#zod';
 import { requestText } from './http-client.js';
 import type { FetchResult, ReleaseEvent, ReleaseSource } from './release-source.js';
 import { parseRssPage, type RssItem } from './rss-feed.js';

@@ -2,7 +2,7 @@
 
 import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse } from '#yaml';
 
 /**
  * Keys whose values are hunted wherever submit or Ruby might print them: the token and other

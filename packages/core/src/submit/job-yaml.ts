@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { isMap, parseDocument } from 'yaml';
+import { isMap, parseDocument } from '#yaml';
 import { stringifyForRuby, unsupportedTags } from './ruby-yaml.js';
 import { JobYamlError } from '../errors.js';
 

@@ -1,6 +1,6 @@
 // Writes YAML that lkp-tests' Ruby reads back exactly as we meant it (Psych, YAML 1.1, after its text passes).
 
-import { isNode, isScalar, Schema, visit, type Document } from 'yaml';
+import { isNode, isScalar, Schema, visit, type Document } from '#yaml';
 
 /**
  * A string written plain. Psych follows YAML 1.1, where far more plain scalars are not strings

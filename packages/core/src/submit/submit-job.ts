@@ -1,6 +1,6 @@
 // What a submit job carries, and the deterministic job id that makes a release queue only once.
 
-import { z } from 'zod';
+import { z } from '#zod';
 import { checkProjectName } from '../release/project-name.js';
 import { checkVersion } from '../release/version.js';
 
