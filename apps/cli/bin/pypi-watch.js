@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// The `pypi-watch` command: runs the compiled JavaScript in dist/ (built by `tsc -b` on `pnpm install`,
-// or `pnpm build`), so no process transpiles TypeScript at start-up.
+// The `pypi-watch` command: runs the compiled JavaScript in dist/ (built by `pnpm build`, which
+// `pnpm install` runs: `tsc -b`, then zod and yaml pre-bundled into packages/core/dist/vendor/), so
+// no process transpiles TypeScript at start-up.
 import { existsSync } from 'node:fs';
 
 const main = new URL('../dist/main.js', import.meta.url);
-if (!existsSync(main)) {
-  process.stderr.write(`pypi-watch: ${main.pathname} is missing: run \`pnpm build\` (or \`pnpm install\`) in the repository first\n`);
+const built = [main, ...['zod', 'yaml'].map((name) => new URL(`../../../packages/core/dist/vendor/${name}.js`, import.meta.url))];
+const missing = built.find((file) => !existsSync(file));
+if (missing) {
+  process.stderr.write(`pypi-watch: ${missing.pathname} is missing: run \`pnpm build\` (or \`pnpm install\`) in the repository first\n`);
   process.exit(1);
 }
 await import(main.href);

@@ -44,7 +44,7 @@ export async function openCommandRuntime(context: CommandContext, app: string): 
   return openRuntime(connectionOptions(context, app));
 }
 
-/** Redis and the stores without BullMQ's queues: for commands that only read. */
+/** Redis alone, without BullMQ's queues or the stores: for commands that only read (`status`). */
 export function openCommandConnection(context: CommandContext, app: string): Promise<Connection> {
   return openConnection(connectionOptions(context, app));
 }

@@ -1,9 +1,10 @@
 // BullMQ's queue state read straight from Redis, for the processes that only look: `status` answers
 // without loading BullMQ (~100 ms of its 250 CommonJS files at every start, measured on Node 20).
 //
-// Nothing here writes a queue or knows more of BullMQ than it must:
+// It knows no more of BullMQ than it must, and writes only what BullMQ's own read writes:
 // - counts run BullMQ's own `getCounts` script, loaded from its package alone, with the arguments its
-//   Redis backend passes, so every state means what it means to BullMQ;
+//   Redis backend passes, so every state means what it means to BullMQ (the script also drops a
+//   marker left in `wait` by BullMQ 4, as BullMQ's getJobCounts does);
 // - schedulers are its `repeat` sorted set (id → next run) and one hash per id (`repeat:<id>`).
 // test/queue-state-reader.test.ts holds both against BullMQ's own Queue methods on the same queues,
 // so an upgrade that moves either fails there, not silently in `status`.
