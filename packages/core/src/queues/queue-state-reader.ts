@@ -77,15 +77,11 @@ export class QueueStateReader {
    */
   async schedulers(queue: QueueName): Promise<SchedulerInfo[]> {
     const flat = await this.#redis.zrevrange(this.key(queue, 'repeat'), 0, SCHEDULERS_READ - 1, 'WITHSCORES');
-    const ids: string[] = [];
-    const nexts: number[] = [];
-    for (let index = 0; index + 1 < flat.length; index += 2) {
-      ids.push(flat[index]!);
-      nexts.push(parseInt(flat[index + 1]!, 10));
-    }
-    if (ids.length === 0) return [];
+    const entries: Array<{ id: string; next: number }> = [];
+    for (let index = 0; index + 1 < flat.length; index += 2) entries.push({ id: flat[index]!, next: parseInt(flat[index + 1]!, 10) });
+    if (entries.length === 0) return [];
     const pipeline = this.#redis.pipeline();
-    for (const id of ids) {
+    for (const { id } of entries) {
       const hash = this.key(queue, `repeat:${id}`);
       pipeline.exists(hash).hget(hash, 'every');
     }
@@ -93,11 +89,10 @@ export class QueueStateReader {
     const failed = replies.find(([error]) => error !== null)?.[0];
     if (failed) throw failed;
     const result: SchedulerInfo[] = [];
-    ids.forEach((id, index) => {
+    entries.forEach(({ id, next }, index) => {
       const exists = replies[2 * index]?.[1];
       const every = replies[2 * index + 1]?.[1];
       if (exists !== 1) return;
-      const next = nexts[index]!;
       const everyMs = typeof every === 'string' ? parseInt(every, 10) : Number.NaN;
       result.push({ id, everyMs: Number.isFinite(everyMs) ? everyMs : undefined, next: Number.isFinite(next) ? next : undefined });
     });
