@@ -12,6 +12,8 @@ import { REPO_ROOT, buildDist, createCliSetup, runCli, spawnCli, stopCli, waitFo
 const RECORD_LOADS = pathToFileURL(join(REPO_ROOT, 'apps/cli/test/support/record-loads.mjs')).href;
 const RECORD_REQUIRES = pathToFileURL(join(REPO_ROOT, 'apps/cli/test/support/record-requires.mjs')).href;
 const FEED_CLIENTS = ['got', 'fast-xml-parser'];
+/** Loaded from packages/core/dist/vendor/, never as the packages' own files. */
+const VENDORED = ['zod', 'yaml', 'ioredis', 'pino'];
 
 const setups: CliSetup[] = [];
 afterEach(async () => {
@@ -53,28 +55,29 @@ describe('narrow entry points', () => {
     const loaded = packagesIn(loads);
     const requiredFiles = await readLoads(requiresFile);
     const required = packagesIn(requiredFiles);
-    // What status does load, so the checks cannot pass by recording nothing. zod and yaml come
-    // pre-bundled, one file each (packages/core/scripts/bundle-vendor.mjs), not as their ~170 files.
-    expect([...loaded]).toEqual(expect.arrayContaining(['commander', 'pino']));
+    // What status does load, so the checks cannot pass by recording nothing. zod, yaml, ioredis and
+    // pino come pre-bundled, one file each (packages/core/scripts/bundle-vendor.mjs), not as their
+    // ~260 files: the ES module that names a bundle's exports, and the loader that compiles it.
+    expect([...loaded]).toEqual(expect.arrayContaining(['commander']));
     const vendored = loads.filter((url) => url.includes('/packages/core/dist/vendor/'));
-    expect(vendored.map((url) => url.replace(/.*\//, '')).sort()).toEqual(['yaml.js', 'zod.js']);
-    for (const name of ['zod', 'yaml']) expect(loaded.has(name) || required.has(name), name).toBe(false);
-    expect([...required]).toEqual(expect.arrayContaining(['ioredis']));
+    expect(vendored.map((url) => url.replace(/.*\//, '')).sort()).toEqual(['cached-bundle.js', 'ioredis.js', 'pino.js', 'yaml.js', 'zod.js']);
+    for (const name of VENDORED) expect(loaded.has(name) || required.has(name), name).toBe(false);
     for (const name of [...FEED_CLIENTS, 'execa', 'string-width']) expect(loaded.has(name), name).toBe(false);
     // Of BullMQ, only the file that holds its count script's Lua text.
     const fromBullmq = requiredFiles.filter((file) => file.includes('/node_modules/bullmq/'));
     expect(fromBullmq.map((file) => file.replace(/.*\/node_modules\/bullmq\//, ''))).toEqual(['dist/cjs/scripts/getCounts-1.js']);
   });
 
-  test('a submit-only worker loads no feed client, and no execa (submit runs through node:child_process)', async () => {
+  test('a submit-only worker loads no feed client, no execa (submit runs through node:child_process) and one ioredis', async () => {
     const setup = await createCliSetup();
     setups.push(setup);
     const loadsFile = join(setup.dir, 'loads.txt');
+    const requiresFile = join(setup.dir, 'requires.txt');
     const worker = spawnCli(['worker', '--queues', 'submit', '--config', setup.configFile], {
       from: 'bin',
-      nodeArgs: ['--import', RECORD_LOADS],
+      nodeArgs: ['--import', RECORD_LOADS, '--import', RECORD_REQUIRES],
       cwd: setup.dir,
-      env: { ...setup.env, RECORD_LOADS_FILE: loadsFile, LOG_FORMAT: 'json' },
+      env: { ...setup.env, RECORD_LOADS_FILE: loadsFile, RECORD_REQUIRES_FILE: requiresFile, LOG_FORMAT: 'json' },
     });
     try {
       await waitFor(() => worker.output().stdout.includes('"msg":"workers started"'), { timeoutMs: 30_000 });
@@ -85,5 +88,9 @@ describe('narrow entry points', () => {
     expect(loads.some((url) => url.endsWith('/packages/core/dist/submit/submit-runner.js'))).toBe(true);
     const loaded = packagesIn(loads);
     for (const name of [...FEED_CLIENTS, 'execa']) expect(loaded.has(name), name).toBe(false);
+    // BullMQ is handed the bundle's ioredis connections, so it never loads the package for its own.
+    const required = packagesIn(await readLoads(requiresFile));
+    expect([...required]).toEqual(expect.arrayContaining(['bullmq']));
+    for (const name of VENDORED) expect(loaded.has(name) || required.has(name), name).toBe(false);
   });
 });

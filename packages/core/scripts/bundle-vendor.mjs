@@ -1,17 +1,25 @@
 #!/usr/bin/env node
-// `pnpm build`, after `tsc -b`: zod and yaml, each pre-bundled into one file under packages/core/dist/vendor/,
-// which is what the built code imports (`#zod`, `#yaml` in package.json `imports`; the sources and tests
-// get the packages themselves, and test/vendor-bundles.test.ts holds the two to each other).
+// `pnpm build`, after `tsc -b`: zod, yaml, ioredis and pino, each pre-bundled into one file under
+// packages/core/dist/vendor/, which is what the built code imports (`#zod`, `#yaml`, `#ioredis`, `#pino`
+// in package.json `imports`; the sources and tests get the packages themselves, and
+// test/vendor-bundles.test.ts holds each bundle to its package).
 //
-// Why: as installed they are ~170 files (zod 95 ES modules, among them 50 locales we never load a word
-// of; yaml 72 CommonJS files), and Node 20 has no compile cache, so every `pypi-watch` process read,
-// resolved and compiled each of them at start: ~100 ms of a `status --json` that must answer in 400.
-// One minified file each loads in a fraction of that. Same versions (the installed ones), same code:
-// yaml's Node build (the one `import 'yaml'` runs, with process.emitWarning and Buffer), not its browser one.
+// Why: as installed they are ~260 files (zod 95 ES modules, among them 50 locales we never load a word
+// of; yaml 72 CommonJS files; ioredis and its helpers 53; pino and its 18), and Node 20 has no compile
+// cache, so every `pypi-watch` process read, resolved and compiled each of them at start: ~150 ms of
+// a `status --json` that must answer in 400. One minified file each loads in a fraction of that.
+// Same versions (the installed ones), same code, with two deliberate cuts:
+// - zod's `locales` holds English only (the one it sets by default; pypi-watch never calls
+//   `z.config(z.locales.…())`): the other 49 were half the bundle.
+// - pino's transports (`pino.transport`, `transport:` options) are not usable from the bundle: they
+//   run files by path in a worker thread. pypi-watch writes its lines itself (logging/logger.ts).
+// BullMQ is left out: it loads ioredis only to build a connection from options, and pypi-watch always
+// hands it ioredis instances (the bundle's), so a process holds one ioredis.
 //
 // A file is replaced only when its bytes change, by rename: a build while workers start (or tests in
 // parallel) never lets a process import a half-written bundle.
 
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -22,33 +30,77 @@ const core = fileURLToPath(new URL('..', import.meta.url));
 const fromCore = createRequire(join(core, 'package.json'));
 const version = (name) => fromCore(`${name}/package.json`).version;
 
-// yaml is CommonJS: the entry re-exports each of its names, as Node's `import` of it offers them.
-const yamlNames = Object.keys(fromCore('yaml')).filter((name) => name !== 'default');
-const entries = {
-  zod: `export * from 'zod';\nexport { default } from 'zod';`,
-  yaml: `import yaml from 'yaml';\nexport const { ${yamlNames.join(', ')} } = yaml;\nexport default yaml;`,
+/** zod's locales module, English only. */
+const englishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes('/zod/') ? { path: join(args.resolveDir, args.path), namespace: 'zod-locales' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from './en.js';`,
+      resolveDir: dirname(args.path),
+    }));
+  },
 };
 
-for (const [name, contents] of Object.entries(entries)) {
+// `esm`: an ES module package, whose default export is its own; a CommonJS one's default is its module.exports.
+const packages = {
+  zod: { esm: true, plugins: [englishOnly] },
+  yaml: {},
+  ioredis: {},
+  pino: {},
+};
+
+const vendor = join(core, 'dist/vendor');
+for (const [name, { esm = false, plugins = [] }] of Object.entries(packages)) {
+  // The names `import … from '<name>'` offers: Node's import of the package, from here (packages/core).
+  const names = Object.keys(await import(name)).filter((key) => key !== 'default');
+  const stamp = `// ${name} ${version(name)}, bundled by packages/core/scripts/bundle-vendor.mjs`;
   const result = await build({
-    stdin: { contents, resolveDir: core, sourcefile: `${name}-entry.js` },
-    outfile: join(core, 'dist/vendor', `${name}.js`),
+    // An ES module package is bundled from its ES module build (`import` condition), as `import` loads it.
+    stdin: {
+      contents: esm ? `export * from '${name}';\nexport { default } from '${name}';` : `module.exports = require('${name}');`,
+      resolveDir: core,
+      sourcefile: `${name}-entry.js`,
+    },
+    outfile: join(vendor, `${name}.cjs`),
     write: false,
     bundle: true,
-    format: 'esm',
+    // CommonJS, so it can be compiled through node:vm with a code cache (src/vendor/cached-bundle.ts).
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
     minify: true,
-    // Error classes keep their names (ZodError, YAMLParseError): logs show them.
+    // Classes keep their names (ZodError, YAMLParseError, ReplyError): logs and errors show them.
     keepNames: true,
     legalComments: 'eof',
-    // A CommonJS `require('process')` inside an ES module bundle needs a require to call.
-    banner: {
-      js: `// ${name} ${version(name)}, bundled by packages/core/scripts/bundle-vendor.mjs\nimport { createRequire as __vendorRequire } from 'node:module';\nconst require = __vendorRequire(import.meta.url);`,
-    },
+    plugins,
+    banner: { js: stamp },
     logLevel: 'warning',
   });
   for (const file of result.outputFiles) replaceIfChanged(file.path, file.contents);
+  // What the built code imports: the bundle's exports under the package's names.
+  const shim = [
+    stamp,
+    `import { fileURLToPath } from 'node:url';`,
+    `import { loadCachedBundle } from './cached-bundle.js';`,
+    `const bundle = loadCachedBundle(fileURLToPath(new URL('./${name}.cjs', import.meta.url)));`,
+    // Aliased: some names are reserved words (zod's `null`), which an export may be and a binding not.
+    `const { ${names.map((key, index) => `${JSON.stringify(key)}: v${index}`).join(', ')} } = bundle;`,
+    `export { ${names.map((key, index) => `v${index} as ${exportName(key)}`).join(', ')} };`,
+    `export default ${esm ? 'bundle.default' : 'bundle'};`,
+    '',
+  ].join('\n');
+  replaceIfChanged(join(vendor, `${name}.js`), Buffer.from(shim));
+}
+
+// V8's compiled code of each bundle, kept beside it (src/vendor/cached-bundle.ts).
+execFileSync(process.execPath, [join(core, 'scripts/warm-vendor-cache.mjs')], { stdio: 'inherit' });
+
+/** An export's name as the shim writes it: as is, or quoted (ES2022) when it is no identifier name. */
+function exportName(key) {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key);
 }
 
 function replaceIfChanged(path, contents) {

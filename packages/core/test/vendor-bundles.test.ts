@@ -1,32 +1,87 @@
-// The built code imports zod and yaml from one pre-bundled file each (scripts/bundle-vendor.mjs,
-// `#zod` and `#yaml` in package.json); the sources and tests import the packages. Both must be the
-// same thing: the installed version, every export, the same answers and the same errors.
+// The built code imports zod, yaml, ioredis and pino from one pre-bundled file each
+// (scripts/bundle-vendor.mjs, `#zod` … in package.json); the sources and tests import the packages.
+// Both must be the same thing: the installed version, every export, the same answers and the same
+// errors. Each bundle loads with V8's code cache made by the build (src/vendor/cached-bundle.ts),
+// and a cache that does not fit is never used.
 
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { Writable } from 'node:stream';
+import * as ioredis from 'ioredis';
+import * as pino from 'pino';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as yaml from 'yaml';
 import * as zod from 'zod';
-import { REPO_ROOT, buildDist } from '@pypi-watch/test-utils';
+import { REPO_ROOT, buildDist, testRedisUrl } from '@pypi-watch/test-utils';
 
 type Zod = typeof zod;
 type Yaml = typeof yaml;
-let vendored: { zod: Zod; yaml: Yaml };
+type IORedis = typeof ioredis;
+type Pino = typeof pino;
+let vendored: { zod: Zod; yaml: Yaml; ioredis: IORedis; pino: Pino };
+const NAMES = ['zod', 'yaml', 'ioredis', 'pino'] as const;
 const VENDOR = join(REPO_ROOT, 'packages/core/dist/vendor');
 const fromCore = createRequire(join(REPO_ROOT, 'packages/core/package.json'));
+const scratch = mkdtempSync(join(tmpdir(), 'vendor-bundles-'));
 
 beforeAll(async () => {
   await buildDist();
   const load = (name: string) => import(/* @vite-ignore */ join(VENDOR, `${name}.js`));
-  vendored = { zod: (await load('zod')) as Zod, yaml: (await load('yaml')) as Yaml };
+  vendored = {
+    zod: (await load('zod')) as Zod,
+    yaml: (await load('yaml')) as Yaml,
+    ioredis: (await load('ioredis')) as IORedis,
+    pino: (await load('pino')) as Pino,
+  };
 }, 180_000);
 
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Runs `code` (an ES module) in a fresh node, as a command starts: no flags, nothing of this process. */
+function freshNode(code: string): string {
+  return execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: scratch, encoding: 'utf8', env: { PATH: process.env.PATH } });
+}
+
 describe('vendored bundles', () => {
-  test.each(['zod', 'yaml'])('%s: bundled from the installed version', (name) => {
+  test.each(NAMES)('%s: bundled from the installed version', (name) => {
     const { version } = fromCore(`${name}/package.json`) as { version: string };
-    const firstLine = readFileSync(join(VENDOR, `${name}.js`), 'utf8').split('\n', 1)[0];
-    expect(firstLine).toBe(`// ${name} ${version}, bundled by packages/core/scripts/bundle-vendor.mjs`);
+    for (const file of [`${name}.js`, `${name}.cjs`]) {
+      const firstLine = readFileSync(join(VENDOR, file), 'utf8').split('\n', 1)[0];
+      expect(firstLine, file).toBe(`// ${name} ${version}, bundled by packages/core/scripts/bundle-vendor.mjs`);
+    }
+  });
+
+  test('a command compiles every bundle from the cache the build made', () => {
+    const loader = JSON.stringify(join(VENDOR, 'cached-bundle.js'));
+    const answer = freshNode(
+      [
+        `import { loadedFromCache } from ${loader};`,
+        ...NAMES.map((name) => `await import(${JSON.stringify(join(VENDOR, `${name}.js`))});`),
+        `console.log(JSON.stringify(${JSON.stringify(NAMES)}.map((name) => loadedFromCache(${JSON.stringify(VENDOR)} + '/' + name + '.cjs'))));`,
+      ].join('\n'),
+    );
+    expect(JSON.parse(answer)).toEqual([true, true, true, true]);
+  });
+
+  test('a cache made from other bytes is not used, even of the same length (V8 checks only the length)', () => {
+    // A bundle whose code changed but not its length, beside the cache of the old one.
+    const bundle = join(scratch, 'answer.cjs');
+    writeFileSync(bundle, 'module.exports = { answer: () => "old" };\n');
+    const loader = JSON.stringify(join(VENDOR, 'cached-bundle.js'));
+    const warm = `import { loadCachedBundle, writeBundleCaches } from ${loader};\nloadCachedBundle(${JSON.stringify(bundle)}).answer();\nwriteBundleCaches();`;
+    freshNode(warm);
+    const read = `import { loadCachedBundle, loadedFromCache } from ${loader};\nconst { answer } = loadCachedBundle(${JSON.stringify(bundle)});\nconsole.log(answer(), loadedFromCache(${JSON.stringify(bundle)}));`;
+    expect(freshNode(read).trim()).toBe('old true');
+    writeFileSync(bundle, 'module.exports = { answer: () => "new" };\n');
+    expect(freshNode(read).trim()).toBe('new false');
+    // A corrupt cache (its digest right, V8's data not) is refused by V8; the bundle still runs.
+    const cache = readFileSync(`${bundle}.cache`);
+    writeFileSync(bundle, 'module.exports = { answer: () => "old" };\n');
+    writeFileSync(`${bundle}.cache`, Buffer.concat([cache.subarray(0, 32), Buffer.alloc(cache.length - 32, 7)]));
+    expect(freshNode(read).trim()).toBe('old false');
   });
 
   test('zod: the installed version, every export, the same parse and the same issues', () => {
@@ -70,6 +125,39 @@ describe('vendored bundles', () => {
     }
     expect(warnings.map((warning) => [warning.name, (warning as Error & { code?: string }).code])).toEqual([
       ['YAMLWarning', 'TAG_RESOLVE_FAILED'],
+    ]);
+  });
+
+  test('ioredis: every export, and a client of its own classes that talks to Redis and fails with ReplyError', async () => {
+    expect(Object.keys(vendored.ioredis).sort()).toEqual(Object.keys(ioredis).sort());
+    const client = new vendored.ioredis.Redis(testRedisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await client.connect();
+      expect(await client.ping()).toBe('PONG');
+      const error = await client.call('no-such-command').catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(vendored.ioredis.ReplyError);
+      expect((error as Error).name).toBe('ReplyError');
+      expect((error as Error).message).toMatch(/unknown command/i);
+      expect(client).toBeInstanceOf(vendored.ioredis.Redis);
+      expect(client).not.toBeInstanceOf(ioredis.Redis);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  test('pino: every export, and the same line for the same call (levels, redaction, serializers)', () => {
+    expect(Object.keys(vendored.pino).sort()).toEqual(Object.keys(pino).sort());
+    const line = (make: Pino['pino']) => {
+      const lines: string[] = [];
+      const out = new Writable({ write: (chunk: Buffer, _encoding, done) => void (lines.push(chunk.toString()), done()) });
+      const logger = make({ base: { app: 'x' }, timestamp: false, redact: { paths: ['*.token'], censor: '[REDACTED]' } }, out);
+      logger.child({ job: 1 }).warn({ auth: { token: 'secret' }, err: new TypeError('bad') }, 'hello %s', 'there');
+      logger.debug('not at info');
+      return lines.map((text) => JSON.parse(text) as Record<string, unknown>).map(({ err, ...rest }) => ({ ...rest, err: { ...(err as object), stack: undefined } }));
+    };
+    expect(line(vendored.pino.pino)).toEqual(line(pino.pino));
+    expect(line(vendored.pino.pino)).toEqual([
+      expect.objectContaining({ level: 40, app: 'x', job: 1, auth: { token: '[REDACTED]' }, msg: 'hello there', err: expect.objectContaining({ type: 'TypeError', message: 'bad' }) }),
     ]);
   });
 });

@@ -1,7 +1,7 @@
 // One pino logger per process, with secret redaction configured once at start-up.
 
 import { isatty } from 'node:tty';
-import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from '#pino';
 import { terminalJsonText } from '../text/terminal-text.js';
 import { chooseLogFormat, createLinePrettifier, type LogFormat } from './log-format.js';
 import { SecretRedactor } from './secret-redaction.js';
