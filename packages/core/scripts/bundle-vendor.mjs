@@ -7,7 +7,9 @@
 // Why: as installed they are ~260 files (zod 95 ES modules, among them 50 locales we never load a word
 // of; yaml 72 CommonJS files; ioredis and its helpers 53; pino and its 18), and Node 20 has no compile
 // cache, so every `pypi-watch` process read, resolved and compiled each of them at start: ~150 ms of
-// a `status --json` that must answer in 400. One minified file each loads in a fraction of that.
+// a `status --json` that must answer in 400. One minified file each loads in a fraction of that, and
+// V8's code cache of each (scripts/warm-vendor-cache.mjs, src/vendor/cached-bundle.ts) saves most
+// of the compile that is left.
 // Same versions (the installed ones), same code, with two deliberate cuts:
 // - zod's `locales` holds English only (the one it sets by default; pypi-watch never calls
 //   `z.config(z.locales.…())`): the other 49 were half the bundle.
