@@ -26,6 +26,26 @@ export default tseslint.config(
     },
   },
   {
+    // The built code loads zod, yaml, ioredis and pino from their pre-bundled files (package.json
+    // `#zod` …, scripts/bundle-vendor.mjs). A value import of the package itself would type-check and
+    // pass every test (which run the sources, where `#zod` is zod), then load a second copy in
+    // production, whose classes fail `instanceof` against the bundle's. Types may come from anywhere.
+    files: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
+    ignores: ['packages/test-utils/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['zod', 'yaml', 'ioredis', 'pino'].map((name) => ({
+            name,
+            message: `import it from '#${name}' (packages/core), the pre-bundled copy the built code runs`,
+            allowTypeImports: true,
+          })),
+        },
+      ],
+    },
+  },
+  {
     // Tests: vitest's asymmetric matchers (expect.any, expect.objectContaining, …) are typed `any`,
     // waitFor takes async predicates that may not await, and fixtures must destructure (`{}`) their
     // first argument. The type-aware rules that matter (floating promises, misused promises) stay on.

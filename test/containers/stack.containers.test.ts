@@ -244,6 +244,19 @@ describe.sequential('docker compose stack on podman', () => {
     expect(text).toMatch(/crystal\.\d+/);
   });
 
+  test("the image's vendored bundles compile from the code cache its build stage made", async () => {
+    // The cache fits only the node and V8 flags that made it: the build stage's, which must be the final one's.
+    const vendor = '/app/packages/core/dist/vendor';
+    const names = ['zod', 'yaml', 'ioredis', 'pino'];
+    const code = [
+      `import { loadedFromCache } from '${vendor}/cached-bundle.js';`,
+      ...names.map((name) => `await import('${vendor}/${name}.js');`),
+      `console.log(JSON.stringify(${JSON.stringify(names)}.map((name) => loadedFromCache('${vendor}/' + name + '.cjs'))));`,
+    ].join('\n');
+    const answer = await project.run(['exec', '-T', 'scheduler', 'node', '--input-type=module', '-e', code]);
+    expect(JSON.parse(answer.stdout.trim())).toEqual([true, true, true, true]);
+  });
+
   test("the dashboard's /healthz is healthy on the published port, with Bull Board behind auth", async () => {
     const base = `http://127.0.0.1:${files.dashboardPort}`;
     const healthz = await fetch(`${base}/healthz`);

@@ -60,7 +60,13 @@ describe('narrow entry points', () => {
     // ~260 files: the ES module that names a bundle's exports, and the loader that compiles it.
     expect([...loaded]).toEqual(expect.arrayContaining(['commander']));
     const vendored = loads.filter((url) => url.includes('/packages/core/dist/vendor/'));
-    expect(vendored.map((url) => url.replace(/.*\//, '')).sort()).toEqual(['cached-bundle.js', 'ioredis.js', 'pino.js', 'yaml.js', 'zod.js']);
+    expect(vendored.map((url) => url.replace(/.*\//, '')).sort()).toEqual([
+      'cached-bundle.js',
+      'ioredis.js',
+      'pino.js',
+      'yaml.js',
+      'zod.js',
+    ]);
     for (const name of VENDORED) expect(loaded.has(name) || required.has(name), name).toBe(false);
     for (const name of [...FEED_CLIENTS, 'execa', 'string-width']) expect(loaded.has(name), name).toBe(false);
     // Of BullMQ, only the file that holds its count script's Lua text.

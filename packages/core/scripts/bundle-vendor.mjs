@@ -13,8 +13,9 @@
 // Same versions (the installed ones), same code, with two deliberate cuts:
 // - zod's `locales` holds English only (the one it sets by default; pypi-watch never calls
 //   `z.config(z.locales.…())`): the other 49 were half the bundle.
-// - pino's transports (`pino.transport`, `transport:` options) are not usable from the bundle: they
-//   run files by path in a worker thread. pypi-watch writes its lines itself (logging/logger.ts).
+// - pino's transports (`pino.transport`, `transport:` options) throw: they run files by path in a
+//   worker thread, which a bundle cannot. pypi-watch writes its lines itself (logging/logger.ts).
+// - ioredis's version (CLIENT SETINFO) is written in: it read it from a path relative to its file.
 // BullMQ is left out: it loads ioredis only to build a connection from options, and pypi-watch always
 // hands it ioredis instances (the bundle's), so a process holds one ioredis.
 //
@@ -46,18 +47,61 @@ const englishOnly = {
   },
 };
 
+/** Fails the build when `pattern` is not in a file a plugin rewrites: a new version must be looked at again. */
+function rewrite(text, pattern, replacement, what) {
+  if (!text.includes(pattern)) throw new Error(`bundle-vendor: ${what}: \`${pattern}\` not found; check the plugin against this version`);
+  return text.replace(pattern, replacement);
+}
+
+/**
+ * ioredis reads its version (for CLIENT SETINFO LIB-VER) from `__dirname/../../package.json`, which
+ * from the bundle is packages/core's: the installed version is written in instead.
+ */
+const ioredisVersion = {
+  name: 'ioredis-version',
+  setup(build) {
+    build.onLoad({ filter: /\/ioredis\/built\/utils\/index\.js$/ }, (args) => ({
+      contents: rewrite(
+        readFileSync(args.path, 'utf8'),
+        'let cachedPackageMeta = null;',
+        `let cachedPackageMeta = { version: ${JSON.stringify(version('ioredis'))} };`,
+        'ioredis version',
+      ),
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * pino's transports run files by path in a worker thread (thread-stream), which a bundle cannot: the
+ * thread would hang the process. `pino.transport()` and a `transport:` option fail instead, at once.
+ */
+const noPinoTransports = {
+  name: 'no-pino-transports',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/(lib\/)?transport$/ }, (args) =>
+      args.importer.includes('/pino/') ? { path: args.path, namespace: 'no-pino-transports' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'no-pino-transports' }, () => ({
+      contents: `module.exports = function transport() {\n  throw new Error("pino transports are not available in pypi-watch's vendored pino (packages/core/scripts/bundle-vendor.mjs)");\n};`,
+      loader: 'js',
+    }));
+  },
+};
+
 // `esm`: an ES module package, whose default export is its own; a CommonJS one's default is its module.exports.
 const packages = {
   zod: { esm: true, plugins: [englishOnly] },
   yaml: {},
-  ioredis: {},
-  pino: {},
+  ioredis: { plugins: [ioredisVersion] },
+  pino: { plugins: [noPinoTransports] },
 };
 
 const vendor = join(core, 'dist/vendor');
 for (const [name, { esm = false, plugins = [] }] of Object.entries(packages)) {
   // The names `import … from '<name>'` offers: Node's import of the package, from here (packages/core).
-  const names = Object.keys(await import(name)).filter((key) => key !== 'default');
+  // Not `__esModule`, the interop marker Node finds in ioredis's source (its value is undefined there).
+  const names = Object.keys(await import(name)).filter((key) => key !== 'default' && key !== '__esModule');
   const stamp = `// ${name} ${version(name)}, bundled by packages/core/scripts/bundle-vendor.mjs`;
   const result = await build({
     // An ES module package is bundled from its ES module build (`import` condition), as `import` loads it.
@@ -88,6 +132,9 @@ for (const [name, { esm = false, plugins = [] }] of Object.entries(packages)) {
     `import { fileURLToPath } from 'node:url';`,
     `import { loadCachedBundle } from './cached-bundle.js';`,
     `const bundle = loadCachedBundle(fileURLToPath(new URL('./${name}.cjs', import.meta.url)));`,
+    // A shim and a bundle of two builds (a process starting while a build replaces them) fail here,
+    // not later on a name that is undefined.
+    `for (const name of ${JSON.stringify(names)}) if (!(name in bundle)) throw new Error(\`packages/core/dist/vendor/${name}.cjs has no \${name}: run pnpm build\`);`,
     // Aliased: some names are reserved words (zod's `null`), which an export may be and a binding not.
     `const { ${names.map((key, index) => `${JSON.stringify(key)}: v${index}`).join(', ')} } = bundle;`,
     `export { ${names.map((key, index) => `v${index} as ${exportName(key)}`).join(', ')} };`,
@@ -98,7 +145,11 @@ for (const [name, { esm = false, plugins = [] }] of Object.entries(packages)) {
 }
 
 // V8's compiled code of each bundle, kept beside it (src/vendor/cached-bundle.ts).
-execFileSync(process.execPath, [join(core, 'scripts/warm-vendor-cache.mjs')], { stdio: 'inherit' });
+// Without NODE_OPTIONS: V8 takes a cache only under the flags that made it, and commands run without.
+execFileSync(process.execPath, [join(core, 'scripts/warm-vendor-cache.mjs')], {
+  stdio: 'inherit',
+  env: { ...process.env, NODE_OPTIONS: '' },
+});
 
 /** An export's name as the shim writes it: as is, or quoted (ES2022) when it is no identifier name. */
 function exportName(key) {

@@ -4,7 +4,7 @@
 // errors. Each bundle loads with V8's code cache made by the build (src/vendor/cached-bundle.ts),
 // and a cache that does not fit is never used.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import * as pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as yaml from 'yaml';
 import * as zod from 'zod';
-import { REPO_ROOT, buildDist, testRedisUrl } from '@pypi-watch/test-utils';
+import { REPO_ROOT, buildDist, resp, startFakeRedis, testRedisUrl, waitFor } from '@pypi-watch/test-utils';
 
 type Zod = typeof zod;
 type Yaml = typeof yaml;
@@ -42,7 +42,11 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Runs `code` (an ES module) in a fresh node, as a command starts: no flags, nothing of this process. */
 function freshNode(code: string): string {
-  return execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: scratch, encoding: 'utf8', env: { PATH: process.env.PATH } });
+  return execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+    cwd: scratch,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH },
+  });
 }
 
 describe('vendored bundles', () => {
@@ -77,11 +81,17 @@ describe('vendored bundles', () => {
     expect(freshNode(read).trim()).toBe('old true');
     writeFileSync(bundle, 'module.exports = { answer: () => "new" };\n');
     expect(freshNode(read).trim()).toBe('new false');
-    // A corrupt cache (its digest right, V8's data not) is refused by V8; the bundle still runs.
-    const cache = readFileSync(`${bundle}.cache`);
+    // A damaged cache of the right bundle: a release V8 checks no checksum of its own, and would crash
+    // or run the damaged bytecode. Bytes flipped past V8's header (which V8 does check) are refused too.
     writeFileSync(bundle, 'module.exports = { answer: () => "old" };\n');
-    writeFileSync(`${bundle}.cache`, Buffer.concat([cache.subarray(0, 32), Buffer.alloc(cache.length - 32, 7)]));
-    expect(freshNode(read).trim()).toBe('old false');
+    expect(freshNode(read).trim()).toBe('old true');
+    const cache = readFileSync(`${bundle}.cache`);
+    for (const offset of [64 + 40, cache.length - 8]) {
+      const damaged = Buffer.from(cache);
+      for (let index = offset; index < offset + 4; index++) damaged[index] = damaged[index]! ^ 0xff;
+      writeFileSync(`${bundle}.cache`, damaged);
+      expect(freshNode(read).trim(), `flipped at ${offset}`).toBe('old false');
+    }
   });
 
   test('zod: the installed version, every export, the same parse and the same issues', () => {
@@ -129,7 +139,13 @@ describe('vendored bundles', () => {
   });
 
   test('ioredis: every export, and a client of its own classes that talks to Redis and fails with ReplyError', async () => {
-    expect(Object.keys(vendored.ioredis).sort()).toEqual(Object.keys(ioredis).sort());
+    // Less `__esModule`: Node's import finds the interop marker in ioredis's source, with no value behind it.
+    expect(Object.keys(vendored.ioredis).sort()).toEqual(
+      Object.keys(ioredis)
+        .filter((key) => key !== '__esModule')
+        .sort(),
+    );
+    expect((ioredis as Record<string, unknown>).__esModule).toBeUndefined();
     const client = new vendored.ioredis.Redis(testRedisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
     try {
       await client.connect();
@@ -145,6 +161,40 @@ describe('vendored bundles', () => {
     }
   });
 
+  test("zod: English is the one locale, and nothing of pypi-watch's asks for another", () => {
+    expect(Object.keys(vendored.zod.z.locales)).toEqual(['en']);
+    expect(vendored.zod.z.locales.en().localeError).toBeTypeOf('function');
+    const search = spawnSync('git', ['grep', '-l', '-E', 'locales\\.|z\\.config\\(', '--', 'packages/*/src', 'apps/*/src'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
+    // git grep: 1 when nothing matched.
+    expect([search.status, search.stdout]).toEqual([1, '']);
+  });
+
+  test('pino: a transport fails at once (it would run files by path in a worker thread the bundle has not)', () => {
+    expect(() => vendored.pino.transport({ target: 'pino/file' })).toThrow(/transports are not available/);
+    expect(() => vendored.pino.pino({ transport: { target: 'pino/file' } })).toThrow(/transports are not available/);
+  });
+
+  test("ioredis: tells Redis its own version (CLIENT SETINFO), not the bundle's package's", async () => {
+    // The run's redis-server (7.0) has no SETINFO; a stand-in records what the client sends.
+    const { version } = fromCore('ioredis/package.json') as { version: string };
+    const server = await startFakeRedis((args) =>
+      args[0]?.toLowerCase() === 'info' ? resp.bulk('redis_version:7.2.0\r\nloading:0\r\n') : resp.simple('OK'),
+    );
+    const client = new vendored.ioredis.Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await client.connect();
+      const libVer = () => server.commands.find(([, sub, field]) => sub?.toLowerCase() === 'setinfo' && field?.toLowerCase() === 'lib-ver');
+      await waitFor(() => libVer() !== undefined);
+      expect(libVer()?.at(-1)).toBe(version);
+    } finally {
+      client.disconnect();
+      await server.close();
+    }
+  });
+
   test('pino: every export, and the same line for the same call (levels, redaction, serializers)', () => {
     expect(Object.keys(vendored.pino).sort()).toEqual(Object.keys(pino).sort());
     const line = (make: Pino['pino']) => {
@@ -153,11 +203,20 @@ describe('vendored bundles', () => {
       const logger = make({ base: { app: 'x' }, timestamp: false, redact: { paths: ['*.token'], censor: '[REDACTED]' } }, out);
       logger.child({ job: 1 }).warn({ auth: { token: 'secret' }, err: new TypeError('bad') }, 'hello %s', 'there');
       logger.debug('not at info');
-      return lines.map((text) => JSON.parse(text) as Record<string, unknown>).map(({ err, ...rest }) => ({ ...rest, err: { ...(err as object), stack: undefined } }));
+      return lines
+        .map((text) => JSON.parse(text) as Record<string, unknown>)
+        .map(({ err, ...rest }) => ({ ...rest, err: { ...(err as object), stack: undefined } }));
     };
     expect(line(vendored.pino.pino)).toEqual(line(pino.pino));
     expect(line(vendored.pino.pino)).toEqual([
-      expect.objectContaining({ level: 40, app: 'x', job: 1, auth: { token: '[REDACTED]' }, msg: 'hello there', err: expect.objectContaining({ type: 'TypeError', message: 'bad' }) }),
+      expect.objectContaining({
+        level: 40,
+        app: 'x',
+        job: 1,
+        auth: { token: '[REDACTED]' },
+        msg: 'hello there',
+        err: expect.objectContaining({ type: 'TypeError', message: 'bad' }),
+      }),
     ]);
   });
 });

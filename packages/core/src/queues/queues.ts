@@ -1,6 +1,7 @@
 // The BullMQ queues, built from config the same way in every process.
 
-import type { ConnectionOptions, DefaultJobOptions } from 'bullmq';
+import type { DefaultJobOptions } from 'bullmq';
+import type { Cluster, Redis } from '../redis/ioredis.js';
 import { Queue } from './bullmq.js';
 import type { Config } from '../config/load-config.js';
 import { bullPrefix } from '../redis/redis-keys.js';
@@ -60,7 +61,11 @@ export function defaultJobOptions(config: Config): Record<QueueName, DefaultJobO
   };
 }
 
-export function createQueues(connection: ConnectionOptions, config: Config): Queues {
+/**
+ * `connection` is a client, never options: given options, BullMQ would load ioredis itself, a second
+ * copy beside the pre-bundled one the built code runs (scripts/bundle-vendor.mjs).
+ */
+export function createQueues(connection: Redis | Cluster, config: Config): Queues {
   const options = defaultJobOptions(config);
   const make = (name: QueueName): Queue =>
     new Queue(name, { connection, prefix: bullPrefix(config.redis.prefix), defaultJobOptions: options[name] });

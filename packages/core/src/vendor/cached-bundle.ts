@@ -10,8 +10,11 @@
 // temporary directory; these four files are known at build time, and a container's file system need
 // not be writable.
 //
-// The cache file is the SHA-256 of the bundle's bytes, then V8's data. V8 itself checks only the
-// source's length, so a rebuilt bundle of the same length would otherwise run the old bundle's code.
+// The cache file is two SHA-256 digests, then V8's data. The first is of what was compiled (the
+// wrapped source) and by which Node: V8 itself checks only the source's length and its own version,
+// so a rebuilt bundle of the same length would otherwise run the old bundle's code. The second is of
+// V8's data: a release V8 does not check it, and a damaged cache can crash the process or run
+// damaged bytecode.
 
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { basename, dirname, join } from 'node:path';
 import { Script, constants } from 'node:vm';
 
 const DIGEST_BYTES = 32;
+const HEADER_BYTES = 2 * DIGEST_BYTES;
 
 interface LoadedBundle {
   /** The bundle's `module.exports`. */
@@ -37,11 +41,11 @@ const loaded = new Map<string, LoadedBundle>();
 export function loadCachedBundle(file: string): Record<string, unknown> {
   const known = loaded.get(file);
   if (known !== undefined) return known.exports;
-  const bytes = readFileSync(file);
-  const digest = createHash('sha256').update(bytes).digest();
-  const cachedData = matchingCache(`${file}.cache`, digest);
   // Node's own wrapper, so `exports`, `require`, `module`, `__filename` and `__dirname` are what require() gives.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${bytes.toString('utf8')}\n})`, {
+  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`;
+  const digest = sha256(`${process.version}\0${process.arch}\0${source}`);
+  const cachedData = matchingCache(`${file}.cache`, digest);
+  const script = new Script(source, {
     filename: file,
     ...(cachedData === undefined ? {} : { cachedData }),
     importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
@@ -66,8 +70,13 @@ function matchingCache(cacheFile: string, digest: Buffer): Buffer | undefined {
   } catch {
     return undefined;
   }
-  if (cache.length <= DIGEST_BYTES || !cache.subarray(0, DIGEST_BYTES).equals(digest)) return undefined;
-  return cache.subarray(DIGEST_BYTES);
+  if (cache.length <= HEADER_BYTES || !cache.subarray(0, DIGEST_BYTES).equals(digest)) return undefined;
+  const data = cache.subarray(HEADER_BYTES);
+  return sha256(data).equals(cache.subarray(DIGEST_BYTES, HEADER_BYTES)) ? data : undefined;
+}
+
+function sha256(data: string | Buffer): Buffer {
+  return createHash('sha256').update(data).digest();
 }
 
 /**
@@ -82,7 +91,8 @@ export function writeBundleCaches(): string[] {
     if (bundle.fromCache) continue;
     const cacheFile = `${file}.cache`;
     const temporary = join(dirname(cacheFile), `.${basename(cacheFile)}.${process.pid}.tmp`);
-    writeFileSync(temporary, Buffer.concat([bundle.digest, bundle.script.createCachedData()]));
+    const data = bundle.script.createCachedData();
+    writeFileSync(temporary, Buffer.concat([bundle.digest, sha256(data), data]));
     renameSync(temporary, cacheFile);
     written.push(cacheFile);
   }
