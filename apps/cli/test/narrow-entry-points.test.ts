@@ -99,4 +99,29 @@ describe('narrow entry points', () => {
     expect([...required]).toEqual(expect.arrayContaining(['bullmq']));
     for (const name of VENDORED) expect(loaded.has(name) || required.has(name), name).toBe(false);
   });
+
+  test('`start` (scheduler, every worker, the dashboard) loads zod, yaml, ioredis and pino only from their bundles', async () => {
+    // Bull Board, the poll worker and the scheduler included: none of them loads a second ioredis.
+    const setup = await createCliSetup();
+    setups.push(setup);
+    const loadsFile = join(setup.dir, 'loads.txt');
+    const requiresFile = join(setup.dir, 'requires.txt');
+    const start = spawnCli(['start', '--config', setup.configFile], {
+      from: 'bin',
+      nodeArgs: ['--import', RECORD_LOADS, '--import', RECORD_REQUIRES],
+      cwd: setup.dir,
+      env: { ...setup.env, RECORD_LOADS_FILE: loadsFile, RECORD_REQUIRES_FILE: requiresFile, LOG_FORMAT: 'json' },
+    });
+    try {
+      await waitFor(() => start.output().stdout.includes('"msg":"pypi-watch started"'), { timeoutMs: 30_000 });
+    } finally {
+      await stopCli(start);
+    }
+    const loads = await readLoads(loadsFile);
+    const loaded = packagesIn(loads);
+    const required = packagesIn(await readLoads(requiresFile));
+    expect([...loaded, ...required]).toEqual(expect.arrayContaining(['bullmq', '@bull-board/api', 'got']));
+    expect(loads.filter((url) => url.includes('/packages/core/dist/vendor/')).length).toBe(5);
+    for (const name of VENDORED) expect(loaded.has(name) || required.has(name), name).toBe(false);
+  });
 });

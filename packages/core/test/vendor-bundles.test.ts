@@ -219,4 +219,28 @@ describe('vendored bundles', () => {
       }),
     ]);
   });
+
+  test("pino: the built logger writes to stderr through the bundle's sonic-boom, redacted, with ISO times", () => {
+    const logger = JSON.stringify(join(REPO_ROOT, 'packages/core/dist/logging/logger.js'));
+    const code = [
+      `import { createLogger } from ${logger};`,
+      `const log = createLogger({ destination: 'stderr', format: 'json', base: { app: 'x' }, secrets: ['s3cret-value'] });`,
+      `log.warn({ token: 'abc', url: 'redis://u:s3cret-value@host' }, 'hello');`,
+      `log.info('second');`,
+    ].join('\n');
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+      cwd: scratch,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+    expect(child.status, child.stderr).toBe(0);
+    const lines = child.stderr
+      .trim()
+      .split('\n')
+      .map((text) => JSON.parse(text) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ level: 40, app: 'x', token: '[REDACTED]', url: 'redis://u:[REDACTED]@host', msg: 'hello' });
+    expect(String(lines[0]?.time)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(child.stdout).toBe('');
+  });
 });
