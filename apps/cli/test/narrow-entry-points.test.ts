@@ -37,6 +37,30 @@ async function readLoads(file: string): Promise<string[]> {
   return (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 }
 
+/**
+ * Runs a service command from the built bin until it logs `ready`, then stops it: the ES modules it
+ * loaded (URLs), and the packages among them and among its require()s.
+ */
+async function recordService(args: readonly string[], ready: string) {
+  const setup = await createCliSetup();
+  setups.push(setup);
+  const loadsFile = join(setup.dir, 'loads.txt');
+  const requiresFile = join(setup.dir, 'requires.txt');
+  const service = spawnCli([...args, '--config', setup.configFile], {
+    from: 'bin',
+    nodeArgs: ['--import', RECORD_LOADS, '--import', RECORD_REQUIRES],
+    cwd: setup.dir,
+    env: { ...setup.env, RECORD_LOADS_FILE: loadsFile, RECORD_REQUIRES_FILE: requiresFile, LOG_FORMAT: 'json' },
+  });
+  try {
+    await waitFor(() => service.output().stdout.includes(`"msg":"${ready}"`), { timeoutMs: 30_000 });
+  } finally {
+    await stopCli(service);
+  }
+  const loads = await readLoads(loadsFile);
+  return { loads, loaded: packagesIn(loads), required: packagesIn(await readLoads(requiresFile)) };
+}
+
 describe('narrow entry points', () => {
   test('status --json loads neither BullMQ, the feed clients, execa nor the text layout', async () => {
     const setup = await createCliSetup();
@@ -75,51 +99,17 @@ describe('narrow entry points', () => {
   });
 
   test('a submit-only worker loads no feed client, no execa (submit runs through node:child_process) and one ioredis', async () => {
-    const setup = await createCliSetup();
-    setups.push(setup);
-    const loadsFile = join(setup.dir, 'loads.txt');
-    const requiresFile = join(setup.dir, 'requires.txt');
-    const worker = spawnCli(['worker', '--queues', 'submit', '--config', setup.configFile], {
-      from: 'bin',
-      nodeArgs: ['--import', RECORD_LOADS, '--import', RECORD_REQUIRES],
-      cwd: setup.dir,
-      env: { ...setup.env, RECORD_LOADS_FILE: loadsFile, RECORD_REQUIRES_FILE: requiresFile, LOG_FORMAT: 'json' },
-    });
-    try {
-      await waitFor(() => worker.output().stdout.includes('"msg":"workers started"'), { timeoutMs: 30_000 });
-    } finally {
-      await stopCli(worker);
-    }
-    const loads = await readLoads(loadsFile);
+    const { loads, loaded, required } = await recordService(['worker', '--queues', 'submit'], 'workers started');
     expect(loads.some((url) => url.endsWith('/packages/core/dist/submit/submit-runner.js'))).toBe(true);
-    const loaded = packagesIn(loads);
     for (const name of [...FEED_CLIENTS, 'execa']) expect(loaded.has(name), name).toBe(false);
     // BullMQ is handed the bundle's ioredis connections, so it never loads the package for its own.
-    const required = packagesIn(await readLoads(requiresFile));
     expect([...required]).toEqual(expect.arrayContaining(['bullmq']));
     for (const name of VENDORED) expect(loaded.has(name) || required.has(name), name).toBe(false);
   });
 
   test('`start` (scheduler, every worker, the dashboard) loads zod, yaml, ioredis and pino only from their bundles', async () => {
     // Bull Board, the poll worker and the scheduler included: none of them loads a second ioredis.
-    const setup = await createCliSetup();
-    setups.push(setup);
-    const loadsFile = join(setup.dir, 'loads.txt');
-    const requiresFile = join(setup.dir, 'requires.txt');
-    const start = spawnCli(['start', '--config', setup.configFile], {
-      from: 'bin',
-      nodeArgs: ['--import', RECORD_LOADS, '--import', RECORD_REQUIRES],
-      cwd: setup.dir,
-      env: { ...setup.env, RECORD_LOADS_FILE: loadsFile, RECORD_REQUIRES_FILE: requiresFile, LOG_FORMAT: 'json' },
-    });
-    try {
-      await waitFor(() => start.output().stdout.includes('"msg":"pypi-watch started"'), { timeoutMs: 30_000 });
-    } finally {
-      await stopCli(start);
-    }
-    const loads = await readLoads(loadsFile);
-    const loaded = packagesIn(loads);
-    const required = packagesIn(await readLoads(requiresFile));
+    const { loads, loaded, required } = await recordService(['start'], 'pypi-watch started');
     expect([...loaded, ...required]).toEqual(expect.arrayContaining(['bullmq', '@bull-board/api', 'got']));
     expect(loads.filter((url) => url.includes('/packages/core/dist/vendor/')).length).toBe(5);
     for (const name of VENDORED) expect(loaded.has(name) || required.has(name), name).toBe(false);
