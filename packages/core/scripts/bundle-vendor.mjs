@@ -10,7 +10,7 @@
 // a `status --json` that must answer in 400. One minified file each loads in a fraction of that, and
 // V8's code cache of each (scripts/warm-vendor-cache.mjs, src/vendor/cached-bundle.ts) saves most
 // of the compile that is left.
-// Same versions (the installed ones), same code, with two deliberate cuts:
+// Same versions (the installed ones), same code, with three deliberate cuts:
 // - zod's `locales` holds English only (the one it sets by default; pypi-watch never calls
 //   `z.config(z.locales.…())`): the other 49 were half the bundle.
 // - pino's transports (`pino.transport`, `transport:` options) throw: they run files by path in a

@@ -4,7 +4,7 @@
 // errors. Each bundle loads with V8's code cache made by the build (src/vendor/cached-bundle.ts),
 // and a cache that does not fit is never used.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -40,13 +40,22 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
+const LOADER = JSON.stringify(join(VENDOR, 'cached-bundle.js'));
+
 /** Runs `code` (an ES module) in a fresh node, as a command starts: no flags, nothing of this process. */
-function freshNode(code: string): string {
-  return execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+function freshNode(code: string): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, ['--input-type=module', '-e', code], {
     cwd: scratch,
     encoding: 'utf8',
     env: { PATH: process.env.PATH },
   });
+}
+
+/** What `code` printed, run as freshNode runs it; throws with its stderr when it fails. */
+function freshNodeOutput(code: string): string {
+  const run = freshNode(code);
+  if (run.status !== 0) throw new Error(`node exited ${String(run.status)}: ${run.stderr}`);
+  return run.stdout;
 }
 
 describe('vendored bundles', () => {
@@ -59,10 +68,9 @@ describe('vendored bundles', () => {
   });
 
   test('a command compiles every bundle from the cache the build made', () => {
-    const loader = JSON.stringify(join(VENDOR, 'cached-bundle.js'));
-    const answer = freshNode(
+    const answer = freshNodeOutput(
       [
-        `import { loadedFromCache } from ${loader};`,
+        `import { loadedFromCache } from ${LOADER};`,
         ...NAMES.map((name) => `await import(${JSON.stringify(join(VENDOR, `${name}.js`))});`),
         `console.log(JSON.stringify(${JSON.stringify(NAMES)}.map((name) => loadedFromCache(${JSON.stringify(VENDOR)} + '/' + name + '.cjs'))));`,
       ].join('\n'),
@@ -74,23 +82,22 @@ describe('vendored bundles', () => {
     // A bundle whose code changed but not its length, beside the cache of the old one.
     const bundle = join(scratch, 'answer.cjs');
     writeFileSync(bundle, 'module.exports = { answer: () => "old" };\n');
-    const loader = JSON.stringify(join(VENDOR, 'cached-bundle.js'));
-    const warm = `import { loadCachedBundle, writeBundleCaches } from ${loader};\nloadCachedBundle(${JSON.stringify(bundle)}).answer();\nwriteBundleCaches();`;
-    freshNode(warm);
-    const read = `import { loadCachedBundle, loadedFromCache } from ${loader};\nconst { answer } = loadCachedBundle(${JSON.stringify(bundle)});\nconsole.log(answer(), loadedFromCache(${JSON.stringify(bundle)}));`;
-    expect(freshNode(read).trim()).toBe('old true');
+    const warm = `import { loadCachedBundle, writeBundleCaches } from ${LOADER};\nloadCachedBundle(${JSON.stringify(bundle)}).answer();\nwriteBundleCaches();`;
+    freshNodeOutput(warm);
+    const read = `import { loadCachedBundle, loadedFromCache } from ${LOADER};\nconst { answer } = loadCachedBundle(${JSON.stringify(bundle)});\nconsole.log(answer(), loadedFromCache(${JSON.stringify(bundle)}));`;
+    expect(freshNodeOutput(read).trim()).toBe('old true');
     writeFileSync(bundle, 'module.exports = { answer: () => "new" };\n');
-    expect(freshNode(read).trim()).toBe('new false');
+    expect(freshNodeOutput(read).trim()).toBe('new false');
     // A damaged cache of the right bundle: a release V8 checks no checksum of its own, and would crash
     // or run the damaged bytecode. Bytes flipped past V8's header (which V8 does check) are refused too.
     writeFileSync(bundle, 'module.exports = { answer: () => "old" };\n');
-    expect(freshNode(read).trim()).toBe('old true');
+    expect(freshNodeOutput(read).trim()).toBe('old true');
     const cache = readFileSync(`${bundle}.cache`);
     for (const offset of [64 + 40, cache.length - 8]) {
       const damaged = Buffer.from(cache);
       for (let index = offset; index < offset + 4; index++) damaged[index] = damaged[index]! ^ 0xff;
       writeFileSync(`${bundle}.cache`, damaged);
-      expect(freshNode(read).trim(), `flipped at ${offset}`).toBe('old false');
+      expect(freshNodeOutput(read).trim(), `flipped at ${offset}`).toBe('old false');
     }
   });
 
@@ -228,11 +235,7 @@ describe('vendored bundles', () => {
       `log.warn({ token: 'abc', url: 'redis://u:s3cret-value@host' }, 'hello');`,
       `log.info('second');`,
     ].join('\n');
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
-      cwd: scratch,
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH },
-    });
+    const child = freshNode(code);
     expect(child.status, child.stderr).toBe(0);
     const lines = child.stderr
       .trim()
